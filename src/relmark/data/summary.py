@@ -1,0 +1,314 @@
+"""Per-customer summaries: the sufficient statistics every BTYD model and RFM scorer reads.
+
+A [`CustomerSummary`][relmark.data.summary.CustomerSummary] holds one row per customer
+(``frequency`` = repeat purchases $x$, ``recency`` = $t_x$, ``T``, ``monetary``) with the time
+unit carried alongside, so durations are never interpreted in the wrong unit.
+[`CustomerSummary.compress`][relmark.data.summary.CustomerSummary.compress] collapses customers
+that share the same $(x, t_x, T)$ so models do their special-function work once per distinct row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from relmark.data.units import TimeUnit, parse_unit
+from relmark.errors import InvalidInputError
+from relmark.typing import BoolArray, FloatArray, IntArray
+
+__all__ = ["CompressedSummary", "CustomerSummary"]
+
+_MAX_LISTED_ROWS = 5
+
+
+def offending_rows(mask: BoolArray) -> str:
+    """Describe the first offending rows of ``mask`` (0-based positions) for an error message."""
+    rows = np.flatnonzero(mask)
+    shown = ", ".join(str(int(i)) for i in rows[:_MAX_LISTED_ROWS])
+    more = f" (and {rows.size - _MAX_LISTED_ROWS} more)" if rows.size > _MAX_LISTED_ROWS else ""
+    return f"row(s) {shown}{more}"
+
+
+def _as_float_column(name: str, values: ArrayLike) -> FloatArray:
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"Column {name!r} must be numeric; could not convert it: {exc}"
+        ) from exc
+    if array.ndim != 1:
+        raise InvalidInputError(
+            f"Column {name!r} must be one-dimensional; got shape {array.shape}."
+        )
+    bad = ~np.isfinite(array)
+    if bad.any():
+        raise InvalidInputError(
+            f"Column {name!r} must hold finite numbers; found NaN or infinity at "
+            f"{offending_rows(bad)}: {array[bad][:_MAX_LISTED_ROWS].tolist()}."
+        )
+    return array
+
+
+@attrs.frozen(kw_only=True)
+class CompressedSummary:
+    """The distinct $(x, t_x, T)$ rows of a summary, with weights and the way back.
+
+    Attributes:
+        frequency: Distinct repeat-purchase counts $x$ (float64, integral values).
+        recency: Distinct $t_x$ values.
+        T: Distinct observation lengths $T$.
+        weights: How many customers (times their own weight) share each distinct row.
+        inverse: For each customer of the original summary, the index of its distinct row, so
+            ``values_per_row[inverse]`` gathers a per-row result back to customers exactly.
+    """
+
+    frequency: FloatArray = attrs.field(eq=attrs.cmp_using(eq=np.array_equal))
+    recency: FloatArray = attrs.field(eq=attrs.cmp_using(eq=np.array_equal))
+    T: FloatArray = attrs.field(eq=attrs.cmp_using(eq=np.array_equal))
+    weights: FloatArray = attrs.field(eq=attrs.cmp_using(eq=np.array_equal))
+    inverse: IntArray = attrs.field(eq=attrs.cmp_using(eq=np.array_equal))
+
+    def __len__(self) -> int:
+        """Number of distinct rows."""
+        return int(self.frequency.size)
+
+
+def _array_eq(a: NDArray[Any] | None, b: NDArray[Any] | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+_cmp = attrs.cmp_using(eq=_array_eq)
+
+
+@attrs.frozen(kw_only=True)
+class CustomerSummary:
+    """One row per customer: repeat frequency, recency, age and average repeat spend.
+
+    Build one with [`from_arrays`][relmark.data.summary.CustomerSummary.from_arrays] or from a
+    transaction log (``TransactionLog.summarize`` / ``TransactionLog.split``); the constructor
+    itself trusts its inputs and is meant for relmark's own use.
+
+    Attributes:
+        customer_id: Customer identifiers, as given (never converted).
+        frequency: Number of repeat purchases $x$ (purchase periods after the first), int64.
+        recency: Time from the first to the last purchase, $t_x$, in ``unit``; 0 when $x = 0$.
+        T: Time from the first purchase to the end of observation, in ``unit``.
+        monetary: Mean value of the repeat purchases (0 where $x = 0$), or ``None`` when the
+            source had no amounts.
+        unit: The time unit of ``recency``, ``T`` and ``duration_holdout``.
+        weights: How many customers each row stands for (float64), or ``None`` for one each.
+        frequency_holdout: Purchases in the holdout period (after a calibration/holdout split).
+        monetary_holdout: Mean value of the holdout purchases (0 where none).
+        duration_holdout: Length of the holdout period in ``unit``.
+    """
+
+    customer_id: NDArray[Any] = attrs.field(eq=_cmp)
+    frequency: IntArray = attrs.field(eq=_cmp)
+    recency: FloatArray = attrs.field(eq=_cmp)
+    T: FloatArray = attrs.field(eq=_cmp)
+    monetary: FloatArray | None = attrs.field(default=None, eq=_cmp)
+    unit: TimeUnit = TimeUnit.WEEK
+    weights: FloatArray | None = attrs.field(default=None, eq=_cmp)
+    frequency_holdout: IntArray | None = attrs.field(default=None, eq=_cmp)
+    monetary_holdout: FloatArray | None = attrs.field(default=None, eq=_cmp)
+    duration_holdout: FloatArray | None = attrs.field(default=None, eq=_cmp)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        monetary: ArrayLike | None = None,
+        customer_id: ArrayLike | None = None,
+        unit: str | TimeUnit = "W",
+        weights: ArrayLike | None = None,
+    ) -> CustomerSummary:
+        """Validate summary columns a user already holds and build a summary from them.
+
+        Args:
+            frequency: Repeat purchases $x$ per customer: non-negative whole numbers.
+            recency: $t_x$, time from first to last purchase; 0 where ``frequency`` is 0.
+            T: Time from first purchase to end of observation; ``recency <= T``.
+            monetary: Mean repeat-purchase value, non-negative; optional.
+            customer_id: Identifiers; defaults to ``0..n-1``. Must be unique.
+            unit: Time unit of ``recency`` and ``T`` (``"D"``, ``"W"``, ``"M"``, ``"Q"``, ``"Y"``
+                or a [`TimeUnit`][relmark.data.units.TimeUnit]).
+            weights: Positive number of customers each row stands for (for pre-aggregated data).
+
+        Returns:
+            The validated summary.
+
+        Raises:
+            InvalidInputError: Naming the column and the first offending rows.
+
+        Examples:
+            >>> s = CustomerSummary.from_arrays([2, 0], [30.43, 0.0], [38.86, 38.86])
+            >>> s.frequency.tolist(), len(s)
+            ([2, 0], 2)
+        """
+        x = _as_float_column("frequency", frequency)
+        t_x = _as_float_column("recency", recency)
+        age = _as_float_column("T", T)
+        n = x.size
+        for name, col in (("recency", t_x), ("T", age)):
+            if col.size != n:
+                raise InvalidInputError(
+                    f"Column {name!r} has {col.size} rows but 'frequency' has {n}; "
+                    "all columns must have equal length."
+                )
+        bad = (x < 0) | (x != np.floor(x))
+        if bad.any():
+            raise InvalidInputError(
+                f"Column 'frequency' must hold non-negative whole numbers; got "
+                f"{x[bad][:_MAX_LISTED_ROWS].tolist()} at {offending_rows(bad)}."
+            )
+        bad = t_x < 0
+        if bad.any():
+            raise InvalidInputError(
+                f"Column 'recency' must be >= 0; got {t_x[bad][:_MAX_LISTED_ROWS].tolist()} "
+                f"at {offending_rows(bad)}."
+            )
+        bad = t_x > age
+        if bad.any():
+            raise InvalidInputError(
+                f"Column 'recency' must be <= 'T' (the last purchase cannot fall after the end "
+                f"of observation); violated at {offending_rows(bad)}."
+            )
+        bad = (x == 0) & (t_x != 0)
+        if bad.any():
+            raise InvalidInputError(
+                f"Column 'recency' must be 0 where 'frequency' is 0 (no repeat purchase, so no "
+                f"time between first and last); violated at {offending_rows(bad)}."
+            )
+        money: FloatArray | None = None
+        if monetary is not None:
+            money = _as_float_column("monetary", monetary)
+            if money.size != n:
+                raise InvalidInputError(
+                    f"Column 'monetary' has {money.size} rows but 'frequency' has {n}."
+                )
+            bad = money < 0
+            if bad.any():
+                raise InvalidInputError(
+                    f"Column 'monetary' must be >= 0; got {money[bad][:_MAX_LISTED_ROWS].tolist()} "
+                    f"at {offending_rows(bad)}."
+                )
+        w: FloatArray | None = None
+        if weights is not None:
+            w = _as_float_column("weights", weights)
+            if w.size != n:
+                raise InvalidInputError(
+                    f"Column 'weights' has {w.size} rows but 'frequency' has {n}."
+                )
+            bad = w <= 0
+            if bad.any():
+                raise InvalidInputError(
+                    f"Column 'weights' must be > 0; got {w[bad][:_MAX_LISTED_ROWS].tolist()} "
+                    f"at {offending_rows(bad)}."
+                )
+        ids = np.arange(n, dtype=np.int64) if customer_id is None else np.asarray(customer_id)
+        if ids.ndim != 1 or ids.size != n:
+            raise InvalidInputError(
+                f"Column 'customer_id' must be one-dimensional with {n} rows; got shape {ids.shape}."
+            )
+        _check_unique_ids(ids)
+        return cls(
+            customer_id=ids,
+            frequency=x.astype(np.int64),
+            recency=t_x,
+            T=age,
+            monetary=money,
+            unit=parse_unit(unit),
+            weights=w,
+        )
+
+    def __len__(self) -> int:
+        """Number of customers (rows)."""
+        return int(self.frequency.size)
+
+    @property
+    def has_holdout(self) -> bool:
+        """Whether this summary carries holdout columns from a calibration/holdout split."""
+        return self.frequency_holdout is not None
+
+    @property
+    def row_weights(self) -> FloatArray:
+        """``weights``, or ones when the summary has none."""
+        if self.weights is None:
+            return np.ones(len(self), dtype=np.float64)
+        return self.weights
+
+    def take(self, index: Sequence[int] | IntArray | BoolArray) -> CustomerSummary:
+        """Return the rows selected by an integer index or boolean mask, in that order."""
+        idx = np.asarray(index)
+
+        def pick(col: NDArray[Any] | None) -> Any:
+            return None if col is None else col[idx]
+
+        return attrs.evolve(
+            self,
+            customer_id=self.customer_id[idx],
+            frequency=self.frequency[idx],
+            recency=self.recency[idx],
+            T=self.T[idx],
+            monetary=pick(self.monetary),
+            weights=pick(self.weights),
+            frequency_holdout=pick(self.frequency_holdout),
+            monetary_holdout=pick(self.monetary_holdout),
+            duration_holdout=pick(self.duration_holdout),
+        )
+
+    def compress(self) -> CompressedSummary:
+        """Collapse customers sharing the same $(x, t_x, T)$ into weighted distinct rows.
+
+        Returns:
+            The distinct rows (sorted by $x$, then $t_x$, then $T$), their summed weights and the
+            inverse index with ``compressed.frequency[compressed.inverse] == frequency`` exactly.
+        """
+        n = len(self)
+        if n == 0:
+            empty = np.empty(0, dtype=np.float64)
+            return CompressedSummary(
+                frequency=empty,
+                recency=empty,
+                T=empty,
+                weights=empty,
+                inverse=np.empty(0, dtype=np.int64),
+            )
+        # Code each column by its distinct values, then combine the small codes into one int64
+        # key: one cheap sort per column instead of a lexicographic sort of float triples.
+        ux, cx = np.unique(self.frequency, return_inverse=True)
+        ur, cr = np.unique(self.recency, return_inverse=True)
+        ut, ct = np.unique(self.T, return_inverse=True)
+        key = (cx.astype(np.int64) * ur.size + cr) * ut.size + ct
+        ukey, inverse = np.unique(key, return_inverse=True)
+        t_code = ukey % ut.size
+        rest = ukey // ut.size
+        weights = np.bincount(inverse, weights=self.row_weights, minlength=ukey.size).astype(
+            np.float64, copy=False
+        )
+        return CompressedSummary(
+            frequency=ux[rest // ur.size].astype(np.float64),
+            recency=ur[rest % ur.size],
+            T=ut[t_code],
+            weights=weights,
+            inverse=inverse.astype(np.int64).reshape(n),
+        )
+
+
+def _check_unique_ids(ids: NDArray[Any]) -> None:
+    if ids.size == 0:
+        return
+    uniq, counts = np.unique(ids, return_counts=True)
+    dup = counts > 1
+    if dup.any():
+        raise InvalidInputError(
+            f"Column 'customer_id' must be unique; duplicated: {uniq[dup][:_MAX_LISTED_ROWS].tolist()}."
+        )
