@@ -91,8 +91,9 @@ class CustomerSummary:
     """One row per customer: repeat frequency, recency, age and average repeat spend.
 
     Build one with [`from_arrays`][relmark.data.summary.CustomerSummary.from_arrays] or from a
-    transaction log (``TransactionLog.summarize`` / ``TransactionLog.split``); the constructor
-    itself trusts its inputs and is meant for relmark's own use.
+    transaction log ([`TransactionLog.summarize`][relmark.data.log.TransactionLog.summarize] /
+    [`TransactionLog.split`][relmark.data.log.TransactionLog.split]); the constructor itself
+    trusts its inputs and is meant for relmark's own use.
 
     Attributes:
         customer_id: Customer identifiers, as given (never converted).
@@ -106,6 +107,9 @@ class CustomerSummary:
         frequency_holdout: Purchases in the holdout period (after a calibration/holdout split).
         monetary_holdout: Mean value of the holdout purchases (0 where none).
         duration_holdout: Length of the holdout period in ``unit``.
+        excluded_transactions: Transactions of the source log that the summary does not count:
+            those after the end of observation and, after a split, those of customers whose
+            first purchase falls in the holdout. 0 for summaries not built from a log.
     """
 
     customer_id: NDArray[Any] = attrs.field(eq=_cmp)
@@ -118,6 +122,7 @@ class CustomerSummary:
     frequency_holdout: IntArray | None = attrs.field(default=None, eq=_cmp)
     monetary_holdout: FloatArray | None = attrs.field(default=None, eq=_cmp)
     duration_holdout: FloatArray | None = attrs.field(default=None, eq=_cmp)
+    excluded_transactions: int = 0
 
     @classmethod
     def from_arrays(
@@ -270,7 +275,14 @@ class CustomerSummary:
 
         Returns:
             The distinct rows (sorted by $x$, then $t_x$, then $T$), their summed weights and the
-            inverse index with ``compressed.frequency[compressed.inverse] == frequency`` exactly.
+            inverse index with ``compressed.frequency[compressed.inverse] == frequency`` exactly
+            (likewise for ``recency`` and ``T``: the gather is bit-for-bit).
+
+        Examples:
+            >>> s = CustomerSummary.from_arrays([1, 0, 1], [2.0, 0.0, 2.0], [5.0, 5.0, 5.0])
+            >>> c = s.compress()
+            >>> c.frequency.tolist(), c.weights.tolist(), c.inverse.tolist()
+            ([0.0, 1.0], [1.0, 2.0], [1, 0, 1])
         """
         n = len(self)
         if n == 0:
@@ -282,25 +294,139 @@ class CustomerSummary:
                 weights=empty,
                 inverse=np.empty(0, dtype=np.int64),
             )
-        # Code each column by its distinct values, then combine the small codes into one int64
-        # key: one cheap sort per column instead of a lexicographic sort of float triples.
+        scales = tuple(dict.fromkeys((self.unit.days, 1.0, 100.0)))
+        recency_grid = _integer_grid(self.recency, scales)
+        age_grid = _integer_grid(self.T, scales)
+        if recency_grid is None or age_grid is None:
+            return self._compress_by_values()
+        recency_steps, recency_scale = recency_grid
+        age_steps, age_scale = age_grid
+        x_low, r_low, t_low = (
+            int(self.frequency.min()),
+            int(recency_steps.min()),
+            int(age_steps.min()),
+        )
+        n_x = int(self.frequency.max()) - x_low + 1
+        n_r = int(recency_steps.max()) - r_low + 1
+        n_t = int(age_steps.max()) - t_low + 1
+        if (n_x * n_r * n_t).bit_length() >= _KEY_BITS:
+            return self._compress_by_values()
+        # One int64 key per customer, ordered like (x, t_x, T): mixed-radix digits of the codes.
+        key = ((self.frequency - x_low) * n_r + (recency_steps - r_low)) * n_t + (age_steps - t_low)
+        distinct, inverse = _unique_with_inverse(key, n_x * n_r * n_t)
+        t_code = distinct % n_t
+        rest = distinct // n_t
+        return CompressedSummary(
+            frequency=(rest // n_r + x_low).astype(np.float64),
+            recency=(rest % n_r + r_low) / recency_scale,
+            T=(t_code + t_low) / age_scale,
+            weights=_sum_weights(inverse, self.weights, distinct.size),
+            inverse=inverse,
+        )
+
+    def _compress_by_values(self) -> CompressedSummary:
+        """General path: code each column by its distinct values, then combine the codes.
+
+        Codes are combined two columns at a time, so no key exceeds (number of rows)² and
+        nothing can overflow int64.
+        """
+        n = len(self)
         ux, cx = np.unique(self.frequency, return_inverse=True)
         ur, cr = np.unique(self.recency, return_inverse=True)
         ut, ct = np.unique(self.T, return_inverse=True)
-        key = (cx.astype(np.int64) * ur.size + cr) * ut.size + ct
-        ukey, inverse = np.unique(key, return_inverse=True)
-        t_code = ukey % ut.size
-        rest = ukey // ut.size
-        weights = np.bincount(inverse, weights=self.row_weights, minlength=ukey.size).astype(
-            np.float64, copy=False
+        pairs, pair_code = _unique_with_inverse(
+            cx.astype(np.int64).reshape(n) * ur.size + cr.reshape(n), ux.size * ur.size
         )
+        distinct, inverse = _unique_with_inverse(
+            pair_code * ut.size + ct.reshape(n), pairs.size * ut.size
+        )
+        pair = pairs[distinct // ut.size]
         return CompressedSummary(
-            frequency=ux[rest // ur.size].astype(np.float64),
-            recency=ur[rest % ur.size],
-            T=ut[t_code],
-            weights=weights,
-            inverse=inverse.astype(np.int64).reshape(n),
+            frequency=ux[pair // ur.size].astype(np.float64),
+            recency=ur[pair % ur.size],
+            T=ut[distinct % ut.size],
+            weights=_sum_weights(inverse, self.weights, distinct.size),
+            inverse=inverse,
         )
+
+    def to_frame(self, backend: str = "pandas") -> Any:
+        """Return the summary as a pandas or polars DataFrame or a pyarrow Table.
+
+        Columns: ``customer_id``, ``frequency``, ``recency``, ``T``, then ``monetary``,
+        ``weights`` and the holdout columns when present. The time unit is not a column; it is
+        ``summary.unit``.
+
+        Args:
+            backend: ``"pandas"``, ``"polars"`` or ``"pyarrow"``.
+
+        Raises:
+            InvalidInputError: For an unknown backend.
+            MissingDependencyError: When the backend's library is not installed.
+        """
+        from relmark.data._frames import to_native_frame
+
+        columns: dict[str, NDArray[Any]] = {
+            "customer_id": self.customer_id,
+            "frequency": self.frequency,
+            "recency": self.recency,
+            "T": self.T,
+        }
+        optional = {
+            "monetary": self.monetary,
+            "weights": self.weights,
+            "frequency_holdout": self.frequency_holdout,
+            "monetary_holdout": self.monetary_holdout,
+            "duration_holdout": self.duration_holdout,
+        }
+        columns.update({k: v for k, v in optional.items() if v is not None})
+        return to_native_frame(columns, backend)
+
+
+_KEY_BITS = 62
+_DENSE_FACTOR = 4
+
+
+def _integer_grid(values: FloatArray, scales: tuple[float, ...]) -> tuple[IntArray, float] | None:
+    """Integers ``k`` and a scale with ``k / scale == values`` exactly, if one of ``scales`` fits.
+
+    Summaries built from logs hold whole days divided by the unit length, and published data
+    sets hold two decimals, so one of a few scales almost always reproduces every value exactly.
+    """
+    for scale in scales:
+        steps = np.rint(values * scale)
+        if np.abs(steps).max() < 2.0**52 and np.array_equal(steps / scale, values):
+            return steps.astype(np.int64), scale
+    return None
+
+
+def _unique_with_inverse(key: IntArray, n_keys: int) -> tuple[IntArray, IntArray]:
+    """Sorted distinct non-negative keys and, per element, the index of its key.
+
+    Dense key ranges use a counting pass (no sort); otherwise the element index is packed into
+    the low bits so one ``np.sort`` replaces the slower ``argsort``.
+    """
+    n = key.size
+    if n_keys <= max(_DENSE_FACTOR * n, 1 << 16):
+        present = np.bincount(key, minlength=n_keys) > 0
+        rank = np.cumsum(present) - 1
+        return np.flatnonzero(present), rank[key]
+    index_bits = max(n - 1, 1).bit_length()
+    if (n_keys - 1).bit_length() + index_bits > 63:
+        distinct, inverse = np.unique(key, return_inverse=True)
+        return distinct, inverse.astype(np.int64).reshape(n)
+    packed = np.sort((key << index_bits) | np.arange(n, dtype=np.int64))
+    ordered = packed >> index_bits
+    new_key = np.empty(n, dtype=bool)
+    new_key[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new_key[1:])
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[packed & ((1 << index_bits) - 1)] = np.cumsum(new_key) - 1
+    return ordered[new_key], inverse
+
+
+def _sum_weights(inverse: IntArray, weights: FloatArray | None, size: int) -> FloatArray:
+    summed = np.bincount(inverse, weights=weights, minlength=size)
+    return summed.astype(np.float64, copy=False)
 
 
 def _check_unique_ids(ids: NDArray[Any]) -> None:

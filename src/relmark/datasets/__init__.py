@@ -1,1 +1,20 @@
-"""relmark.datasets."""
+"""Data sets shipped with relmark and exact simulators of the models.
+
+Real data (shipped compressed inside the package, no download):
+
+- [`load_cdnow`][relmark.datasets.real.load_cdnow]: the full CDNOW master transaction log.
+- [`load_cdnow_sample_summary`][relmark.datasets.real.load_cdnow_sample_summary]: the 2,357-customer
+  calibration summary used by Fader, Hardie & Lee (2005).
+- [`load_donations`][relmark.datasets.real.load_donations]: the 11,104 donors of Fader, Hardie &
+  Shang (2010), as 22 weighted patterns.
+
+Simulators draw customers from a model's generative story exactly (continuous time, no
+rounding to whole periods):
+
+- [`simulate_bgnbd`][relmark.datasets.simulate.simulate_bgnbd]: BG/NBD (Fader, Hardie & Lee 2005).
+"""
+
+from relmark.datasets.real import load_cdnow, load_cdnow_sample_summary, load_donations
+from relmark.datasets.simulate import simulate_bgnbd
+
+__all__ = ["load_cdnow", "load_cdnow_sample_summary", "load_donations", "simulate_bgnbd"]

@@ -1,1 +1,25 @@
-"""relmark.rfm."""
+"""RFM scoring and segmentation: tie-aware binning, segment rules as data, presets and a linter.
+
+- [`RFMScorer`][relmark.rfm.scorer.RFMScorer]: recency, frequency and monetary scores with an
+  explicit tie policy, independent or nested binning, learned or fixed thresholds.
+- [`Segment`][relmark.rfm.segments.Segment] and [`SegmentRules`][relmark.rfm.segments.SegmentRules]:
+  segment definitions with first-match semantics and
+  [`lint`][relmark.rfm.segments.SegmentRules.lint].
+- Presets: [`RFM_PACKAGE_SEGMENTS`][relmark.rfm.presets.RFM_PACKAGE_SEGMENTS] and
+  [`RF_GRID_SEGMENTS`][relmark.rfm.presets.RF_GRID_SEGMENTS].
+"""
+
+from relmark.rfm.presets import RF_GRID_SEGMENTS, RFM_PACKAGE_SEGMENTS
+from relmark.rfm.scorer import BinThresholds, RFMScorer
+from relmark.rfm.segments import LintReport, Overlap, Segment, SegmentRules
+
+__all__ = [
+    "RFM_PACKAGE_SEGMENTS",
+    "RF_GRID_SEGMENTS",
+    "BinThresholds",
+    "LintReport",
+    "Overlap",
+    "RFMScorer",
+    "Segment",
+    "SegmentRules",
+]

@@ -1,1 +1,32 @@
-"""relmark.scoring."""
+"""Pluggable scorers: a registry with entry-point discovery, score tables, and a pipeline.
+
+- [`ScoreTable`][relmark.scoring.table.ScoreTable]: per-customer columns with metadata, joinable
+  on customer id and convertible to pandas, polars or pyarrow.
+- [`ScorerRegistry`][relmark.scoring.registry.ScorerRegistry] and the default-registry functions
+  [`register_scorer`][relmark.scoring.registry.register_scorer],
+  [`get_scorer`][relmark.scoring.registry.get_scorer],
+  [`available_scorers`][relmark.scoring.registry.available_scorers].
+- [`score`][relmark.scoring.pipeline.score]: run several scorers on one summary into one table.
+
+The protocol every scorer satisfies is [`Scorer`][relmark.typing.Scorer].
+"""
+
+from relmark.scoring.pipeline import score
+from relmark.scoring.registry import (
+    ScorerRegistry,
+    available_scorers,
+    get_scorer,
+    register_scorer,
+)
+from relmark.scoring.table import ColumnInfo, ColumnKind, ScoreTable
+
+__all__ = [
+    "ColumnInfo",
+    "ColumnKind",
+    "ScoreTable",
+    "ScorerRegistry",
+    "available_scorers",
+    "get_scorer",
+    "register_scorer",
+    "score",
+]

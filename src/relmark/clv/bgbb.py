@@ -1,0 +1,317 @@
+r"""The BG/BB model of Fader, Hardie & Shang (2010) as an estimator, for discrete-time data.
+
+See the kernels in [`relmark.core.bgbb`][relmark.core.bgbb] for the formulas. Data come as a
+[`CustomerSummary`][relmark.data.summary.CustomerSummary] counted in transaction opportunities:
+``frequency`` $x$ = transactions after the first, ``recency`` $t_x$ = the opportunity of the last
+one (0 if none), ``T`` $n$ = the opportunities observed, and optionally ``weights`` = the number
+of customers sharing the pattern (the usual way BG/BB data are published).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Self
+
+import attrs
+import numpy as np
+from numpy.typing import ArrayLike
+
+from relmark.clv._base import FitResult, ParametricModel, positive_parameter
+from relmark.clv.bgnbd import check_times
+from relmark.clv.paretonbd import as_column, describe_rows
+from relmark.core import bgbb as kernels
+from relmark.core.mle import maximize_likelihood
+from relmark.data.summary import CompressedSummary, CustomerSummary, offending_rows
+from relmark.data.units import TimeUnit, parse_unit
+from relmark.errors import InvalidInputError
+from relmark.typing import FloatArray
+
+__all__ = ["BGBB", "BGBBParams"]
+
+
+@attrs.frozen(kw_only=True)
+class BGBBParams:
+    r"""Parameters of the BG/BB model.
+
+    Attributes:
+        alpha: First parameter of the beta distribution of the transaction probability $p$.
+        beta: Second parameter of that beta; the mean transaction probability is
+            $\alpha/(\alpha+\beta)$.
+        gamma: First parameter of the beta distribution of the dropout probability $\theta$.
+        delta: Second parameter of that beta; the mean dropout probability is
+            $\gamma/(\gamma+\delta)$.
+    """
+
+    alpha: float = attrs.field(converter=float, validator=positive_parameter)
+    beta: float = attrs.field(converter=float, validator=positive_parameter)
+    gamma: float = attrs.field(converter=float, validator=positive_parameter)
+    delta: float = attrs.field(converter=float, validator=positive_parameter)
+
+
+def _check_patterns(summary: CustomerSummary, where: str) -> None:
+    r"""BG/BB rows are whole numbers of opportunities with $x \le t_x \le n$."""
+    for name, column in (("recency", summary.recency), ("T", summary.T)):
+        fractional = column != np.floor(column)
+        if fractional.any():
+            raise InvalidInputError(
+                f"Column {name!r} passed to {where} must count transaction opportunities (whole "
+                f"numbers); got {column[fractional][:5].tolist()} at {offending_rows(fractional)}."
+            )
+    too_many = summary.frequency > summary.recency
+    if too_many.any():
+        raise InvalidInputError(
+            f"Column 'frequency' passed to {where} must be <= 'recency' (x transactions need at "
+            f"least x opportunities up to the last one); got frequency "
+            f"{summary.frequency[too_many][:5].tolist()} with recency "
+            f"{summary.recency[too_many][:5].tolist()} at {offending_rows(too_many)}."
+        )
+
+
+class BGBB(ParametricModel):
+    r"""Beta-geometric/beta-Bernoulli model of discrete-time repeat transactions (FHS 2010).
+
+    For settings where transactions can only happen at discrete opportunities (an annual
+    fundraiser, a yearly event). A living customer transacts at each opportunity with
+    probability $p \sim \text{Beta}(\alpha, \beta)$ and dies at the beginning of each
+    opportunity with probability $\theta \sim \text{Beta}(\gamma, \delta)$.
+
+    Args:
+        penalizer: Strength $\lambda \ge 0$ of an L2 penalty on the log-parameters, set against
+            the *mean* log-likelihood per customer (see [`relmark.core.mle`][relmark.core.mle]).
+            0 for plain maximum likelihood.
+
+    Attributes:
+        params_: Fitted [`BGBBParams`][relmark.clv.bgbb.BGBBParams].
+        covariance_: Delta-method covariance of $(\alpha, \beta, \gamma, \delta)$ (NaN when built
+            from known parameters).
+        standard_errors_: Standard error of each parameter by name.
+        log_likelihood_: Log-likelihood at the estimates.
+        fit_: Fit statistics, ``None`` for a model built with ``from_params``.
+        unit_: Length of one transaction opportunity (bookkeeping only: every count of
+            ``periods`` in the prediction methods is a number of opportunities).
+
+    Examples:
+        >>> from relmark.data.summary import CustomerSummary
+        >>> model = BGBB.from_params(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
+        >>> donors = CustomerSummary.from_arrays([6, 0], [6, 0], [6, 6], unit="Y")
+        >>> [round(v, 3) for v in model.expected_purchases(5, donors).tolist()]
+        [3.752, 0.073]
+    """
+
+    _params_type: ClassVar[type[BGBBParams]] = BGBBParams
+
+    params_: BGBBParams
+    covariance_: FloatArray
+    standard_errors_: dict[str, float]
+    log_likelihood_: float
+    fit_: FitResult | None
+    unit_: TimeUnit
+
+    def __init__(self, *, penalizer: float = 0.0) -> None:
+        self.penalizer = penalizer
+
+    @classmethod
+    def from_params(
+        cls,
+        *,
+        alpha: float,
+        beta: float,
+        gamma: float,
+        delta: float,
+        unit: str | TimeUnit = "Y",
+    ) -> Self:
+        """Build a fitted model from known parameters (published values, a fit made elsewhere).
+
+        Args:
+            alpha: Beta parameter of the transaction probability.
+            beta: Beta parameter of the transaction probability.
+            gamma: Beta parameter of the dropout probability.
+            delta: Beta parameter of the dropout probability.
+            unit: Length of one transaction opportunity (default a year).
+
+        Returns:
+            A model whose standard errors and covariance are NaN (unknown).
+
+        Raises:
+            InvalidInputError: For a parameter that is not a finite float > 0.
+        """
+        model = cls()
+        model._store_known(BGBBParams(alpha=alpha, beta=beta, gamma=gamma, delta=delta))
+        model.unit_ = parse_unit(unit)
+        return model
+
+    def fit(self, summary: CustomerSummary) -> Self:
+        """Fit by maximum likelihood on the distinct $(x, t_x, n)$ patterns of ``summary``.
+
+        Args:
+            summary: Counts of opportunities (see the module docstring); ``weights`` give the
+                number of customers per row. ``summary.unit`` becomes the model's unit.
+
+        Returns:
+            ``self``, fitted.
+
+        Raises:
+            InvalidInputError: For a bad penalizer, an empty summary, fractional opportunities
+                or ``frequency > recency``.
+            ConvergenceError: When the optimization fails (the message says what to try).
+        """
+        penalizer = self._check_penalizer(self.penalizer)
+        summary = self._check_summary(summary)
+        if len(summary) == 0:
+            raise InvalidInputError("The 'summary' argument of BGBB.fit has no customers.")
+        _check_patterns(summary, "BGBB.fit")
+        rows = summary.compress()
+        result = maximize_likelihood(
+            kernels.log_likelihood_and_gradient,
+            (rows.frequency, rows.recency, rows.T),
+            rows.weights,
+            self.parameter_names(),
+            np.zeros(4),
+            penalizer=penalizer,
+            describe_rows=lambda bad: describe_rows(summary, rows, bad),
+        )
+        self._store_fit(result)
+        self.unit_ = summary.unit
+        return self
+
+    def _rows(self, summary: CustomerSummary, where: str) -> CompressedSummary:
+        summary = self._check_summary(summary)
+        _check_patterns(summary, where)
+        return summary.compress()
+
+    def expected_purchases(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
+        """Expected transactions of each customer over the next ``t`` opportunities (FHS eq. 13).
+
+        Args:
+            t: A number of future opportunities, or a one-dimensional array of them.
+            summary: The customers' patterns.
+
+        Returns:
+            Shape ``(n_customers,)`` for a scalar ``t``; ``(n_customers, len(t))`` for an array.
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            InvalidInputError: For negative or fractional ``t``, or invalid patterns.
+        """
+        p = self._params_record()
+        periods = check_times("t", t, integral=True)
+        if periods.ndim > 1:
+            raise InvalidInputError(
+                f"The 't' argument must be a number or a one-dimensional array. Got shape "
+                f"{periods.shape}."
+            )
+        rows = self._rows(summary, "BGBB.expected_purchases")
+        grid = periods[np.newaxis, :] if periods.ndim else periods
+        x, t_x, n = (
+            as_column(v, needed=bool(periods.ndim)) for v in (rows.frequency, rows.recency, rows.T)
+        )
+        values = kernels.conditional_expected_transactions(
+            grid,
+            x,
+            t_x,
+            n,
+            p.alpha,
+            p.beta,
+            p.gamma,
+            p.delta,
+        )
+        return np.asarray(values[rows.inverse], dtype=np.float64)
+
+    def probability_alive(self, summary: CustomerSummary, *, periods_ahead: int = 1) -> FloatArray:
+        """Probability that each customer is alive at opportunity $n$ + ``periods_ahead``.
+
+        With the default 1 this is FHS's "alive in period $n + 1$".
+
+        Args:
+            summary: The customers' patterns.
+            periods_ahead: Opportunities after the last observed one (a whole number >= 0).
+
+        Returns:
+            One value in $[0, 1]$ per customer.
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            InvalidInputError: For a bad ``periods_ahead`` or invalid patterns.
+        """
+        p = self._params_record()
+        ahead = check_times("periods_ahead", periods_ahead, integral=True)
+        if ahead.ndim:
+            raise InvalidInputError(
+                f"The 'periods_ahead' argument must be a single whole number. Got {periods_ahead!r}."
+            )
+        rows = self._rows(summary, "BGBB.probability_alive")
+        values = kernels.probability_alive(
+            ahead, rows.frequency, rows.recency, rows.T, p.alpha, p.beta, p.gamma, p.delta
+        )
+        return np.asarray(values[rows.inverse], dtype=np.float64)
+
+    def expected_purchases_new_customer(self, t: ArrayLike) -> FloatArray:
+        """Expected transactions of a new customer over the first ``t`` opportunities.
+
+        Args:
+            t: Numbers of opportunities (any shape, whole numbers).
+
+        Returns:
+            Same shape as ``t``.
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            InvalidInputError: For negative or fractional ``t``.
+        """
+        p = self._params_record()
+        periods = check_times("t", t, integral=True)
+        return kernels.expected_transactions(periods, p.alpha, p.beta, p.gamma, p.delta)
+
+    def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> FloatArray:
+        """$P(X(t) = n)$: probability of ``n`` transactions in the first ``t`` opportunities.
+
+        Args:
+            n: Numbers of transactions (whole numbers).
+            t: Numbers of opportunities (whole numbers), broadcast against ``n``.
+
+        Returns:
+            The broadcast shape of ``n`` and ``t``; 0 where ``n > t``.
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            InvalidInputError: For bad counts, or shapes that do not broadcast.
+        """
+        p = self._params_record()
+        counts = check_times("n", n, integral=True)
+        periods = check_times("t", t, integral=True)
+        try:
+            counts, periods = np.broadcast_arrays(counts, periods)
+        except ValueError as exc:
+            raise InvalidInputError(
+                f"The 'n' and 't' arguments must broadcast together; got shapes "
+                f"{np.shape(counts)} and {np.shape(periods)}."
+            ) from exc
+        return kernels.probability_of_transactions(
+            counts, periods, p.alpha, p.beta, p.gamma, p.delta
+        )
+
+    def expected_frequency_counts(self, t: int, n_customers: float) -> FloatArray:
+        r"""Expected number of customers with $0, 1, \dots, t$ transactions in ``t`` opportunities.
+
+        FHS (2010) eq. (7) times the cohort size: the in-sample fit check of their Figure 2.
+
+        Args:
+            t: Number of opportunities (a whole number).
+            n_customers: Cohort size (> 0).
+
+        Returns:
+            Length ``t + 1``.
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            InvalidInputError: For a bad ``t`` or ``n_customers``.
+        """
+        periods = check_times("t", t, integral=True)
+        if periods.ndim:
+            raise InvalidInputError(f"The 't' argument must be a single whole number. Got {t!r}.")
+        size = check_times("n_customers", n_customers)
+        if size.ndim or not float(size) > 0:
+            raise InvalidInputError(
+                f"The 'n_customers' argument must be a single number > 0. Got {n_customers!r}."
+            )
+        counts = np.arange(float(periods) + 1.0)
+        return float(size) * self.probability_of_purchases(counts, float(periods))

@@ -1,0 +1,300 @@
+r"""BG/NBD kernels: likelihood, gradient and predictions on float64 arrays.
+
+The beta-geometric/negative-binomial distribution model of Fader, Hardie & Lee (2005),
+"Counting your customers the easy way: an alternative to the Pareto/NBD model", *Marketing
+Science* 24(2), 275-284 (FHL below). While alive a customer buys at Poisson rate
+$\lambda \sim \text{Gamma}(r, \alpha)$ and, after each repeat purchase, drops out with probability
+$p \sim \text{Beta}(a, b)$.
+
+Conventions of every kernel here: inputs are float64 arrays already validated and broadcastable
+(``x`` = repeat purchases, ``t_x`` = recency, ``T`` = age, all in the same time unit as
+$\alpha$); parameters are positive floats. Kernels never validate; the public model classes do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import betainc, betaln, digamma, expit, gammaln, xlogy
+
+from relmark.core.special import log_hyp2f1
+from relmark.typing import FloatArray
+
+__all__ = [
+    "conditional_expected_purchases",
+    "expected_purchases",
+    "log_likelihood",
+    "log_likelihood_and_gradient",
+    "probability_alive",
+    "probability_of_purchases",
+]
+
+# Half-width of the interval around a = 1 where the expectation (removable singularity in the
+# closed form) is interpolated linearly; the interpolation error is O(h^2) relative.
+_A_ONE_HALF_WIDTH = 1e-5
+# Power series for the expectation of an alive customer: used where successive terms shrink by at
+# least this factor, and summed to this many terms (8^-19 < 1e-17).
+_SERIES_RATIO = 0.125
+_SERIES_TERMS = 20
+
+
+def _log_dropout_odds(
+    x: FloatArray, t_x: FloatArray, T: FloatArray, r: float, alpha: float, a: float, b: float
+) -> FloatArray:
+    r"""$\ln\big[\frac{a}{b+x-1}\big(\frac{\alpha+T}{\alpha+t_x}\big)^{r+x}\big]$ for $x > 0$, $-\infty$ at $x = 0$."""
+    safe_x = np.maximum(x, 1.0)
+    with np.errstate(divide="ignore"):
+        log_odds = (
+            np.log(a) - np.log(b + safe_x - 1.0) + (r + x) * np.log1p((T - t_x) / (alpha + t_x))
+        )
+    return np.where(x > 0, log_odds, -np.inf)
+
+
+def log_likelihood_and_gradient(
+    log_params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    r"""Per-customer BG/NBD log-likelihood and its gradient with respect to the log-parameters.
+
+    FHL (2005) eq. (6), written in the numerically stable form of Hardie's note "A note on
+    implementing the BG/NBD model in MS Excel" (the "#NUM!" problem):
+
+    $$\ln L = \ln\Gamma(r+x) - \ln\Gamma(r) + r\ln\alpha + \ln B(a, b+x) - \ln B(a, b)
+    + \ln\Big[e^{A_3} + \mathbb 1\{x>0\}\, e^{A_4}\Big],$$
+
+    $A_3 = -(r+x)\ln(\alpha+T)$, $A_4 = \ln a - \ln(b+x-1) - (r+x)\ln(\alpha+t_x)$, with the last
+    term evaluated by ``logaddexp`` so that neither power under- or overflows. The gradient is
+    analytic (digamma terms), multiplied by $\theta$ for the chain rule to $\ln\theta$.
+
+    Args:
+        log_params: $(\ln r, \ln\alpha, \ln a, \ln b)$.
+        x: Repeat purchases.
+        t_x: Recency.
+        T: Age.
+
+    Returns:
+        ``(ll, grad)``: ``ll`` of shape ``(n,)`` and ``grad`` of shape ``(n, 4)``.
+    """
+    r, alpha, a, b = np.exp(log_params)
+    s = r + x
+    log_alpha_T = np.log(alpha + T)
+    log_alpha_tx = np.log(alpha + t_x)
+    a3 = -s * log_alpha_T
+    safe_x = np.maximum(x, 1.0)
+    with np.errstate(divide="ignore"):
+        a4 = np.where(x > 0, np.log(a) - np.log(b + safe_x - 1.0) - s * log_alpha_tx, -np.inf)
+    last = np.logaddexp(a3, a4)
+    w3 = np.exp(a3 - last)
+    w4 = np.exp(a4 - last)
+    ll = gammaln(s) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b) + last
+    psi_ab = digamma(a + b)
+    psi_abx = digamma(a + b + x)
+    grad = np.empty((np.size(ll), 4), dtype=np.float64)
+    grad[:, 0] = r * (
+        digamma(s) - digamma(r) + np.log(alpha) - w3 * log_alpha_T - w4 * log_alpha_tx
+    )
+    grad[:, 1] = r - alpha * s * (w3 / (alpha + T) + w4 / (alpha + t_x))
+    grad[:, 2] = a * (psi_ab - psi_abx) + w4
+    grad[:, 3] = b * (digamma(b + x) - digamma(b) + psi_ab - psi_abx - w4 / (b + safe_x - 1.0))
+    return ll, grad
+
+
+def log_likelihood(
+    x: FloatArray, t_x: FloatArray, T: FloatArray, r: float, alpha: float, a: float, b: float
+) -> FloatArray:
+    """Per-customer BG/NBD log-likelihood, FHL (2005) eq. (6) in the stable form.
+
+    See [`log_likelihood_and_gradient`][relmark.core.bgnbd.log_likelihood_and_gradient].
+    """
+    log_params = np.log(np.array([r, alpha, a, b], dtype=np.float64))
+    return log_likelihood_and_gradient(log_params, x, t_x, T)[0]
+
+
+def probability_alive(
+    x: FloatArray, t_x: FloatArray, T: FloatArray, r: float, alpha: float, a: float, b: float
+) -> FloatArray:
+    r"""$P(\text{alive} \mid x, t_x, T)$, FHL (2005) eq. (12); Hardie's note 021.
+
+    $$P(\text{alive}) = \Big[1 + \mathbb 1\{x>0\}\frac{a}{b+x-1}
+    \Big(\frac{\alpha+T}{\alpha+t_x}\Big)^{r+x}\Big]^{-1},$$
+
+    computed as a logistic function of the log-odds, so it stays in $[0, 1]$ for any $x$, $T$.
+    """
+    return np.asarray(expit(-_log_dropout_odds(x, t_x, T, r, alpha, a, b)), dtype=np.float64)
+
+
+def _alive_series(u: FloatArray, s: FloatArray, a: float, c: FloatArray) -> FloatArray:
+    r"""Power series in $u$ of the expectation for a customer alive at $T$ (small $u$ only).
+
+    Expanding $E_p[(1 - (1+pu)^{-s})/p]$ with $p \sim \text{Beta}(a, c - a)$ term by term gives
+    $\sum_{k\ge1} (-1)^{k+1}\frac{(s)_k (a)_{k-1}}{(c)_{k-1}\,k!}u^k$; used where the term
+    ratio is at most $1/8$, so the first term dominates and nothing cancels.
+    """
+    term = s * u
+    total = term.copy()
+    for k in range(1, _SERIES_TERMS):
+        term = term * (-u) * (s + k) * (a + k - 1.0) / ((c + k - 1.0) * (k + 1.0))
+        total += term
+    return total
+
+
+def _log_survival_factor(
+    t: FloatArray, s: FloatArray, beta: FloatArray, gamma_: FloatArray, alpha_T: FloatArray
+) -> FloatArray:
+    r"""$\ln[(1-z)^{s}\,{}_2F_1(s, \beta; \gamma; z)]$, $z = t/(\alpha+T+t)$, all parameters $> 0$."""
+    z = t / (alpha_T + t)
+    log1m_z = np.log(alpha_T) - np.log(alpha_T + t)
+    log_f = log_hyp2f1(s, beta, gamma_, z, log1m_z=log1m_z)
+    return np.asarray(s * log1m_z + log_f, dtype=np.float64)
+
+
+def _expected_if_alive(
+    t: FloatArray, x: FloatArray, T: FloatArray, r: float, alpha: float, a: float, b: float
+) -> FloatArray:
+    r"""Expected repeat purchases in $(T, T+t]$ for a customer known to be alive at $T$.
+
+    The numerator of FHL (2005) eq. (10),
+    $\frac{c-1}{a-1}\big[1 - (1-z)^{r+x}\,{}_2F_1(r+x, b+x; c-1; z)\big]$ with
+    $c = a+b+x$ and $z = t/(\alpha+T+t)$, evaluated three ways:
+
+    * small $u = t/(\alpha+T)$: the power series of ``_alive_series`` (the closed form would
+      cancel catastrophically);
+    * $c - 1 > 0$: the closed form, with the power and ${}_2F_1$ combined in logs and
+      $1 - e^{L}$ taken by ``expm1``;
+    * $c - 1 \le 0$ (only $x = 0$ with $a + b \le 1$, where ${}_2F_1$'s third parameter is not
+      positive): Gauss's contiguous relation (Abramowitz & Stegun 15.2.20 specialised),
+      $E(b) = \frac{c-1}{c}E(b+1) + \frac{(r+x)u}{c}(1-z)^{r+x+1}
+      {}_2F_1(r+x+1, b+x+1; c+1; z)$.
+
+    The closed form has a removable singularity at $a = 1$, bridged by linear interpolation
+    between $a = 1 \pm 10^{-5}$.
+    """
+    s = r + x
+    c = a + b + x
+    alpha_T = alpha + T
+    u = t / alpha_T
+    ratio_bound = u * np.maximum(1.0, (s + 1.0) / c) * max(1.0, a / 2.0)
+    small = ratio_bound <= _SERIES_RATIO
+    result = np.empty(np.broadcast(t, x, T).shape, dtype=np.float64)
+    result[small] = _alive_series(u[small], s[small], a, c[small])
+    large = ~small
+    if large.any():
+        result[large] = _closed_form(t[large], x[large], T[large], r, alpha, a, b)
+    return result
+
+
+def _closed_form(
+    t: FloatArray,
+    x: FloatArray,
+    T: FloatArray,
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    *,
+    bridge: bool = True,
+) -> FloatArray:
+    if bridge and abs(a - 1.0) < _A_ONE_HALF_WIDTH:
+        h = _A_ONE_HALF_WIDTH
+        below = _closed_form(t, x, T, r, alpha, 1.0 - h, b, bridge=False)
+        above = _closed_form(t, x, T, r, alpha, 1.0 + h, b, bridge=False)
+        weight = (a - (1.0 - h)) / (2.0 * h)
+        return (1.0 - weight) * below + weight * above
+    s = r + x
+    c = a + b + x
+    alpha_T = alpha + T
+    out = np.empty_like(t)
+    direct = c > 1.0
+    if direct.any():
+        log_factor = _log_survival_factor(
+            t[direct], s[direct], b + x[direct], c[direct] - 1.0, alpha_T[direct]
+        )
+        out[direct] = (c[direct] - 1.0) / (a - 1.0) * -np.expm1(log_factor)
+    shifted = ~direct
+    if shifted.any():
+        ts, xs, Ts, ss, cs = t[shifted], x[shifted], T[shifted], s[shifted], c[shifted]
+        us = ts / (alpha + Ts)
+        second = (ss * us / cs) * np.exp(
+            _log_survival_factor(ts, ss + 1.0, b + xs + 1.0, cs + 1.0, alpha + Ts)
+        )
+        shifted_up = _closed_form(ts, xs, Ts, r, alpha, a, b + 1.0, bridge=bridge)
+        out[shifted] = (cs - 1.0) / cs * shifted_up + second
+    return out
+
+
+def conditional_expected_purchases(
+    t: FloatArray,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+) -> FloatArray:
+    r"""$E[X(T, T+t] \mid x, t_x, T]$: expected repeat purchases in the next $t$, FHL (2005) eq. (10).
+
+    Equal to $P(\text{alive} \mid x, t_x, T)$ times the expectation for a customer alive at $T$
+    (see [`probability_alive`][relmark.core.bgnbd.probability_alive]); the hypergeometric part
+    is evaluated in the transformed form described in ``_expected_if_alive``.
+
+    Args:
+        t: Forecast horizons (broadcast against the customer arrays).
+        x: Repeat purchases.
+        t_x: Recency.
+        T: Age.
+        r: Shape of the purchase-rate gamma.
+        alpha: Scale of the purchase-rate gamma (time unit of ``t``, ``t_x``, ``T``).
+        a: First beta parameter of the dropout probability.
+        b: Second beta parameter of the dropout probability.
+
+    Returns:
+        The broadcast shape of ``t``, ``x``, ``t_x``, ``T``.
+    """
+    t, x, t_x, T = (np.array(v, dtype=np.float64) for v in np.broadcast_arrays(t, x, t_x, T))
+    alive = probability_alive(x, t_x, T, r, alpha, a, b)
+    return alive * _expected_if_alive(t, x, T, r, alpha, a, b)
+
+
+def expected_purchases(t: FloatArray, r: float, alpha: float, a: float, b: float) -> FloatArray:
+    r"""Unconditional $E[X(t)]$ for a customer just acquired, FHL (2005) eq. (9).
+
+    $E[X(t)] = \frac{a+b-1}{a-1}\big[1 - (\frac{\alpha}{\alpha+t})^r\,
+    {}_2F_1(r, b; a+b-1; \frac{t}{\alpha+t})\big]$: eq. (10) at $x = t_x = T = 0$, and evaluated
+    the same way.
+    """
+    t = np.asarray(t, dtype=np.float64)
+    zero = np.zeros_like(t)
+    return _expected_if_alive(t, zero, zero, r, alpha, a, b)
+
+
+def probability_of_purchases(
+    n: FloatArray, t: FloatArray, r: float, alpha: float, a: float, b: float
+) -> FloatArray:
+    r"""$P(X(t) = n)$ for a customer just acquired, FHL (2005) eq. (8).
+
+    $$P(X(t)=n) = \frac{B(a, b+n)}{B(a,b)}\frac{\Gamma(r+n)}{\Gamma(r)\,n!}
+    \Big(\frac{\alpha}{\alpha+t}\Big)^r\Big(\frac{t}{\alpha+t}\Big)^n
+    + \mathbb 1\{n>0\}\frac{B(a+1, b+n-1)}{B(a,b)}\Big[1 - \Big(\frac{\alpha}{\alpha+t}\Big)^r
+    \sum_{j=0}^{n-1}\frac{\Gamma(r+j)}{\Gamma(r)\,j!}\Big(\frac{t}{\alpha+t}\Big)^j\Big].$$
+
+    The bracket is the upper tail of a negative binomial, evaluated as the regularized incomplete
+    beta $I_{t/(\alpha+t)}(n, r)$ (no cancellation in $1 - \sum$); the first term in logs.
+    """
+    n, t = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(t, dtype=np.float64))
+    q = t / (alpha + t)
+    log_first = (
+        betaln(a, b + n)
+        - betaln(a, b)
+        + gammaln(r + n)
+        - gammaln(r)
+        - gammaln(n + 1.0)
+        + r * np.log(alpha / (alpha + t))
+        + xlogy(n, q)
+    )
+    positive = n > 0
+    safe_n = np.where(positive, n, 1.0)
+    tail = np.where(
+        positive,
+        np.exp(betaln(a + 1.0, b + safe_n - 1.0) - betaln(a, b)) * betainc(safe_n, r, q),
+        0.0,
+    )
+    return np.asarray(np.exp(log_first) + tail, dtype=np.float64)

@@ -1,0 +1,215 @@
+"""Turn user-supplied time columns and scalars into wall-clock ``datetime64[us]`` values.
+
+Rules (documented in ``docs/explanation/summaries.md``):
+
+- A column is either entirely naive or entirely aware in one time zone. Aware values are stored as
+  their wall-clock time in that zone plus the zone's name, so calendar periods (days, weeks,
+  months) are the customer's local periods.
+- Zone identity is the zone's *name*: the IANA key of a ``zoneinfo.ZoneInfo`` (or pytz zone),
+  otherwise ``str(tzinfo)`` (``"UTC+01:00"`` for a fixed offset). Strings with different UTC
+  offsets (``+01:00`` in winter, ``+02:00`` in summer) therefore count as mixed zones: convert
+  them to one zone in your frame library first.
+- Strings are parsed with an explicit ``time_format`` (``datetime.strptime``) or, without one, as
+  ISO 8601 (``datetime.fromisoformat``, which also reads ``20200131``). Integers (``19970101``)
+  are accepted only with a ``time_format``.
+- Resolution is one microsecond.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from relmark.data.summary import offending_rows
+from relmark.errors import InvalidInputError
+
+__all__ = ["parse_instant", "parse_time_column", "zone_name"]
+
+_MAX_SHOWN = 5
+DatetimeArray = NDArray[np.datetime64]
+
+
+def zone_name(tz: dt.tzinfo) -> str:
+    """Name that identifies a time zone: IANA key when there is one, else ``str(tz)``."""
+    for attribute in ("key", "zone"):
+        name = getattr(tz, attribute, None)
+        if isinstance(name, str):
+            return name
+    return str(tz)
+
+
+def _is_aware(value: dt.datetime) -> bool:
+    return value.tzinfo is not None and value.tzinfo.utcoffset(value) is not None
+
+
+def _parse_string(text: str, time_format: str | None) -> dt.datetime:
+    if time_format is None:
+        return dt.datetime.fromisoformat(text.strip())
+    return dt.datetime.strptime(text.strip(), time_format)  # noqa: DTZ007 - zone comes from the text or the column
+
+
+def _as_datetime(value: object, time_format: str | None) -> dt.datetime | None:
+    """Convert one scalar to a ``datetime``; ``None`` when it cannot be understood."""
+    result: dt.datetime | None = None
+    if isinstance(value, dt.datetime):
+        result = value
+    elif isinstance(value, dt.date):
+        result = dt.datetime(value.year, value.month, value.day)  # noqa: DTZ001 - a date has no zone
+    elif isinstance(value, np.datetime64):
+        if not np.isnat(value):
+            result = _from_datetime64(value)
+    elif isinstance(value, str) or (
+        time_format is not None
+        and isinstance(value, int | np.integer)
+        and not isinstance(value, bool)
+    ):
+        try:
+            result = _parse_string(str(value), time_format)
+        except ValueError:
+            result = None
+    return result
+
+
+def _from_datetime64(value: np.datetime64) -> dt.datetime:
+    micros = int(value.astype("datetime64[us]").astype(np.int64))
+    return dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=micros)  # noqa: DTZ001 - naive by definition
+
+
+def _is_missing(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float | np.floating):
+        return bool(np.isnan(value))
+    if isinstance(value, np.datetime64):
+        return bool(np.isnat(value))
+    # pandas.NaT / pandas.NA are the only other "missing" scalars we may meet; they compare
+    # unequal to themselves or raise, without us importing pandas.
+    return type(value).__name__ in {"NaTType", "NAType"}
+
+
+def _wall_clock(
+    name: str, values: list[dt.datetime], rows: NDArray[np.int64]
+) -> tuple[DatetimeArray, str | None]:
+    """Check zone consistency of parsed values and return wall-clock times and the zone name."""
+    aware = np.fromiter((_is_aware(v) for v in values), dtype=bool, count=len(values))
+    if aware.any() and not aware.all():
+        first_naive = int(rows[np.flatnonzero(~aware)[0]])
+        first_aware = int(rows[np.flatnonzero(aware)[0]])
+        raise InvalidInputError(
+            f"Column {name!r} mixes naive and time-zone-aware times (naive at row {first_naive}, "
+            f"aware at row {first_aware}); give all times in one time zone or none."
+        )
+    zone: str | None = None
+    if aware.any():
+        names = [zone_name(v.tzinfo) for v in values]  # type: ignore[arg-type]
+        zone = names[0]
+        other = [i for i, z in enumerate(names) if z != zone]
+        if other:
+            raise InvalidInputError(
+                f"Column {name!r} mixes time zones: row {int(rows[0])} is in {zone!r} but row "
+                f"{int(rows[other[0]])} is in {names[other[0]]!r}; convert all times to one "
+                "time zone first."
+            )
+    wall = np.array(
+        [v.replace(tzinfo=None) for v in values] if zone is not None else values,
+        dtype="datetime64[us]",
+    )
+    return wall, zone
+
+
+def parse_time_column(
+    name: str,
+    values: NDArray[Any],
+    *,
+    zone: str | None = None,
+    time_format: str | None = None,
+) -> tuple[DatetimeArray, str | None]:
+    """Validate a time column and return wall-clock ``datetime64[us]`` values and the zone name.
+
+    Args:
+        name: Column name for error messages.
+        values: A ``datetime64`` array (already wall-clock when ``zone`` is given), an array of
+            strings, or an object array of ``datetime`` / ``date`` / ``str`` values.
+        zone: Zone name of a ``datetime64`` column that came from a zoned frame column.
+        time_format: ``strptime`` format for strings and integers; ISO 8601 when ``None``.
+
+    Raises:
+        InvalidInputError: On missing, unparseable or zone-inconsistent values, naming the rows.
+    """
+    if values.ndim != 1:
+        raise InvalidInputError(
+            f"Column {name!r} must be one-dimensional; got shape {values.shape}."
+        )
+    if np.issubdtype(values.dtype, np.datetime64):
+        bad = np.isnat(values)
+        if bad.any():
+            raise InvalidInputError(
+                f"Column {name!r} has missing times (NaT/null) at {offending_rows(bad)}."
+            )
+        return values.astype("datetime64[us]"), zone
+    kind = values.dtype.kind
+    if kind in "iu" and time_format is None:
+        raise InvalidInputError(
+            f"Column {name!r} holds integers ({values[:3].tolist()}...), not times; pass "
+            "time_format (for example '%Y%m%d') to read them as dates."
+        )
+    if kind in "fcb" or (kind in "iu" and time_format is None):
+        raise InvalidInputError(
+            f"Column {name!r} must hold dates or times; got dtype {values.dtype}."
+        )
+    objects = values.astype(object)
+    missing = np.fromiter((_is_missing(v) for v in objects), dtype=bool, count=objects.size)
+    if missing.any():
+        raise InvalidInputError(
+            f"Column {name!r} has missing times (None/NaN/NaT) at {offending_rows(missing)}."
+        )
+    # Parse each distinct string once: logs repeat the same dates many times. Other objects are
+    # parsed one by one, because datetimes in different zones can compare equal as instants.
+    if all(isinstance(v, str) for v in objects):
+        uniques, first_rows, inverse = np.unique(objects, return_index=True, return_inverse=True)
+    else:
+        uniques, first_rows = objects, np.arange(objects.size)
+        inverse = first_rows
+    parsed = [_as_datetime(v, time_format) for v in uniques]
+    failed = np.array([p is None for p in parsed], dtype=bool)
+    if failed.any():
+        bad_rows = failed[inverse]
+        expected = f"format {time_format!r}" if time_format else "ISO 8601 (e.g. '2024-03-31')"
+        shown = objects[bad_rows][:_MAX_SHOWN].tolist()
+        raise InvalidInputError(
+            f"Column {name!r} has values that are not times in {expected} at "
+            f"{offending_rows(bad_rows)}: {shown}."
+        )
+    wall, found_zone = _wall_clock(name, parsed, first_rows)  # type: ignore[arg-type]
+    return wall[inverse], found_zone
+
+
+def parse_instant(
+    name: str, value: object, *, zone: str | None, time_format: str | None = None
+) -> np.datetime64:
+    """Parse one point in time (an argument such as ``observation_end``) for a log in ``zone``.
+
+    Naive values are read as wall-clock time of the log; aware values must be in the log's zone.
+
+    Raises:
+        InvalidInputError: When the value is not a time or its zone differs from the log's.
+    """
+    parsed = None if _is_missing(value) else _as_datetime(value, time_format)
+    if parsed is None:
+        raise InvalidInputError(
+            f"The {name!r} parameter must be a date or time (datetime, numpy.datetime64 or ISO "
+            f"8601 string). Got {value!r}."
+        )
+    if _is_aware(parsed):
+        given = zone_name(parsed.tzinfo)  # type: ignore[arg-type]
+        if zone is None or given != zone:
+            where = f"in {zone!r}" if zone else "naive (without time zone)"
+            raise InvalidInputError(
+                f"The {name!r} parameter is in time zone {given!r} but the log's times are "
+                f"{where}; give it in the log's zone or without a zone."
+            )
+        parsed = parsed.replace(tzinfo=None)
+    return np.datetime64(parsed, "us")

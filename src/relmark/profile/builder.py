@@ -1,0 +1,818 @@
+"""The profile builder: observe, derive, ask, record consent, erase and export.
+
+[`ProfileBuilder`][relmark.profile.builder.ProfileBuilder] holds the configuration (catalogue,
+question ranker, resolution policy, stage gating, score-column mapping) and performs every change
+to a [`Profile`][relmark.profile.records.Profile]; each method returns a new profile and leaves
+the one it was given untouched.
+
+Examples:
+    >>> import datetime as dt
+    >>> from relmark.profile import ProfileBuilder, ValueSource
+    >>> builder = ProfileBuilder()
+    >>> t0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    >>> p = builder.new("c1", opened_at=t0)
+    >>> [f.name for f in builder.next_questions(p, budget=2, now=t0)]
+    ['full_name', 'email']
+    >>> p = builder.observe(p, "email", "a@example.org", source=ValueSource.DECLARED, at=t0)
+    >>> p.value("email")
+    'a@example.org'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import Any, Protocol, cast, runtime_checkable
+
+import attrs
+import numpy as np
+
+from relmark.data.summary import CustomerSummary
+from relmark.domain.vocabulary import Channel
+from relmark.errors import InvalidInputError, InvalidPayloadError
+from relmark.profile._checks import is_int
+from relmark.profile.catalogue import Catalogue, FieldSpec, LawfulBasis, default_catalogue
+from relmark.profile.derive import (
+    DEFAULT_SCORE_FIELDS,
+    ProfileBook,
+    TouchpointLike,
+    derive_columns,
+)
+from relmark.profile.ranking import ExpectedValueRanker, QuestionRanker, RankedQuestion
+from relmark.profile.records import (
+    ConsentAction,
+    ConsentEvent,
+    ErasureRecord,
+    Profile,
+    Provenance,
+    ProvenancedValue,
+    ResolutionPolicy,
+    ValueSource,
+)
+from relmark.profile.relationship import LifecycleThresholds
+from relmark.scoring.table import ScoreTable
+
+__all__ = ["ConsentRequiredError", "CustomerLike", "ProfileBuilder"]
+
+
+class ConsentRequiredError(InvalidInputError):
+    """A value was offered for a field whose lawful basis is not available at that moment.
+
+    Raised by [`ProfileBuilder.observe`][relmark.profile.builder.ProfileBuilder.observe] for a
+    consent-based field without current consent for its purpose, or a legitimate-interest field
+    whose purpose the customer has objected to. Nothing is stored.
+    """
+
+
+@runtime_checkable
+class CustomerLike(Protocol):
+    """A customer record: an id and when the account was opened (``relmark.domain.Customer``)."""
+
+    @property
+    def customer_id(self) -> Hashable:
+        """The customer's id."""
+        ...
+
+    @property
+    def opened_at(self) -> dt.datetime:
+        """When the account was opened."""
+        ...
+
+
+_ACCOUNT_FIELDS = {"name": "full_name", "email": "email", "country": "country"}
+"""Attributes of a customer record copied into the profile at account opening."""
+
+
+def _to_catalogue(value: Catalogue | Iterable[FieldSpec] | None) -> Catalogue:
+    if value is None:
+        return default_catalogue()
+    if isinstance(value, Catalogue):
+        return value
+    return Catalogue(fields=value)
+
+
+def _check_ranker(instance: ProfileBuilder, attribute: attrs.Attribute[Any], value: object) -> None:
+    del instance
+    if not isinstance(value, QuestionRanker):
+        raise InvalidInputError(
+            f"The {attribute.name!r} parameter of ProfileBuilder must have a "
+            f"rank(profile, candidates, *, now) method (the QuestionRanker protocol). "
+            f"Got {type(value).__name__}."
+        )
+
+
+def _aware(name: str, value: object) -> dt.datetime:
+    if not isinstance(value, dt.datetime) or value.utcoffset() is None:
+        raise InvalidInputError(
+            f"The {name!r} argument must be a timezone-aware datetime. Got {value!r}."
+        )
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class ProfileBuilder:
+    """Builds customer profiles stage by stage, under consent, with provenance.
+
+    Attributes:
+        catalogue: The fields that may be held (a [`Catalogue`][relmark.profile.catalogue.Catalogue]
+            or a list of [`FieldSpec`][relmark.profile.catalogue.FieldSpec]s); the
+            [default catalogue][relmark.profile.catalogue.default_catalogue] when omitted.
+        ranker: Orders the questions [`next_questions`][relmark.profile.builder.ProfileBuilder.next_questions]
+            returns; [`ExpectedValueRanker`][relmark.profile.ranking.ExpectedValueRanker] by default.
+        resolution: How a field's current value is chosen from its history.
+        gate_stages: When ``True`` (default) a field of stage $s$ is asked only once the profile
+            has reached stage $s$ (every earlier stage complete); ``False`` asks any stage.
+        score_fields: Score column → stage-2 field, for [`derive`][relmark.profile.builder.ProfileBuilder.derive].
+        lifecycle_thresholds: Thresholds of the derived ``lifecycle_stage`` field.
+    """
+
+    catalogue: Catalogue = attrs.field(factory=default_catalogue, converter=_to_catalogue)
+    ranker: QuestionRanker = attrs.field(factory=ExpectedValueRanker, validator=_check_ranker)
+    resolution: ResolutionPolicy = attrs.field(
+        factory=ResolutionPolicy, validator=attrs.validators.instance_of(ResolutionPolicy)
+    )
+    gate_stages: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    score_fields: Mapping[str, str] = attrs.field(factory=lambda: dict(DEFAULT_SCORE_FIELDS))
+    lifecycle_thresholds: LifecycleThresholds = attrs.field(factory=LifecycleThresholds)
+
+    # ------------------------------------------------------------------ creation and observation
+
+    def new(
+        self, customer: CustomerLike | Hashable, *, opened_at: dt.datetime | None = None
+    ) -> Profile:
+        """Start an empty profile when an account is opened.
+
+        Args:
+            customer: A customer id, or a customer record with ``customer_id`` and ``opened_at``
+                attributes (such as ``relmark.domain.Customer``).
+            opened_at: When the account was opened (timezone-aware); taken from the record when
+                ``customer`` is one.
+
+        Returns:
+            A profile at stage 1. From a customer record, its ``name``, ``email`` and ``country``
+            (when set) are stored as ``full_name``, ``email`` and ``country``, declared at
+            ``opened_at`` by "account opening"; from an id, an empty profile.
+
+        Raises:
+            InvalidInputError: For a naive ``opened_at``.
+        """
+        # Duck-typed rather than isinstance(Protocol), which is slow for bulk creation.
+        record = hasattr(customer, "customer_id") and hasattr(customer, "opened_at")
+        if record:
+            source = cast("CustomerLike", customer)
+            customer_id = source.customer_id
+            if opened_at is None:
+                opened_at = source.opened_at
+        else:
+            customer_id = cast("Hashable", customer)
+        if opened_at is not None:
+            _aware("opened_at", opened_at)
+        profile = Profile(
+            customer_id=customer_id,
+            opened_at=opened_at,
+            catalogue=self.catalogue,
+            resolution=self.resolution,
+        )
+        if not record or opened_at is None:
+            return profile
+        given = {
+            field: getattr(customer, attribute, None)
+            for attribute, field in _ACCOUNT_FIELDS.items()
+            if field in self.catalogue
+        }
+        given = {field: value for field, value in given.items() if value is not None}
+        if not given:
+            return profile
+        return self.observe_many(
+            profile,
+            given,
+            source=ValueSource.DECLARED,
+            at=opened_at,
+            collector="account opening",
+        )
+
+    def _check_profile(self, profile: object) -> Profile:
+        if not isinstance(profile, Profile):
+            raise InvalidInputError(
+                f"The 'profile' argument must be a Profile. Got {type(profile).__name__}."
+            )
+        return profile
+
+    def _checked(
+        self,
+        profile: Profile,
+        field: str,
+        value: object,
+        at: dt.datetime,
+    ) -> FieldSpec:
+        spec = self.catalogue[field]
+        spec.check_value(value)
+        if not profile.basis_available(spec, at):
+            if spec.lawful_basis is LawfulBasis.CONSENT:
+                why = f"needs consent for purpose {spec.purpose!r}, which is not granted at {at}"
+            else:
+                why = f"relies on legitimate interest, and the customer objected to purpose {spec.purpose!r}"
+            raise ConsentRequiredError(
+                f"Cannot store field {field!r} for customer {profile.customer_id!r}: it {why}. "
+                "Record the customer's consent first (grant_consent)."
+            )
+        return spec
+
+    def observe(
+        self,
+        profile: Profile,
+        field: str,
+        value: Any,
+        *,
+        source: ValueSource | str,
+        at: dt.datetime,
+        channel: Channel | None = None,
+        collector: str = "",
+    ) -> Profile:
+        """Add one value to a field's history.
+
+        Args:
+            profile: The profile.
+            field: A field of the catalogue.
+            value: A value of the field's type (checked strictly).
+            source: Where the value came from (a [`ValueSource`][relmark.profile.records.ValueSource]
+                or its string value).
+            at: When it was collected (timezone-aware).
+            channel: Through which channel.
+            collector: Who or what collected it.
+
+        Returns:
+            A new profile; the old value, if any, stays in the history.
+
+        Raises:
+            InvalidInputError: For an unknown field, a value of the wrong type or outside the
+                field's choices, a naive ``at`` or an unknown ``source``.
+            ConsentRequiredError: When the field's lawful basis is not available at ``at``.
+        """
+        return self.observe_many(
+            profile, {field: value}, source=source, at=at, channel=channel, collector=collector
+        )
+
+    def observe_many(
+        self,
+        profile: Profile,
+        values: Mapping[str, Any] | Iterable[tuple[str, Any]],
+        *,
+        source: ValueSource | str,
+        at: dt.datetime,
+        channel: Channel | None = None,
+        collector: str = "",
+    ) -> Profile:
+        """Add several values collected together; all are checked before any is stored.
+
+        Args:
+            profile: The profile.
+            values: Field → value, or ``(field, value)`` pairs (a field may repeat).
+            source: Where the values came from.
+            at: When they were collected (timezone-aware).
+            channel: Through which channel.
+            collector: Who or what collected them.
+
+        Returns:
+            A new profile with every value added to its field's history.
+
+        Raises:
+            InvalidInputError: As [`observe`][relmark.profile.builder.ProfileBuilder.observe],
+                for the first bad value; nothing is stored then.
+            ConsentRequiredError: As ``observe``.
+        """
+        profile = self._check_profile(profile)
+        at = _aware("at", at)
+        origin = _parse_source(source)
+        if channel is not None and not isinstance(channel, Channel):
+            raise InvalidInputError(
+                f"The 'channel' argument must be a Channel or None. Got {channel!r}."
+            )
+        pairs = list(values.items()) if isinstance(values, Mapping) else list(values)
+        for field, value in pairs:
+            self._checked(profile, field, value, at)
+        provenance = Provenance(
+            source=origin,
+            collected_at=at,
+            collector=collector,
+            channel=channel,
+            consent=profile.consented_purposes(at),
+        )
+        added = [
+            ProvenancedValue(
+                field=field, value=value, provenance=provenance, sequence=profile.next_sequence + i
+            )
+            for i, (field, value) in enumerate(pairs)
+        ]
+        return attrs.evolve(
+            profile,
+            observations=(*profile.observations, *added),
+            next_sequence=profile.next_sequence + len(added),
+        )
+
+    # ------------------------------------------------------------------ consent
+
+    def _consent(
+        self,
+        profile: Profile,
+        purpose: str,
+        action: ConsentAction,
+        at: dt.datetime,
+        channel: Channel | None,
+        note: str,
+    ) -> Profile:
+        profile = self._check_profile(profile)
+        purposes = sorted({f.purpose for f in self.catalogue})
+        if purpose not in purposes:
+            raise InvalidInputError(
+                f"Unknown purpose {purpose!r}; the catalogue's purposes are {purposes}."
+            )
+        event = ConsentEvent(
+            purpose=purpose, action=action, at=_aware("at", at), channel=channel, note=note
+        )
+        return attrs.evolve(profile, consent_log=(*profile.consent_log, event))
+
+    def grant_consent(
+        self,
+        profile: Profile,
+        purpose: str,
+        *,
+        at: dt.datetime,
+        channel: Channel | None = None,
+        note: str = "",
+    ) -> Profile:
+        """Record that the customer consents to ``purpose`` from ``at`` on.
+
+        Raises:
+            InvalidInputError: For a purpose no catalogue field serves, or a naive ``at``.
+        """
+        return self._consent(profile, purpose, ConsentAction.GRANT, at, channel, note)
+
+    def withdraw_consent(
+        self,
+        profile: Profile,
+        purpose: str,
+        *,
+        at: dt.datetime,
+        channel: Channel | None = None,
+        note: str = "",
+    ) -> Profile:
+        """Record that the customer withdraws consent to ``purpose`` at ``at``.
+
+        Values already held stay (withdrawal does not make past processing unlawful, GDPR
+        Art. 7(3)); use [`erase`][relmark.profile.builder.ProfileBuilder.erase] to delete them.
+
+        Raises:
+            InvalidInputError: For a purpose no catalogue field serves, or a naive ``at``.
+        """
+        return self._consent(profile, purpose, ConsentAction.WITHDRAW, at, channel, note)
+
+    def object_to(
+        self,
+        profile: Profile,
+        purpose: str,
+        *,
+        at: dt.datetime,
+        channel: Channel | None = None,
+        note: str = "",
+    ) -> Profile:
+        """Record that the customer objects to processing for ``purpose`` (GDPR Art. 21).
+
+        Legitimate-interest fields of that purpose are then neither asked nor stored nor derived.
+
+        Raises:
+            InvalidInputError: For a purpose no catalogue field serves, or a naive ``at``.
+        """
+        return self._consent(profile, purpose, ConsentAction.OBJECT, at, channel, note)
+
+    # ------------------------------------------------------------------ questions
+
+    def candidates(
+        self, profile: Profile, *, now: dt.datetime, channel: Channel | None = None
+    ) -> list[FieldSpec]:
+        """Fields that may be asked now, in catalogue order (before ranking).
+
+        A field is a candidate when it is askable; has no current value, or one that is stale
+        at ``now``; its lawful basis is available at ``now``; every field it depends on is
+        known; its stage has been reached (unless ``gate_stages`` is off); and it may be asked
+        through ``channel`` (when given).
+        """
+        profile = self._check_profile(profile)
+        now = _aware("now", now)
+        if channel is not None and not isinstance(channel, Channel):
+            raise InvalidInputError(
+                f"The 'channel' argument must be a Channel or None. Got {channel!r}."
+            )
+        reached = profile.stage
+        known = set(profile.known_fields)
+        return [
+            spec
+            for spec in profile.catalogue
+            if spec.askable
+            and not profile.is_fresh(spec.name, now)
+            and profile.basis_available(spec, now)
+            and all(d in known for d in spec.depends_on)
+            and (not self.gate_stages or spec.stage <= reached)
+            and (channel is None or spec.channels is None or channel in spec.channels)
+        ]
+
+    def rank_questions(
+        self,
+        profile: Profile,
+        *,
+        budget: int,
+        now: dt.datetime,
+        channel: Channel | None = None,
+    ) -> list[RankedQuestion]:
+        """Like [`next_questions`][relmark.profile.builder.ProfileBuilder.next_questions], with scores and reasons."""
+        if not is_int(budget) or budget < 0:
+            raise InvalidInputError(f"The 'budget' argument must be an int >= 0. Got {budget!r}.")
+        allowed = {spec.name: spec for spec in self.candidates(profile, now=now, channel=channel)}
+        ranked: list[RankedQuestion] = []
+        seen: set[str] = set()
+        for question in self.ranker.rank(profile, list(allowed.values()), now=now):
+            if len(ranked) >= budget:
+                break
+            name = question.field.name
+            # A plug-in ranker only orders: whatever it returns, only candidates are asked.
+            if name in allowed and name not in seen and question.field == allowed[name]:
+                ranked.append(question)
+                seen.add(name)
+        return ranked
+
+    def next_questions(
+        self,
+        profile: Profile,
+        *,
+        budget: int,
+        now: dt.datetime,
+        channel: Channel | None = None,
+    ) -> list[FieldSpec]:
+        """The fields to ask next, best first, at most ``budget`` of them.
+
+        Never a field with a fresh value, without its lawful basis at ``now``, with an unknown
+        dependency, of a stage not yet reached (unless ``gate_stages`` is off) or not askable
+        through ``channel``; the ranker orders the rest.
+
+        Args:
+            profile: The profile.
+            budget: Maximum number of questions (>= 0).
+            now: The moment of asking (timezone-aware).
+            channel: The channel the questions will be asked through.
+
+        Returns:
+            The [`FieldSpec`][relmark.profile.catalogue.FieldSpec]s to ask.
+
+        Raises:
+            InvalidInputError: For a negative budget, a naive ``now`` or a bad ``channel``.
+        """
+        ranked = self.rank_questions(profile, budget=budget, now=now, channel=channel)
+        return [q.field for q in ranked]
+
+    # ------------------------------------------------------------------ erasure and export
+
+    def erase(
+        self,
+        profile: Profile,
+        fields: Iterable[str] | None = None,
+        *,
+        at: dt.datetime,
+        requested_by: str = "",
+        reason: str = "",
+    ) -> Profile:
+        """Erase every value (the whole history) of ``fields``, keeping an audit record.
+
+        Args:
+            profile: The profile.
+            fields: Fields to erase; ``None`` erases every value held.
+            at: When the erasure is carried out.
+            requested_by: Who asked for it.
+            reason: Why.
+
+        Returns:
+            A new profile without the erased values. The audit record lists the fields and how
+            many values went, never the values. The consent log is kept: it is the record that
+            past processing was lawful. The profile you passed in still holds the values; drop it
+            and replace every stored copy.
+
+        Raises:
+            InvalidInputError: For an unknown field or a naive ``at``.
+        """
+        profile = self._check_profile(profile)
+        at = _aware("at", at)
+        if fields is None:
+            names = tuple(self.catalogue.names)
+        else:
+            names = tuple(dict.fromkeys(fields))
+            for name in names:
+                self.catalogue[name]
+        gone = set(names)
+        kept = tuple(v for v in profile.observations if v.field not in gone)
+        record = ErasureRecord(
+            fields=names,
+            values_erased=len(profile.observations) - len(kept),
+            at=at,
+            requested_by=requested_by,
+            reason=reason,
+        )
+        return attrs.evolve(profile, observations=kept, erasures=(*profile.erasures, record))
+
+    def export(self, profile: Profile) -> dict[str, Any]:
+        """A JSON-serializable description of the profile with full provenance.
+
+        The structure: ``customer_id``, ``opened_at``, ``stage``, ``completeness`` (per stage),
+        ``fields`` (for each known field its ``current`` value and ``history``, oldest first, each
+        entry with ``value``, ``source``, ``collected_at``, ``collector``, ``channel``,
+        ``consent`` and ``sequence``), ``consent_log`` and ``erasures``. Dates are ISO 8601
+        strings, enums their values, tuples lists. ``json.dumps`` accepts it as is;
+        [`load`][relmark.profile.builder.ProfileBuilder.load] reads it back.
+        """
+        profile = self._check_profile(profile)
+        fields: dict[str, Any] = {}
+        for name in profile.known_fields:
+            spec = self.catalogue[name]
+            current = profile.value(name)
+            fields[name] = {
+                "current": _encode(current, spec),
+                "history": [
+                    {
+                        "value": _encode(v.value, spec),
+                        "source": v.provenance.source.value,
+                        "collected_at": v.provenance.collected_at.isoformat(),
+                        "collector": v.provenance.collector,
+                        "channel": _enum_value(v.provenance.channel),
+                        "consent": list(v.provenance.consent),
+                        "sequence": v.sequence,
+                    }
+                    for v in profile.history(name)
+                ],
+            }
+        return {
+            "customer_id": _plain(profile.customer_id),
+            "opened_at": None if profile.opened_at is None else profile.opened_at.isoformat(),
+            "stage": int(profile.stage),
+            "completeness": {
+                str(int(s)): profile.completeness(s)
+                for s in sorted({f.stage for f in self.catalogue})
+            },
+            "fields": fields,
+            "consent_log": [
+                {
+                    "purpose": e.purpose,
+                    "action": e.action.value,
+                    "at": e.at.isoformat(),
+                    "channel": _enum_value(e.channel),
+                    "note": e.note,
+                }
+                for e in profile.consent_log
+            ],
+            "erasures": [
+                {
+                    "fields": list(r.fields),
+                    "values_erased": r.values_erased,
+                    "at": r.at.isoformat(),
+                    "requested_by": r.requested_by,
+                    "reason": r.reason,
+                }
+                for r in profile.erasures
+            ],
+            "next_sequence": profile.next_sequence,
+        }
+
+    def load(self, payload: Mapping[str, Any]) -> Profile:
+        """Rebuild a profile from [`export`][relmark.profile.builder.ProfileBuilder.export]'s output.
+
+        Values are decoded by this builder's catalogue and checked like observed values.
+
+        Raises:
+            InvalidPayloadError: Listing every problem found.
+        """
+        problems: list[str] = []
+        observations: list[ProvenancedValue] = []
+        try:
+            for name, entry in dict(payload.get("fields", {})).items():
+                if name not in self.catalogue:
+                    problems.append(f"fields.{name}: not a field of the catalogue")
+                    continue
+                spec = self.catalogue[name]
+                for i, item in enumerate(entry["history"]):
+                    try:
+                        value = _decode(item["value"], spec)
+                        spec.check_value(value)
+                        observations.append(
+                            ProvenancedValue(
+                                field=name,
+                                value=value,
+                                sequence=int(item["sequence"]),
+                                provenance=Provenance(
+                                    source=ValueSource(item["source"]),
+                                    collected_at=dt.datetime.fromisoformat(item["collected_at"]),
+                                    collector=str(item["collector"]),
+                                    channel=None
+                                    if item["channel"] is None
+                                    else Channel(item["channel"]),
+                                    consent=tuple(item["consent"]),
+                                ),
+                            )
+                        )
+                    except (KeyError, TypeError, ValueError) as exc:
+                        problems.append(f"fields.{name}.history[{i}]: {exc}")
+            consent = [
+                ConsentEvent(
+                    purpose=str(e["purpose"]),
+                    action=ConsentAction(e["action"]),
+                    at=dt.datetime.fromisoformat(e["at"]),
+                    channel=None if e["channel"] is None else Channel(e["channel"]),
+                    note=str(e["note"]),
+                )
+                for e in payload.get("consent_log", [])
+            ]
+            erasures = [
+                ErasureRecord(
+                    fields=tuple(r["fields"]),
+                    values_erased=int(r["values_erased"]),
+                    at=dt.datetime.fromisoformat(r["at"]),
+                    requested_by=str(r["requested_by"]),
+                    reason=str(r["reason"]),
+                )
+                for r in payload.get("erasures", [])
+            ]
+            opened = payload["opened_at"]
+            profile = Profile(
+                customer_id=payload["customer_id"],
+                opened_at=None if opened is None else dt.datetime.fromisoformat(opened),
+                catalogue=self.catalogue,
+                resolution=self.resolution,
+                observations=tuple(sorted(observations, key=lambda v: v.sequence)),
+                consent_log=tuple(consent),
+                erasures=tuple(erasures),
+                next_sequence=int(payload["next_sequence"]),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            problems.append(f"payload: {exc!r}")
+        if problems:
+            raise InvalidPayloadError("Profile", problems)
+        return profile
+
+    # ------------------------------------------------------------------ stage-2 derivation
+
+    def derive(
+        self,
+        profiles: Sequence[Profile | Hashable],
+        summary: CustomerSummary,
+        *score_tables: ScoreTable | Mapping[str, ScoreTable],
+        at: dt.datetime,
+        touchpoints: Iterable[TouchpointLike] | None = None,
+    ) -> list[Profile]:
+        """Add the derived stage-2 fields to each profile, with provenance "derived by <scorer>".
+
+        Args:
+            profiles: Profiles, or customer ids for which new profiles are started.
+            summary: Customer summary covering (some of) these customers.
+            *score_tables: Score tables, each a ``ScoreTable`` or ``{scorer_name: ScoreTable}``
+                (the name goes into the provenance).
+            at: When the derivation is made (timezone-aware).
+            touchpoints: Touchpoints for ``preferred_channel``.
+
+        Returns:
+            The updated profiles, in input order. A customer absent from the summary has no
+            purchase history and is returned unchanged; a derived field whose lawful basis is not
+            available for a customer (an objection to its purpose) is not stored for them.
+            See [`relmark.profile.derive`][relmark.profile.derive] for the fields.
+
+        Raises:
+            InvalidInputError: For a naive ``at`` or a score column that does not fit its field.
+        """
+        at = _aware("at", at)
+        start = [p if isinstance(p, Profile) else self.new(p) for p in profiles]
+        columns = derive_columns(
+            summary,
+            score_tables,
+            catalogue=self.catalogue,
+            score_fields=self.score_fields,
+            touchpoints=touchpoints,
+            thresholds=self.lifecycle_thresholds,
+        )
+        rows = {cid: i for i, cid in enumerate(summary.customer_id.tolist())}
+        specs = [self.catalogue[col.field] for col in columns]
+        # Provenance records are immutable: share one per (scorer, consent snapshot).
+        shared: dict[tuple[str, tuple[str, ...]], Provenance] = {}
+        out: list[Profile] = []
+        for profile in start:
+            row = rows.get(profile.customer_id)
+            if row is None:
+                out.append(profile)
+                continue
+            consent = profile.consented_purposes(at)
+            lawful: dict[tuple[str, LawfulBasis], bool] = {}
+            added: list[ProvenancedValue] = []
+            for col, spec in zip(columns, specs, strict=True):
+                basis = (spec.purpose, spec.lawful_basis)
+                if basis not in lawful:
+                    lawful[basis] = profile.basis_available(spec, at)
+                if not col.present[row] or not lawful[basis]:
+                    continue
+                key = (col.collector, consent)
+                provenance = shared.get(key)
+                if provenance is None:
+                    provenance = shared[key] = Provenance(
+                        source=ValueSource.DERIVED,
+                        collected_at=at,
+                        collector=col.collector,
+                        consent=consent,
+                    )
+                added.append(
+                    ProvenancedValue(
+                        field=col.field,
+                        value=col.values[row],
+                        provenance=provenance,
+                        sequence=profile.next_sequence + len(added),
+                    )
+                )
+            out.append(
+                attrs.evolve(
+                    profile,
+                    observations=(*profile.observations, *added),
+                    next_sequence=profile.next_sequence + len(added),
+                )
+            )
+        return out
+
+    def derive_book(
+        self,
+        summary: CustomerSummary,
+        *score_tables: ScoreTable | Mapping[str, ScoreTable],
+        at: dt.datetime,
+        touchpoints: Iterable[TouchpointLike] | None = None,
+    ) -> ProfileBook:
+        """Derive stage-2 fields for every customer of ``summary`` at once, columnar.
+
+        Args:
+            summary: Customer summary.
+            *score_tables: As for [`derive`][relmark.profile.builder.ProfileBuilder.derive].
+            at: When the derivation is made (timezone-aware).
+            touchpoints: Touchpoints for ``preferred_channel``.
+
+        Returns:
+            A [`ProfileBook`][relmark.profile.derive.ProfileBook].
+        """
+        at = _aware("at", at)
+        columns = derive_columns(
+            summary,
+            score_tables,
+            catalogue=self.catalogue,
+            score_fields=self.score_fields,
+            touchpoints=touchpoints,
+            thresholds=self.lifecycle_thresholds,
+        )
+        return ProfileBook(
+            customer_id=summary.customer_id,
+            columns={c.field: c for c in columns},
+            at=at,
+            catalogue=self.catalogue,
+            resolution=self.resolution,
+        )
+
+
+def _parse_source(source: object) -> ValueSource:
+    if isinstance(source, ValueSource):
+        return source
+    try:
+        return ValueSource(source)
+    except ValueError:
+        allowed = ", ".join(repr(s.value) for s in ValueSource)
+        raise InvalidInputError(
+            f"The 'source' argument must be a ValueSource or one of {allowed}. Got {source!r}."
+        ) from None
+
+
+def _enum_value(value: enum.Enum | None) -> Any:
+    return None if value is None else value.value
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _encode(value: Any, spec: FieldSpec) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if spec.type is tuple:
+        return list(value)
+    return value
+
+
+def _decode(value: Any, spec: FieldSpec) -> Any:
+    kind = spec.type
+    if issubclass(kind, enum.Enum):
+        return kind(value)
+    if kind is dt.datetime:
+        return dt.datetime.fromisoformat(value)
+    if kind is dt.date:
+        return dt.date.fromisoformat(value)
+    if kind is tuple:
+        return tuple(value)
+    return value

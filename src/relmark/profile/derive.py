@@ -1,0 +1,430 @@
+"""Stage-2 derivation: behavioural fields computed from a customer summary, scores and touchpoints.
+
+Everything here is columnar: one pass of numpy over all customers, no Python loop over
+transactions. [`derive_columns`][relmark.profile.derive.derive_columns] turns a
+[`CustomerSummary`][relmark.data.summary.CustomerSummary], any number of
+[`ScoreTable`][relmark.scoring.table.ScoreTable]s and, optionally, touchpoints into one
+[`DerivedColumn`][relmark.profile.derive.DerivedColumn] per stage-2 field, each remembering which
+scorer produced it. [`ProfileBuilder.derive`][relmark.profile.builder.ProfileBuilder.derive]
+adds those values to individual profiles;
+[`ProfileBook`][relmark.profile.derive.ProfileBook] keeps them columnar for a whole customer base.
+
+Fields derived from the summary (when the catalogue defines them):
+
+| field | value |
+|---|---|
+| `repeat_purchases` | $x$ (repeat purchases) |
+| `tenure_days` | $T$ in days |
+| `days_since_last_purchase` | $(T - t_x)$ in days |
+| `purchase_rate_per_year` | $x / T$ per year (customers with $T > 0$) |
+| `average_spend` | mean repeat spend (customers with $x > 0$ and amounts) |
+| `spend_level` | `low` / `medium` / `high` by terciles of `average_spend` |
+| `lifecycle_stage` | [`lifecycle_stages`][relmark.profile.relationship.lifecycle_stages] with $x + 1$ purchases, tenure and P(alive) if scored |
+
+When a score table supplies P(alive), `lifecycle_stage` uses it (provenance "derived by
+lifecycle_stage and P(alive)") and is derived only for the customers that table scores, so that
+no customer's stage silently ignores a missing probability.
+
+Score columns are mapped to fields by name
+([`DEFAULT_SCORE_FIELDS`][relmark.profile.derive.DEFAULT_SCORE_FIELDS]); a `clv` column also
+yields `clv_tier` by terciles. Inbound touchpoints yield `preferred_channel`, the channel the
+customer used most (ties: the channel declared first in
+[`Channel`][relmark.domain.vocabulary.Channel]). Columns of a score table that map to no field are
+not profile fields and are left in the table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from relmark.data.summary import CustomerSummary
+from relmark.domain.vocabulary import Channel, Direction
+from relmark.errors import InvalidInputError
+from relmark.profile.catalogue import Catalogue, FieldSpec
+from relmark.profile.records import (
+    Profile,
+    Provenance,
+    ProvenancedValue,
+    ResolutionPolicy,
+    ValueSource,
+)
+from relmark.profile.relationship import LifecycleThresholds, lifecycle_stages
+from relmark.scoring.table import ScoreTable
+from relmark.typing import BoolArray
+
+__all__ = [
+    "DEFAULT_SCORE_FIELDS",
+    "DerivedColumn",
+    "ProfileBook",
+    "TouchpointLike",
+    "derive_columns",
+]
+
+DEFAULT_SCORE_FIELDS: Mapping[str, str] = {
+    "recency_score": "rfm_recency_score",
+    "frequency_score": "rfm_frequency_score",
+    "monetary_score": "rfm_monetary_score",
+    "rfm_cell": "rfm_cell",
+    "segment": "rfm_segment",
+    "probability_alive": "probability_alive",
+    "p_alive": "probability_alive",
+    "clv": "clv",
+}
+"""Score column → profile field used when the builder is given no mapping of its own."""
+
+_DAYS_PER_YEAR = 365.2425
+_SUMMARY = "summary"
+
+
+class TouchpointLike(Protocol):
+    """What derivation reads from a touchpoint (``relmark.domain`` touchpoints qualify)."""
+
+    @property
+    def customer_id(self) -> Hashable | None:
+        """The customer (``None`` for a touchpoint with another stakeholder)."""
+        ...
+
+    @property
+    def channel(self) -> Channel:
+        """Where it happened."""
+        ...
+
+    @property
+    def direction(self) -> Direction:
+        """Who initiated it."""
+        ...
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class DerivedColumn:
+    """One derived stage-2 field for every customer of a summary.
+
+    Attributes:
+        field: The profile field.
+        values: One value per customer (Python objects of the field's type), in summary order.
+        present: Whether a value was derived for each customer.
+        collector: Provenance collector, ``"derived by <scorer>"``.
+    """
+
+    field: str
+    values: list[Any]
+    present: BoolArray
+    collector: str
+
+
+def _terciles(values: NDArray[np.float64], present: BoolArray) -> NDArray[np.str_]:
+    """``low`` / ``medium`` / ``high`` by the empirical terciles of the present values."""
+    out = np.full(values.shape, "medium", dtype="<U6")
+    if not present.any():
+        return out
+    low_cut, high_cut = np.quantile(values[present], [1 / 3, 2 / 3])
+    out[values < low_cut] = "low"
+    out[values >= high_cut] = "high"
+    if low_cut == high_cut:
+        out[values == high_cut] = "medium"
+    return out
+
+
+def _named_tables(
+    tables: Sequence[ScoreTable | Mapping[str, ScoreTable]],
+) -> list[tuple[str, ScoreTable]]:
+    named: list[tuple[str, ScoreTable]] = []
+    for position, item in enumerate(tables):
+        if isinstance(item, ScoreTable):
+            named.append((f"score table {position}", item))
+        elif isinstance(item, Mapping):
+            entries: list[tuple[object, object]] = list(item.items())
+            for name, table in entries:
+                if not isinstance(name, str) or not isinstance(table, ScoreTable):
+                    raise InvalidInputError(
+                        f"Score tables must be ScoreTable instances or mappings of scorer name "
+                        f"to ScoreTable; argument {position} maps {name!r} to "
+                        f"{type(table).__name__}."
+                    )
+                named.append((name, table))
+        else:
+            raise InvalidInputError(
+                f"Score tables must be ScoreTable instances or mappings of scorer name to "
+                f"ScoreTable; argument {position} is a {type(item).__name__}."
+            )
+    return named
+
+
+def _row_index(ids: NDArray[Any], of: NDArray[Any]) -> tuple[NDArray[np.int64], BoolArray]:
+    """For each id of ``ids``, its row in ``of`` and whether it is there (vectorized)."""
+    if of.size == 0 or ids.size == 0:
+        return np.zeros(ids.size, np.int64), np.zeros(ids.size, bool)
+    order = np.argsort(of, kind="stable")
+    pos = np.searchsorted(of[order], ids)
+    pos = np.clip(pos, 0, of.size - 1)
+    found = of[order][pos] == ids
+    return order[pos].astype(np.int64), np.asarray(found, dtype=bool)
+
+
+def _column_values(spec: FieldSpec, column: str, values: NDArray[Any]) -> list[Any]:
+    """Convert a score column to Python values of the field's type, or raise."""
+    kind = values.dtype.kind
+    if spec.type is str:
+        return values.astype(str).tolist()  # type: ignore[no-any-return]  # numpy's tolist is untyped
+    if spec.type is int and kind in "iu":
+        return values.astype(np.int64).tolist()  # type: ignore[no-any-return]
+    if spec.type is float and kind in "fiu":
+        return values.astype(np.float64).tolist()  # type: ignore[no-any-return]
+    if spec.type is bool and kind == "b":
+        return values.tolist()  # type: ignore[no-any-return]
+    raise InvalidInputError(
+        f"Score column {column!r} (dtype {values.dtype}) cannot fill field {spec.name!r} of type "
+        f"{spec.type.__name__}; map it to a field of a matching type."
+    )
+
+
+class _Columns:
+    """Collects derived columns of the fields the catalogue defines, checking their choices."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.held: dict[str, DerivedColumn] = {}
+
+    def put(self, field: str, values: list[Any], present: BoolArray, collector: str) -> None:
+        if field not in self.catalogue:
+            return
+        spec = self.catalogue[field]
+        if spec.choices:
+            given = np.asarray(values, dtype=object)[present]
+            bad = sorted({str(v) for v in given if v not in spec.choices})
+            if bad:
+                raise InvalidInputError(
+                    f"Derived field {field!r} (by {collector}) got values outside its "
+                    f"choices {spec.choices!r}: {bad[:5]}."
+                )
+        self.held[field] = DerivedColumn(
+            field=field, values=values, present=present, collector=f"derived by {collector}"
+        )
+
+
+def derive_columns(
+    summary: CustomerSummary,
+    tables: Sequence[ScoreTable | Mapping[str, ScoreTable]] = (),
+    *,
+    catalogue: Catalogue,
+    score_fields: Mapping[str, str] = DEFAULT_SCORE_FIELDS,
+    touchpoints: Iterable[TouchpointLike] | None = None,
+    thresholds: LifecycleThresholds | None = None,
+) -> list[DerivedColumn]:
+    """Derive every stage-2 field the catalogue defines, for every customer of ``summary``.
+
+    Args:
+        summary: One row per customer.
+        tables: Score tables, each a ``ScoreTable`` (provenance "derived by score table <i>")
+            or a mapping ``{scorer_name: ScoreTable}`` (provenance "derived by <scorer_name>").
+            Rows are matched to the summary by customer id; customers a table lacks get no value.
+        catalogue: Only fields it defines are derived.
+        score_fields: Score column → field.
+        touchpoints: Touchpoints for ``preferred_channel``; inbound ones count.
+        thresholds: Lifecycle thresholds for ``lifecycle_stage``.
+
+    Returns:
+        One column per derived field, in catalogue order.
+
+    Raises:
+        InvalidInputError: When a mapped score column does not fit its field's type or choices,
+            or a mapping names a field the catalogue lacks.
+    """
+    unknown = sorted({f for f in score_fields.values() if f not in catalogue})
+    if unknown:
+        raise InvalidInputError(
+            f"The 'score_fields' mapping names fields the catalogue does not define: {unknown}."
+        )
+    n = len(summary)
+    ids = summary.customer_id
+    everyone = np.ones(n, dtype=bool)
+    x = summary.frequency
+    days = summary.unit.days
+    tenure = summary.T * days
+    columns = _Columns(catalogue)
+    put = columns.put
+
+    put("repeat_purchases", x.tolist(), everyone, _SUMMARY)
+    put("tenure_days", tenure.tolist(), everyone, _SUMMARY)
+    put(
+        "days_since_last_purchase",
+        ((summary.T - summary.recency) * days).tolist(),
+        everyone,
+        _SUMMARY,
+    )
+    has_age = summary.T > 0
+    rate = x / np.where(has_age, summary.T, 1.0) * (_DAYS_PER_YEAR / days)
+    put("purchase_rate_per_year", rate.tolist(), has_age, _SUMMARY)
+    if summary.monetary is not None:
+        repeat = x > 0
+        put("average_spend", summary.monetary.tolist(), repeat, _SUMMARY)
+        put("spend_level", _terciles(summary.monetary, repeat).tolist(), repeat, _SUMMARY)
+
+    p_alive: NDArray[np.float64] | None = None
+    p_alive_present = everyone
+    for name, table in _named_tables(tables):
+        rows, found = _row_index(ids, table.customer_id)
+        for column in table.columns:
+            field = score_fields.get(column)
+            if field is None or field not in catalogue:
+                continue
+            raw = table[column][rows]
+            put(field, _column_values(catalogue[field], column, raw), found, name)
+            if field == "probability_alive":
+                p_alive = np.where(found, raw.astype(np.float64), np.nan)
+                p_alive_present = found
+            if field == "clv" and "clv_tier" in catalogue:
+                money = raw.astype(np.float64)
+                put("clv_tier", _terciles(money, found).tolist(), found, name)
+
+    if "lifecycle_stage" in catalogue:
+        stage = lifecycle_stages(
+            x + 1,
+            tenure,
+            None if p_alive is None else np.where(p_alive_present, p_alive, 1.0),
+            thresholds=thresholds,
+        )
+        collector = "lifecycle_stage" if p_alive is None else "lifecycle_stage and P(alive)"
+        put(
+            "lifecycle_stage",
+            stage.tolist(),
+            everyone if p_alive is None else p_alive_present,
+            collector,
+        )
+
+    if touchpoints is not None and "preferred_channel" in catalogue:
+        values, present = _preferred_channels(ids, touchpoints)
+        put("preferred_channel", values, present, "touchpoints")
+
+    return [columns.held[name] for name in catalogue.names if name in columns.held]
+
+
+def _preferred_channels(
+    ids: NDArray[Any], touchpoints: Iterable[TouchpointLike]
+) -> tuple[list[Any], BoolArray]:
+    channels = list(Channel)
+    code = {c: i for i, c in enumerate(channels)}
+    rows = {cid: i for i, cid in enumerate(ids.tolist())}
+    n = ids.size
+    who: list[int] = []
+    where: list[int] = []
+    for t in touchpoints:
+        row = rows.get(t.customer_id)
+        if row is not None and t.direction is Direction.INBOUND:
+            who.append(row)
+            where.append(code[t.channel])
+    counts = np.zeros((n, len(channels)), dtype=np.int64)
+    np.add.at(counts, (np.asarray(who, dtype=np.int64), np.asarray(where, dtype=np.int64)), 1)
+    present = counts.sum(axis=1) > 0
+    best = counts.argmax(axis=1)  # the first maximum: ties go to the channel declared first
+    values = [
+        channels[b] if p else None for b, p in zip(best.tolist(), present.tolist(), strict=True)
+    ]
+    return values, present
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class ProfileBook:
+    """Derived stage-2 profiles of a whole customer base, kept columnar.
+
+    Build one with
+    [`ProfileBuilder.derive_book`][relmark.profile.builder.ProfileBuilder.derive_book]. Read a
+    field for everyone with [`column`][relmark.profile.derive.ProfileBook.column]; materialize a
+    [`Profile`][relmark.profile.records.Profile] for one customer with
+    [`profile`][relmark.profile.derive.ProfileBook.profile] or for all with
+    [`to_profiles`][relmark.profile.derive.ProfileBook.to_profiles].
+
+    Attributes:
+        customer_id: Customer ids in summary order.
+        columns: Derived columns by field name, in catalogue order.
+        at: When the values were derived.
+        catalogue: The field catalogue.
+        resolution: Resolution policy of the profiles it makes.
+    """
+
+    customer_id: NDArray[Any]
+    columns: Mapping[str, DerivedColumn]
+    at: dt.datetime
+    catalogue: Catalogue
+    resolution: ResolutionPolicy
+    _rows: dict[Hashable, int] = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        """Index the customer ids."""
+        object.__setattr__(
+            self, "_rows", {cid: i for i, cid in enumerate(self.customer_id.tolist())}
+        )
+
+    def __len__(self) -> int:
+        """Number of customers."""
+        return int(self.customer_id.size)
+
+    def column(self, field: str) -> tuple[list[Any], BoolArray]:
+        """Values of ``field`` for every customer and where they are present.
+
+        Raises:
+            InvalidInputError: When the field was not derived, naming those that were.
+        """
+        try:
+            col = self.columns[field]
+        except KeyError:
+            raise InvalidInputError(
+                f"Field {field!r} was not derived; the book holds {list(self.columns)}."
+            ) from None
+        return col.values, col.present
+
+    def _provenances(self) -> dict[str, Provenance]:
+        return {
+            name: Provenance(
+                source=ValueSource.DERIVED, collected_at=self.at, collector=c.collector
+            )
+            for name, c in self.columns.items()
+        }
+
+    def _make(self, row: int, provenances: Mapping[str, Provenance]) -> Profile:
+        observations: list[ProvenancedValue] = []
+        for name, col in self.columns.items():
+            if col.present[row]:
+                observations.append(
+                    ProvenancedValue(
+                        field=name,
+                        value=col.values[row],
+                        provenance=provenances[name],
+                        sequence=len(observations),
+                    )
+                )
+        return Profile(
+            customer_id=self.customer_id[row].item()
+            if hasattr(self.customer_id[row], "item")
+            else self.customer_id[row],
+            opened_at=None,
+            catalogue=self.catalogue,
+            resolution=self.resolution,
+            observations=tuple(observations),
+            next_sequence=len(observations),
+        )
+
+    def profile(self, customer_id: Hashable) -> Profile:
+        """The profile of one customer, holding its derived values with provenance.
+
+        Raises:
+            InvalidInputError: For a customer not in the book.
+        """
+        try:
+            row = self._rows[customer_id]
+        except (KeyError, TypeError):
+            raise InvalidInputError(
+                f"Customer {customer_id!r} is not in this profile book of {len(self)} customers."
+            ) from None
+        return self._make(row, self._provenances())
+
+    def to_profiles(self) -> list[Profile]:
+        """Profiles of every customer, in summary order."""
+        provenances = self._provenances()
+        return [self._make(row, provenances) for row in range(len(self))]

@@ -1,0 +1,380 @@
+"""Provenanced values, consent events, erasure records and the immutable customer profile.
+
+Every value a [`Profile`][relmark.profile.records.Profile] holds carries its
+[`Provenance`][relmark.profile.records.Provenance]: where it came from, through which channel,
+when, collected by whom, and which purposes the customer had consented to at that moment. A new
+value never replaces an old one; it is added to the field's history, and the *current* value is
+resolved from the history by a [`ResolutionPolicy`][relmark.profile.records.ResolutionPolicy].
+Profiles are built and changed only through
+[`ProfileBuilder`][relmark.profile.builder.ProfileBuilder], which returns new profiles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+import attrs
+
+from relmark.domain.vocabulary import Channel
+from relmark.errors import InvalidInputError
+from relmark.profile.catalogue import Catalogue, FieldSpec, LawfulBasis, Stage
+
+__all__ = [
+    "ConsentAction",
+    "ConsentEvent",
+    "ErasureRecord",
+    "Profile",
+    "Provenance",
+    "ProvenancedValue",
+    "ResolutionPolicy",
+    "ValueSource",
+]
+
+
+def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _values(value: Iterable[ProvenancedValue]) -> tuple[ProvenancedValue, ...]:
+    return tuple(value)
+
+
+def _events(value: Iterable[ConsentEvent]) -> tuple[ConsentEvent, ...]:
+    return tuple(value)
+
+
+def _erasures(value: Iterable[ErasureRecord]) -> tuple[ErasureRecord, ...]:
+    return tuple(value)
+
+
+def _sources(value: Iterable[ValueSource]) -> tuple[ValueSource, ...]:
+    return tuple(value)
+
+
+def check_aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Validate for attrs that ``value`` is a timezone-aware datetime."""
+    if not isinstance(value, dt.datetime) or value.utcoffset() is None:
+        owner = type(instance).__name__
+        raise InvalidInputError(
+            f"The {attribute.name!r} of {owner} must be a timezone-aware datetime. Got {value!r}."
+        )
+
+
+class ValueSource(enum.Enum):
+    """Where a value came from."""
+
+    DECLARED = "declared"
+    """The customer told us (a form, a survey answer, a conversation)."""
+    OBSERVED = "observed"
+    """Seen in the customer's behaviour or account (a transaction, a delivery address used)."""
+    DERIVED = "derived"
+    """Computed from other data by a scorer or rule."""
+    THIRD_PARTY = "third_party"
+    """Received from another organisation."""
+
+
+class ConsentAction(enum.Enum):
+    """What a consent event records."""
+
+    GRANT = "grant"
+    """Consent to the purpose given (also lifts an earlier objection)."""
+    WITHDRAW = "withdraw"
+    """Consent to the purpose withdrawn (GDPR Art. 7(3))."""
+    OBJECT = "object"
+    """The customer objects to processing for the purpose (GDPR Art. 21)."""
+
+
+@attrs.frozen(kw_only=True)
+class Provenance:
+    """Where, when, how and under which consent a value was collected.
+
+    Attributes:
+        source: Where the value came from.
+        collected_at: When it was collected (timezone-aware).
+        collector: Who or what collected it: an agent, a form, or ``"derived by <scorer>"``.
+        channel: The channel through which it was collected, if any.
+        consent: The purposes the customer had consented to at ``collected_at`` (sorted).
+    """
+
+    source: ValueSource = attrs.field(validator=attrs.validators.instance_of(ValueSource))
+    collected_at: dt.datetime = attrs.field(validator=check_aware)
+    collector: str = attrs.field(validator=attrs.validators.instance_of(str))
+    channel: Channel | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(Channel))
+    )
+    consent: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+
+
+@attrs.frozen(kw_only=True)
+class ProvenancedValue:
+    """One observed value of one field, with its provenance.
+
+    Attributes:
+        field: The field name.
+        value: The value (of the field's type).
+        provenance: Its provenance.
+        sequence: Position of the observation in the profile's life (0, 1, 2, ...), breaking
+            ties between values collected at the same instant.
+    """
+
+    field: str
+    value: Any
+    provenance: Provenance
+    sequence: int
+
+
+@attrs.frozen(kw_only=True)
+class ConsentEvent:
+    """A grant, withdrawal or objection for one purpose, with its timestamp.
+
+    Attributes:
+        purpose: The processing purpose.
+        action: Grant, withdrawal or objection.
+        at: When it happened (timezone-aware).
+        channel: Through which channel it was expressed, if known.
+        note: Free text (the wording shown, a reference to the form).
+    """
+
+    purpose: str
+    action: ConsentAction = attrs.field(validator=attrs.validators.instance_of(ConsentAction))
+    at: dt.datetime = attrs.field(validator=check_aware)
+    channel: Channel | None = None
+    note: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class ErasureRecord:
+    """Audit record of an erasure request: what was erased and when, never the values.
+
+    Attributes:
+        fields: The fields whose values were erased.
+        values_erased: How many provenanced values were removed.
+        at: When the erasure was carried out (timezone-aware).
+        requested_by: Who asked for it (the customer, a data-protection officer, ...).
+        reason: Why (for example ``"GDPR Art. 17 request"``).
+    """
+
+    fields: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    values_erased: int
+    at: dt.datetime = attrs.field(validator=check_aware)
+    requested_by: str = ""
+    reason: str = ""
+
+
+_DEFAULT_PRIORITY = (
+    ValueSource.DECLARED,
+    ValueSource.OBSERVED,
+    ValueSource.DERIVED,
+    ValueSource.THIRD_PARTY,
+)
+
+
+def _check_priority(
+    instance: ResolutionPolicy, attribute: attrs.Attribute[Any], value: tuple[ValueSource, ...]
+) -> None:
+    del instance
+    if sorted(value, key=lambda s: s.value) != sorted(ValueSource, key=lambda s: s.value):
+        raise InvalidInputError(
+            f"The {attribute.name!r} of a ResolutionPolicy must list every ValueSource exactly "
+            f"once. Got {value!r}."
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ResolutionPolicy:
+    """How the current value of a field is chosen from its history.
+
+    Attributes:
+        order: ``"recency"``: the most recently collected value wins, ties broken by source
+            priority, then by observation order. ``"source"``: the value from the
+            highest-priority source wins, ties broken by recency, then by observation order.
+        source_priority: Sources from most to least trusted.
+    """
+
+    order: str = attrs.field(
+        default="recency", validator=attrs.validators.in_(("recency", "source"))
+    )
+    source_priority: tuple[ValueSource, ...] = attrs.field(
+        default=_DEFAULT_PRIORITY, converter=_sources, validator=_check_priority
+    )
+
+    def pick(self, history: Iterable[ProvenancedValue]) -> ProvenancedValue | None:
+        """The winning value of ``history`` (``None`` if it is empty)."""
+        rank = {s: -i for i, s in enumerate(self.source_priority)}
+
+        def key(v: ProvenancedValue) -> tuple[Any, ...]:
+            p = v.provenance
+            if self.order == "recency":
+                return (p.collected_at, rank[p.source], v.sequence)
+            return (rank[p.source], p.collected_at, v.sequence)
+
+        return max(history, key=key, default=None)
+
+
+@attrs.frozen(kw_only=True)
+class Profile:
+    """Everything known about one customer, with provenance, consent and erasure history.
+
+    Immutable: [`ProfileBuilder`][relmark.profile.builder.ProfileBuilder] returns a new profile
+    for every change. Nothing is overwritten: [`history`][relmark.profile.records.Profile.history]
+    returns every value ever observed for a field (until it is erased), and
+    [`value`][relmark.profile.records.Profile.value] resolves the current one.
+
+    Attributes:
+        customer_id: The customer's identifier.
+        opened_at: When the account was opened (timezone-aware), or ``None`` if unknown.
+        catalogue: The field catalogue the profile follows.
+        resolution: How the current value of a field is chosen from its history.
+        observations: Every provenanced value still held, in observation order.
+        consent_log: Every consent grant, withdrawal and objection, in recording order.
+        erasures: Audit records of erasure requests carried out.
+        next_sequence: Sequence number the next observation will get.
+    """
+
+    customer_id: Hashable
+    opened_at: dt.datetime | None = attrs.field(validator=attrs.validators.optional(check_aware))
+    catalogue: Catalogue = attrs.field(repr=False)
+    resolution: ResolutionPolicy = attrs.field(factory=ResolutionPolicy, repr=False)
+    observations: tuple[ProvenancedValue, ...] = attrs.field(default=(), converter=_values)
+    consent_log: tuple[ConsentEvent, ...] = attrs.field(default=(), converter=_events)
+    erasures: tuple[ErasureRecord, ...] = attrs.field(default=(), converter=_erasures)
+    next_sequence: int = 0
+
+    def history(self, field: str) -> tuple[ProvenancedValue, ...]:
+        """Every value held for ``field`` with its provenance, oldest first.
+
+        "Oldest" is by collection time; values collected at the same instant keep their
+        observation order.
+
+        Raises:
+            InvalidInputError: For a field the catalogue does not define.
+        """
+        self.catalogue[field]
+        held = [v for v in self.observations if v.field == field]
+        return tuple(sorted(held, key=lambda v: (v.provenance.collected_at, v.sequence)))
+
+    def current(self, field: str, *, as_of: dt.datetime | None = None) -> ProvenancedValue | None:
+        """The current provenanced value of ``field``, or ``None`` when nothing is known.
+
+        Args:
+            field: The field name.
+            as_of: Resolve as of this instant, ignoring values collected later.
+
+        Raises:
+            InvalidInputError: For a field the catalogue does not define.
+        """
+        history = self.history(field)
+        if as_of is not None:
+            history = tuple(v for v in history if v.provenance.collected_at <= as_of)
+        return self.resolution.pick(history)
+
+    def value(self, field: str, *, as_of: dt.datetime | None = None) -> Any:
+        """The current value of ``field``, or ``None`` when nothing is known.
+
+        Raises:
+            InvalidInputError: For a field the catalogue does not define.
+        """
+        current = self.current(field, as_of=as_of)
+        return None if current is None else current.value
+
+    def is_known(self, field: str) -> bool:
+        """Whether any value of ``field`` is held."""
+        return self.current(field) is not None
+
+    def is_fresh(self, field: str, now: dt.datetime) -> bool:
+        """Whether ``field`` has a current value that is not stale at ``now``.
+
+        A value is stale once ``now - collected_at >= freshness`` of its field; a field without
+        ``freshness`` never goes stale.
+        """
+        current = self.current(field)
+        if current is None:
+            return False
+        freshness = self.catalogue[field].freshness
+        return freshness is None or now - current.provenance.collected_at < freshness
+
+    @property
+    def known_fields(self) -> tuple[str, ...]:
+        """Fields with a current value, in catalogue order."""
+        held = {v.field for v in self.observations}
+        return tuple(name for name in self.catalogue.names if name in held)
+
+    def consent_status(self, purpose: str, at: dt.datetime) -> ConsentAction | None:
+        """The latest consent action for ``purpose`` at or before ``at`` (``None`` if none).
+
+        Events are ordered by their timestamp; events at the same instant by recording order.
+        """
+        latest: ConsentEvent | None = None
+        for event in self.consent_log:
+            if (
+                event.purpose == purpose
+                and event.at <= at
+                and (latest is None or event.at >= latest.at)
+            ):
+                latest = event
+        return None if latest is None else latest.action
+
+    def has_consent(self, purpose: str, at: dt.datetime) -> bool:
+        """Whether consent for ``purpose`` is granted and not withdrawn at ``at``."""
+        return self.consent_status(purpose, at) is ConsentAction.GRANT
+
+    def consented_purposes(self, at: dt.datetime) -> tuple[str, ...]:
+        """All purposes with consent granted at ``at``, sorted."""
+        purposes = {e.purpose for e in self.consent_log}
+        return tuple(sorted(p for p in purposes if self.has_consent(p, at)))
+
+    def basis_available(self, spec: FieldSpec, at: dt.datetime) -> bool:
+        """Whether the lawful basis of ``spec`` is available for this customer at ``at``.
+
+        ``CONSENT`` needs a current grant for the field's purpose; ``LEGITIMATE_INTEREST`` is
+        available unless the customer's latest word on the purpose is an objection or a
+        withdrawal; the other bases do not depend on the customer's choices.
+        """
+        status = self.consent_status(spec.purpose, at)
+        if spec.lawful_basis is LawfulBasis.CONSENT:
+            return status is ConsentAction.GRANT
+        if spec.lawful_basis is LawfulBasis.LEGITIMATE_INTEREST:
+            return status not in {ConsentAction.OBJECT, ConsentAction.WITHDRAW}
+        return True
+
+    def completeness(self, stage: int) -> float:
+        """Share of the fields of ``stage`` that are known (1.0 for a stage without fields)."""
+        fields = self.catalogue.stage_fields(stage)
+        if not fields:
+            return 1.0
+        held = set(self.known_fields)
+        return sum(f.name in held for f in fields) / len(fields)
+
+    def stage_complete(self, stage: int) -> bool:
+        """Whether ``stage`` is complete: every *required* field of it is known.
+
+        A stage whose fields are all optional is complete once any of them is known; a stage
+        without fields is always complete.
+        """
+        held = set(self.known_fields)
+        fields = self.catalogue.stage_fields(stage)
+        if not fields:
+            return True
+        required = [f for f in fields if f.required]
+        if not required:
+            return any(f.name in held for f in fields)
+        return all(f.name in held for f in required)
+
+    @property
+    def stage(self) -> Stage:
+        """The stage the relationship has reached.
+
+        Stage $s$ is reached once every stage before it is complete (all its required fields
+        known): a new profile is at stage 1; completing identification moves it to stage 2
+        (waiting for purchase history), the derived purchase history to stage 3 (follow-up
+        questions) and the required needs-and-preferences answers to stage 4 (partnership).
+        """
+        reached = Stage.IDENTIFICATION
+        for stage in Stage:
+            if stage is Stage.PARTNERSHIP or not self.stage_complete(stage):
+                break
+            reached = Stage(stage + 1)
+        return reached

@@ -1,0 +1,237 @@
+"""Find scorers by name: built-ins, explicit registrations and third-party entry points.
+
+A [`ScorerRegistry`][relmark.scoring.registry.ScorerRegistry] maps names to factories (usually
+scorer classes). It knows three sources, in order of precedence:
+
+1. scorers registered on it explicitly (``registry.register("name", factory)`` or the
+   [`register_scorer`][relmark.scoring.registry.register_scorer] decorator);
+2. relmark's built-in scorers, named by ``"module:attribute"`` strings and imported only when
+   first asked for (so importing the registry never imports the models);
+3. third-party scorers advertised by installed distributions under the entry-point group
+   ``relmark.scorers``, discovered on the first lookup and imported only when used.
+
+A name taken by a higher source hides the same name in a lower one.
+
+The module holds one registry, ``DEFAULT_REGISTRY``, used by the module-level functions
+[`register_scorer`][relmark.scoring.registry.register_scorer],
+[`get_scorer`][relmark.scoring.registry.get_scorer] and
+[`available_scorers`][relmark.scoring.registry.available_scorers]. It is relmark's only piece of
+module-level mutable state; code (and tests) that must not touch it create their own
+``ScorerRegistry()``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, overload
+
+from relmark.errors import InvalidInputError, UnknownScorerError
+from relmark.typing import Scorer
+
+__all__ = [
+    "BUILTIN_SCORERS",
+    "DEFAULT_REGISTRY",
+    "ENTRY_POINT_GROUP",
+    "ScorerRegistry",
+    "available_scorers",
+    "get_scorer",
+    "register_scorer",
+]
+
+ENTRY_POINT_GROUP = "relmark.scorers"
+"""The entry-point group third-party distributions use to advertise scorers."""
+
+BUILTIN_SCORERS: Mapping[str, str] = {
+    "rfm": "relmark.rfm.scorer:RFMScorer",
+}
+"""relmark's own scorers: name → ``"module:attribute"`` of the factory, imported lazily."""
+
+_NAME = re.compile(r"^[a-z][a-z0-9_.\-]*$")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _load(target: str, origin: str) -> Callable[..., Any]:
+    module_name, _, attribute = target.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        exc.add_note(f"while loading scorer {target!r} ({origin})")
+        raise
+    if not callable(obj):
+        raise InvalidInputError(
+            f"Scorer {target!r} ({origin}) must be a class or factory function; got {obj!r}."
+        )
+    return obj  # type: ignore[no-any-return]  # checked callable just above
+
+
+class ScorerRegistry:
+    """Name → scorer factory, with lazy built-ins and entry-point discovery.
+
+    Args:
+        builtins: Name → ``"module:attribute"`` of lazily imported scorers; defaults to
+            [`BUILTIN_SCORERS`][relmark.scoring.registry.BUILTIN_SCORERS].
+        entry_point_group: Entry-point group scanned on the first lookup, or ``None`` to ignore
+            installed third-party scorers.
+
+    Examples:
+        >>> registry = ScorerRegistry(builtins={}, entry_point_group=None)
+        >>> @registry.register("constant")
+        ... class Constant:
+        ...     def fit(self, summary):
+        ...         return self
+        ...
+        ...     def score(self, summary): ...
+        >>> registry.available()
+        ('constant',)
+    """
+
+    def __init__(
+        self,
+        *,
+        builtins: Mapping[str, str] | None = None,
+        entry_point_group: str | None = ENTRY_POINT_GROUP,
+    ) -> None:
+        self._registered: dict[str, Callable[..., Any]] = {}
+        self._builtins: dict[str, str] = dict(BUILTIN_SCORERS if builtins is None else builtins)
+        self._entry_point_group = entry_point_group
+        self._entry_points: dict[str, str] | None = None
+        self._loaded: dict[str, Callable[..., Any]] = {}
+
+    @overload
+    def register(
+        self, name: str, factory: None = None, *, replace: bool = False
+    ) -> Callable[[F], F]: ...
+
+    @overload
+    def register(self, name: str, factory: F, *, replace: bool = False) -> F: ...
+
+    def register(
+        self, name: str, factory: F | None = None, *, replace: bool = False
+    ) -> Callable[[F], F] | F:
+        """Register ``factory`` under ``name``; without ``factory``, return a class decorator.
+
+        Args:
+            name: Lower-case name (letters, digits, ``_``, ``-``, ``.``), starting with a letter.
+            factory: A scorer class, or any callable taking keyword hyperparameters and returning
+                an object that satisfies [`Scorer`][relmark.typing.Scorer].
+            replace: Allow replacing an explicit registration of the same name.
+
+        Returns:
+            ``factory`` itself, or a decorator that registers and returns its argument.
+
+        Raises:
+            InvalidInputError: For a malformed name, a non-callable factory, or a name already
+                registered explicitly (unless ``replace``).
+        """
+        candidate: object = name  # user input: checked at run time whatever the annotation says
+        if not isinstance(candidate, str) or not _NAME.match(candidate):
+            raise InvalidInputError(
+                "The 'name' parameter of ScorerRegistry.register must be a lower-case name "
+                f"matching {_NAME.pattern}. Got {name!r}."
+            )
+
+        def add(target: F) -> F:
+            if not callable(target):
+                raise InvalidInputError(
+                    f"The factory registered as {name!r} must be callable. Got {target!r}."
+                )
+            if name in self._registered and not replace:
+                raise InvalidInputError(
+                    f"A scorer named {name!r} is already registered "
+                    f"({self._registered[name]!r}); pass replace=True to replace it."
+                )
+            self._registered[name] = target
+            return target
+
+        if factory is None:
+            return add
+        return add(factory)
+
+    def _discover(self) -> dict[str, str]:
+        if self._entry_points is None:
+            found: dict[str, str] = {}
+            if self._entry_point_group is not None:
+                for entry in importlib.metadata.entry_points(group=self._entry_point_group):
+                    # The first distribution on the path wins, like the import system itself.
+                    found.setdefault(entry.name, entry.value)
+            self._entry_points = found
+        return self._entry_points
+
+    def available(self) -> tuple[str, ...]:
+        """Sorted names of every scorer this registry can build, loaded or not."""
+        return tuple(sorted({*self._registered, *self._builtins, *self._discover()}))
+
+    def factory(self, name: str) -> Callable[..., Any]:
+        """The factory registered under ``name`` (importing it if needed).
+
+        Raises:
+            UnknownScorerError: Listing the available names when ``name`` is unknown.
+        """
+        if name in self._registered:
+            return self._registered[name]
+        if name in self._loaded:
+            return self._loaded[name]
+        if name in self._builtins:
+            target, origin = self._builtins[name], "relmark built-in"
+        elif name in self._discover():
+            target = self._discover()[name]
+            origin = f"entry point in group {self._entry_point_group!r}"
+        else:
+            raise UnknownScorerError(
+                f"No scorer is registered under {name!r}. Available scorers: "
+                f"{', '.join(self.available()) or '(none)'}."
+            )
+        loaded = _load(target, origin)
+        self._loaded[name] = loaded
+        return loaded
+
+    def get(self, name: str, /, **hyperparameters: Any) -> Scorer:
+        """Build a new, unfitted scorer ``name`` configured with ``hyperparameters``.
+
+        Raises:
+            UnknownScorerError: Listing the available names when ``name`` is unknown.
+            InvalidInputError: When the factory returns something that is not a
+                [`Scorer`][relmark.typing.Scorer].
+        """
+        scorer = self.factory(name)(**hyperparameters)
+        if not isinstance(scorer, Scorer):
+            raise InvalidInputError(
+                f"The scorer factory registered as {name!r} returned {type(scorer).__name__!r}, "
+                "which lacks the fit(summary) and score(summary) methods of the Scorer protocol."
+            )
+        return scorer
+
+
+DEFAULT_REGISTRY = ScorerRegistry()
+"""The registry behind the module-level functions (relmark's only module-level mutable state)."""
+
+
+def register_scorer(name: str, *, replace: bool = False) -> Callable[[F], F]:
+    """Class decorator registering a scorer in the default registry under ``name``.
+
+    Use it as ``@register_scorer("my-scorer")`` above a class satisfying
+    [`Scorer`][relmark.typing.Scorer]; ``get_scorer("my-scorer", **hyperparameters)`` then builds
+    it. Libraries that should not touch the default registry at import time advertise their
+    scorer through the ``relmark.scorers`` entry-point group instead.
+
+    Raises:
+        InvalidInputError: For a malformed name, or a name already registered (unless
+            ``replace``).
+    """
+    return DEFAULT_REGISTRY.register(name, replace=replace)
+
+
+def get_scorer(name: str, /, **hyperparameters: Any) -> Scorer:
+    """Build a new scorer from the default registry (see [`ScorerRegistry.get`][relmark.scoring.registry.ScorerRegistry.get])."""
+    return DEFAULT_REGISTRY.get(name, **hyperparameters)
+
+
+def available_scorers() -> tuple[str, ...]:
+    """Sorted names of every scorer in the default registry, including undiscovered plug-ins."""
+    return DEFAULT_REGISTRY.available()

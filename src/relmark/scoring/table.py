@@ -1,0 +1,333 @@
+"""Columnar score results keyed by customer id.
+
+A [`ScoreTable`][relmark.scoring.table.ScoreTable] is what every scorer returns: one row per
+customer, an ordered set of named numpy columns, and a
+[`ColumnInfo`][relmark.scoring.table.ColumnInfo] record per column saying what the column holds,
+in which unit and over which range. Tables from several scorers are combined with
+[`ScoreTable.join`][relmark.scoring.table.ScoreTable.join], which aligns rows on customer id.
+
+This module imports nothing from relmark above ``errors`` and ``typing``, so every scorer package
+can build tables without an import cycle.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from relmark.errors import InvalidInputError, require
+
+__all__ = ["ColumnInfo", "ColumnKind", "ScoreTable"]
+
+_MAX_LISTED = 5
+_ID_COLUMN = "customer_id"
+
+
+class ColumnKind(enum.Enum):
+    """The kind of values a score column holds (and the numpy dtype it is stored as)."""
+
+    INTEGER = "integer"  # int64
+    FLOAT = "float"  # float64
+    BOOLEAN = "boolean"  # bool
+    STRING = "string"  # numpy unicode
+
+
+_KIND_DTYPE_CHARS: dict[ColumnKind, str] = {
+    ColumnKind.INTEGER: "iu",
+    ColumnKind.FLOAT: "f",
+    ColumnKind.BOOLEAN: "b",
+    ColumnKind.STRING: "U",
+}
+
+
+def _check_range(
+    instance: ColumnInfo, attribute: attrs.Attribute[Any], value: tuple[float, float] | None
+) -> None:
+    del instance
+    if value is not None and not value[0] <= value[1]:
+        raise InvalidInputError(
+            f"The {attribute.name!r} field of ColumnInfo must be (low, high) with low <= high. "
+            f"Got {value!r}."
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ColumnInfo:
+    """What a score column means.
+
+    Attributes:
+        description: One sentence a reader of the table understands without the code.
+        kind: The kind of values (integer, float, boolean, string).
+        unit: Unit of the values (``"weeks"``, ``"purchases"``, ``"currency"``), or ``""`` when
+            unitless.
+        range: Inclusive ``(low, high)`` bounds of the values, or ``None`` when unbounded or
+            categorical.
+    """
+
+    description: str
+    kind: ColumnKind
+    unit: str = ""
+    range: tuple[float, float] | None = attrs.field(default=None, validator=_check_range)
+
+
+def _table_eq(a: Mapping[str, NDArray[Any]], b: Mapping[str, NDArray[Any]]) -> bool:
+    if list(a) != list(b):
+        return False
+    return all(
+        a[k].dtype.kind == b[k].dtype.kind
+        and bool(np.array_equal(a[k], b[k], equal_nan=a[k].dtype.kind == "f"))
+        for k in a
+    )
+
+
+def _ids_eq(a: NDArray[Any], b: NDArray[Any]) -> bool:
+    return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def _coerce_column(name: str, values: ArrayLike, kind: ColumnKind, n: int) -> NDArray[Any]:
+    array = np.asarray(values)
+    if array.ndim != 1 or array.size != n:
+        raise InvalidInputError(
+            f"Score column {name!r} must be one-dimensional with {n} rows (one per customer); "
+            f"got shape {array.shape}."
+        )
+    if array.size and array.dtype.kind not in _KIND_DTYPE_CHARS[kind]:
+        raise InvalidInputError(
+            f"Score column {name!r} is declared {kind.value} but holds dtype {array.dtype}."
+        )
+    target: Any = {
+        ColumnKind.INTEGER: np.int64,
+        ColumnKind.FLOAT: np.float64,
+        ColumnKind.BOOLEAN: np.bool_,
+        ColumnKind.STRING: np.str_,
+    }[kind]
+    out = np.array(array, dtype=target, copy=True)
+    out.flags.writeable = False
+    return out
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class ScoreTable:
+    """Per-customer scores: customer ids, ordered named columns and their metadata.
+
+    Build one with [`from_columns`][relmark.scoring.table.ScoreTable.from_columns]. Columns are
+    read-only numpy arrays in customer order; ``table["segment"]`` returns one, ``len(table)`` is
+    the number of customers and ``table.columns`` the column names in order.
+
+    Attributes:
+        customer_id: Customer identifiers, unique, in row order.
+        data: Column name → values (insertion order is the column order); read-only.
+        info: Column name → [`ColumnInfo`][relmark.scoring.table.ColumnInfo], for every column;
+            read-only.
+    """
+
+    customer_id: NDArray[Any]
+    data: Mapping[str, NDArray[Any]]
+    info: Mapping[str, ColumnInfo]
+
+    @classmethod
+    def from_columns(
+        cls,
+        customer_id: ArrayLike,
+        columns: Mapping[str, ArrayLike],
+        info: Mapping[str, ColumnInfo],
+    ) -> ScoreTable:
+        """Validate columns and their metadata and build a table.
+
+        Args:
+            customer_id: One unique identifier per row.
+            columns: Column name → one value per row; the mapping's order is the column order.
+            info: Column name → metadata; must describe exactly the given columns.
+
+        Returns:
+            The table; its arrays are copies, so later changes to the inputs do not leak in.
+
+        Raises:
+            InvalidInputError: On duplicate ids, a column of the wrong length or dtype, a column
+                named ``customer_id``, or metadata missing for (or given for an absent) column.
+
+        Examples:
+            >>> t = ScoreTable.from_columns(
+            ...     ["a", "b"],
+            ...     {"score": [1, 2]},
+            ...     {"score": ColumnInfo(description="A score.", kind=ColumnKind.INTEGER)},
+            ... )
+            >>> len(t), t.columns, t["score"].tolist()
+            (2, ('score',), [1, 2])
+        """
+        ids = np.array(customer_id, copy=True)
+        if ids.ndim != 1:
+            raise InvalidInputError(
+                f"ScoreTable 'customer_id' must be one-dimensional; got shape {ids.shape}."
+            )
+        if ids.size:
+            uniq, counts = np.unique(ids, return_counts=True)
+            if (counts > 1).any():
+                raise InvalidInputError(
+                    "ScoreTable 'customer_id' must be unique; duplicated: "
+                    f"{uniq[counts > 1][:_MAX_LISTED].tolist()}."
+                )
+        ids.flags.writeable = False
+        if _ID_COLUMN in columns:
+            raise InvalidInputError(
+                f"A score column may not be named {_ID_COLUMN!r}; that name is reserved for the "
+                "customer identifiers."
+            )
+        missing = [name for name in columns if name not in info]
+        extra = [name for name in info if name not in columns]
+        if missing or extra:
+            raise InvalidInputError(
+                "ScoreTable 'info' must describe exactly the given columns; "
+                f"missing metadata for {missing}, metadata for absent columns {extra}."
+            )
+        data = {
+            name: _coerce_column(name, values, info[name].kind, ids.size)
+            for name, values in columns.items()
+        }
+        return cls(
+            customer_id=ids,
+            data=types.MappingProxyType(data),
+            info=types.MappingProxyType({name: info[name] for name in columns}),
+        )
+
+    def __len__(self) -> int:
+        """Number of customers (rows)."""
+        return int(self.customer_id.size)
+
+    def __getitem__(self, name: str) -> NDArray[Any]:
+        """The values of column ``name``, in row order (read-only)."""
+        try:
+            return self.data[name]
+        except KeyError:
+            raise KeyError(
+                f"No score column {name!r}; the table has {list(self.columns)}."
+            ) from None
+
+    def __contains__(self, name: object) -> bool:
+        """Whether the table has a column called ``name``."""
+        return name in self.data
+
+    def __iter__(self) -> Iterator[str]:
+        """Iterate over the column names."""
+        return iter(self.data)
+
+    def __eq__(self, other: object) -> bool:
+        """Same ids in the same order, same columns, same values and metadata."""
+        if not isinstance(other, ScoreTable):
+            return NotImplemented
+        return (
+            _ids_eq(self.customer_id, other.customer_id)
+            and _table_eq(self.data, other.data)
+            and dict(self.info) == dict(other.info)
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking container of arrays: unhashable
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Column names, in order (without ``customer_id``)."""
+        return tuple(self.data)
+
+    def take(self, index: ArrayLike) -> ScoreTable:
+        """Return the rows selected by an integer index or boolean mask, in that order."""
+        idx = np.asarray(index)
+        return ScoreTable.from_columns(
+            self.customer_id[idx], {k: v[idx] for k, v in self.data.items()}, self.info
+        )
+
+    def align_to(self, customer_id: ArrayLike) -> ScoreTable:
+        """Reorder the rows to follow ``customer_id``, which must hold exactly this table's ids.
+
+        Raises:
+            InvalidInputError: Listing ids present on one side only.
+        """
+        target = np.asarray(customer_id)
+        return self.take(_alignment(target, self.customer_id, "the requested ids", "this table"))
+
+    def join(self, *others: ScoreTable) -> ScoreTable:
+        """Put the columns of ``others`` beside this table's, rows aligned on customer id.
+
+        The result keeps this table's row order. Every table must hold exactly the same set of
+        customer ids, and column names must not repeat across tables. Called on the class,
+        ``ScoreTable.join(a, b, c)`` joins three tables in the order of ``a``.
+
+        Raises:
+            InvalidInputError: Naming the ids found in one table but not the other, or the
+                repeated column names.
+        """
+        tables = (self, *others)
+        first = self
+        data: dict[str, NDArray[Any]] = {}
+        info: dict[str, ColumnInfo] = {}
+        for position, table in enumerate(tables):
+            clash = [name for name in table.columns if name in data]
+            if clash:
+                raise InvalidInputError(
+                    f"Cannot join score tables: column name(s) {clash} of table {position} "
+                    "already appear in an earlier table; rename or drop them first."
+                )
+            index = _alignment(first.customer_id, table.customer_id, "table 0", f"table {position}")
+            for name in table.columns:
+                data[name] = table.data[name][index]
+                info[name] = table.info[name]
+        return ScoreTable.from_columns(first.customer_id, data, info)
+
+    def to_frame(self, backend: str = "pandas") -> Any:
+        """Convert to a data frame with ``customer_id`` as the first column.
+
+        Args:
+            backend: ``"pandas"``, ``"polars"`` or ``"pyarrow"`` (the library must be installed).
+
+        Returns:
+            A ``pandas.DataFrame``, ``polars.DataFrame`` or ``pyarrow.Table``.
+
+        Raises:
+            InvalidInputError: For another backend name.
+            MissingDependencyError: When the backend library is not installed.
+        """
+        columns: dict[str, NDArray[Any]] = {_ID_COLUMN: self.customer_id, **self.data}
+        if backend == "pandas":
+            require("pandas", "pandas")
+            import pandas as pd
+
+            return pd.DataFrame({k: np.array(v) for k, v in columns.items()})
+        if backend == "polars":
+            require("polars", "polars")
+            import polars as pl
+
+            return pl.DataFrame({k: np.array(v) for k, v in columns.items()})
+        if backend == "pyarrow":
+            require("pyarrow", "arrow")
+            import pyarrow as pa
+
+            return pa.table({k: pa.array(np.array(v)) for k, v in columns.items()})
+        raise InvalidInputError(
+            f"The 'backend' parameter of ScoreTable.to_frame must be one of 'pandas', 'polars', "
+            f"'pyarrow'. Got {backend!r}."
+        )
+
+
+def _alignment(
+    target: NDArray[Any], source: NDArray[Any], target_name: str, source_name: str
+) -> NDArray[np.int64]:
+    """Index into ``source`` that puts its ids in ``target``'s order (both unique)."""
+    if target.size == source.size:
+        t_order = np.argsort(target, kind="stable")
+        s_order = np.argsort(source, kind="stable")
+        if np.array_equal(target[t_order], source[s_order]):
+            index = np.empty(target.size, dtype=np.int64)
+            index[t_order] = s_order
+            return index
+    only_target = np.setdiff1d(target, source)
+    only_source = np.setdiff1d(source, target)
+    raise InvalidInputError(
+        f"Score tables must hold the same customer ids to be joined: {only_target.size} id(s) "
+        f"only in {target_name} (first: {only_target[:_MAX_LISTED].tolist()}), "
+        f"{only_source.size} only in {source_name} (first: {only_source[:_MAX_LISTED].tolist()})."
+    )
