@@ -31,8 +31,8 @@ LAYERS: dict[str, int] = {
     "relmark.datasets": 5,
     "relmark.profile": 5,
     "relmark.plotting": 6,
-    "relmark.cli": 7,
-    "relmark": 8,  # the flat public API re-exports everything
+    "relmark": 7,  # the flat public API re-exports everything below the command line
+    "relmark.cli": 8,
 }
 
 OPTIONAL = ("pandas", "polars", "pyarrow", "matplotlib", "rich", "hypothesis", "mpmath")

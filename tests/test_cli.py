@@ -1,15 +1,12 @@
-from __future__ import annotations
+"""The `relmark` entry point: version, help, usage errors and the error contract."""
 
-import json
+from __future__ import annotations
 
 import pytest
 
 import relmark
-import relmark.cli
-from relmark.cli import DEMO_SECTIONS, Report, main
-from relmark.domain import Customer
+from relmark.cli import DEMO_SECTIONS, Report, Section, main
 from relmark.errors import InvalidInputError
-from relmark.io import from_json
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -19,11 +16,25 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_help(capsys: pytest.CaptureFixture[str]) -> None:
-    """--help lists the demo command and exits 0; no command prints the help too."""
+    """--help lists both commands and exits 0; no command prints the help too."""
     assert main(["--help"]) == 0
-    assert "demo" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "demo" in out
+    assert "score" in out
     assert main([]) == 0
     assert "usage: relmark" in capsys.readouterr().out
+
+
+def test_subcommand_help(capsys: pytest.CaptureFixture[str]) -> None:
+    """Each command's --help names its options, the section names and the header candidates."""
+    assert main(["demo", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--output" in out
+    assert all(section.name in out for section in DEMO_SECTIONS)
+    assert main(["score", "--help"]) == 0
+    out = capsys.readouterr().out
+    for option in ("--customer", "--time", "--amount", "--horizon", "--discount-rate", "pyarrow"):
+        assert option in out, option
 
 
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -32,35 +43,29 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
     assert "invalid choice" in capsys.readouterr().err
 
 
-def test_demo_plain_shows_records_and_valid_json(capsys: pytest.CaptureFixture[str]) -> None:
-    """The plain demo prints every kind of record and JSON that reads back into records."""
-    assert main(["demo", "--plain"]) == 0
-    out = capsys.readouterr().out
-    for expected in (
-        "Ada Lovelace",
-        "supplier_alliance",
-        "influence",
-        "campaign_click",
-        "outbound",
-        "inbound",
-        "complaint",
-        "59.90 EUR",
-        "[Europe/Berlin]",
-    ):
-        assert expected in out, expected
-    start = out.index("{")
-    first, _ = json.JSONDecoder().raw_decode(out[start:])
-    customer = from_json(json.dumps(first), Customer)
-    assert customer.name == "Ada Lovelace"
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["score", "x.csv"],  # -o is required
+        ["score", "x.csv", "-o", "y.csv", "--horizon", "0"],
+        ["score", "x.csv", "-o", "y.csv", "--discount-rate", "-0.1"],
+        ["score", "x.csv", "-o", "y.csv", "--unit", "fortnight"],
+    ],
+)
+def test_bad_options_are_usage_errors(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Missing or out-of-range options exit 2 with a message and no traceback."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err
+    assert "Traceback" not in err
 
 
-def test_demo_with_rich(capsys: pytest.CaptureFixture[str]) -> None:
-    """With rich installed the demo renders tables and still succeeds."""
-    pytest.importorskip("rich")
-    assert main(["demo"]) == 0
-    out = capsys.readouterr().out
-    assert "Northwind Capital" in out
-    assert "┃" in out
+def test_unknown_section_is_an_input_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """--sections with an unknown name exits 2 and lists the valid names."""
+    assert main(["demo", "--sections", "records,nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("relmark: error: Unknown demo section(s) ['nope']")
+    assert "records" in err
 
 
 def test_user_errors_exit_2_without_traceback(
@@ -68,16 +73,43 @@ def test_user_errors_exit_2_without_traceback(
 ) -> None:
     """An InvalidInputError inside a command becomes one stderr line and exit status 2."""
 
-    def failing_section(report: Report) -> None:
+    def failing(report: Report, data: object) -> None:
         raise InvalidInputError("Transaction.currency must be an ISO-4217 code; got 'eur'.")
 
-    monkeypatch.setattr(relmark.cli, "DEMO_SECTIONS", (failing_section,))
-    assert main(["demo", "--plain"]) == 2
+    monkeypatch.setattr("relmark.cli.DEMO_SECTIONS", (Section("records", "x", failing),))
+    assert main(["demo", "--plain", "--sections", "records"]) == 2
     err = capsys.readouterr().err
     assert err == "relmark: error: Transaction.currency must be an ISO-4217 code; got 'eur'.\n"
 
 
-def test_demo_sections_are_extensible() -> None:
-    """The demo is a sequence of section functions taking a Report."""
-    assert len(DEMO_SECTIONS) >= 2
-    assert all(callable(section) for section in DEMO_SECTIONS)
+def test_interrupt_exits_130(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during a command exits 130 with a one-line notice."""
+
+    def interrupted(report: Report, data: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("relmark.cli.DEMO_SECTIONS", (Section("records", "x", interrupted),))
+    assert main(["demo", "--plain"]) == 130
+    assert capsys.readouterr().err == "relmark: interrupted\n"
+
+
+def test_bugs_are_not_swallowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected exception propagates (Python prints the traceback, exit status 1)."""
+
+    def broken(report: Report, data: object) -> None:
+        raise ZeroDivisionError
+
+    monkeypatch.setattr("relmark.cli.DEMO_SECTIONS", (Section("records", "x", broken),))
+    with pytest.raises(ZeroDivisionError):
+        main(["demo", "--plain"])
+
+
+def test_demo_sections_are_named_and_ordered() -> None:
+    """The demo is a sequence of uniquely named sections, data first and records last."""
+    names = [section.name for section in DEMO_SECTIONS]
+    assert names[0] == "data"
+    assert names[-1] == "records"
+    assert len(set(names)) == len(names)
+    assert all(callable(section.run) for section in DEMO_SECTIONS)

@@ -359,3 +359,90 @@ def test_unsupported_object_is_refused_on_writing() -> None:
 
     with pytest.raises(InvalidInputError, match="Cannot write a list to JSON"):
         to_json([Opaque(1)])
+
+
+# ---------------------------------------------------------------- nested estimators
+
+
+class OtherEstimator:
+    """A second estimator class, to tell union members apart."""
+
+    weight_: float
+
+    def __init__(self, *, scale: float = 1.0) -> None:
+        self.scale = scale
+
+
+class Holder:
+    """An estimator whose fitted state holds other estimators (like a scorer holding models)."""
+
+    inner_: DummyEstimator
+    either_: DummyEstimator | OtherEstimator
+    maybe_: OtherEstimator | DummyEstimator | None
+
+    def __init__(self, *, label: str = "h") -> None:
+        self.label = label
+
+
+def _holder() -> Holder:
+    holder = Holder(label="x")
+    holder.inner_ = DummyEstimator(penalizer=0.5).fit()
+    other = OtherEstimator(scale=2.0)
+    other.weight_ = math.nan
+    holder.either_ = other
+    holder.maybe_ = None
+    return holder
+
+
+def test_nested_estimators_round_trip_exactly() -> None:
+    """Estimators in fitted attributes (single class, union, optional union) come back exactly."""
+    holder = _holder()
+    text = to_json(holder)
+    payload = json.loads(text)
+    assert payload["fitted"]["inner_"]["relmark"] == f"{__name__}.DummyEstimator"
+    assert payload["fitted"]["either_"]["relmark"] == f"{__name__}.OtherEstimator"
+    assert payload["fitted"]["maybe_"] is None
+    back = from_json(text, Holder)
+    assert type(back.inner_) is DummyEstimator
+    assert back.inner_.penalizer == 0.5
+    assert back.inner_.params_ == holder.inner_.params_
+    assert _array_eq(back.inner_.covariance_, holder.inner_.covariance_)
+    assert type(back.either_) is OtherEstimator
+    assert back.either_.scale == 2.0
+    assert math.isnan(back.either_.weight_)
+    assert back.maybe_ is None
+    assert to_json(back) == text
+
+
+def test_union_member_is_chosen_by_the_payload_class_name() -> None:
+    """The same union attribute reads back a DummyEstimator when the payload names one."""
+    holder = _holder()
+    holder.either_ = DummyEstimator().fit()
+    holder.maybe_ = OtherEstimator()
+    back = from_json(to_json(holder), Holder)
+    assert type(back.either_) is DummyEstimator
+    assert back.either_.params_ == holder.either_.params_
+    assert type(back.maybe_) is OtherEstimator
+    assert not hasattr(back.maybe_, "weight_")
+
+
+def test_nested_estimator_errors_name_their_path() -> None:
+    """A bad nested field and a class outside the union are both reported, with paths."""
+    payload = json.loads(to_json(_holder()))
+    payload["fitted"]["inner_"]["fitted"]["params_"]["r"] = "a"
+    payload["fitted"]["either_"]["relmark"] = "os.system"
+    with pytest.raises(InvalidPayloadError) as info:
+        from_dict(payload, Holder)
+    joined = "\n".join(info.value.problems)
+    assert "$.fitted.inner_.fitted.params_.r: Expected a number" in joined
+    assert "$.fitted.either_:" in joined
+    assert "'os.system'" in joined
+    assert f"{__name__}.OtherEstimator" in joined
+
+
+def test_nested_estimator_of_wrong_class_is_refused_on_writing() -> None:
+    """Writing an object that is not one of the annotated estimator classes fails, naming it."""
+    holder = _holder()
+    holder.inner_ = OtherEstimator()  # type: ignore[assignment]
+    with pytest.raises(InvalidInputError, match=r"inner_: Expected an estimator of type"):
+        to_json(holder)

@@ -8,7 +8,8 @@ handles it (``except ValueError`` catches bad input) while code that does can be
 Exception
 └── RelmarkError
     ├── InvalidInputError        (ValueError)       bad data or a bad argument value
-    │   └── InvalidPayloadError  (ValueError)       a JSON payload with one or more bad fields
+    │   ├── InvalidPayloadError  (ValueError)       a JSON payload with one or more bad fields
+    │   └── ConsentRequiredError (ValueError)       a profile value without its lawful basis
     ├── NotFittedError           (ValueError, AttributeError)
     │                                                a fitted-only method called before ``fit``
     ├── ConvergenceError         (RuntimeError)     maximum likelihood did not converge
@@ -29,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "ConsentRequiredError",
     "ConvergenceError",
     "InvalidInputError",
     "InvalidPayloadError",
@@ -67,6 +69,15 @@ class InvalidPayloadError(InvalidInputError):
         super().__init__(
             f"Cannot build {target} from the payload: {len(self.problems)} problem(s):\n{listing}"
         )
+
+
+class ConsentRequiredError(InvalidInputError):
+    """A profile value was offered for a field whose lawful basis is not available at that moment.
+
+    Raised by ``ProfileBuilder.observe`` for a consent-based field without current consent for
+    its purpose, or a legitimate-interest field whose purpose the customer has objected to.
+    Nothing is stored.
+    """
 
 
 class NotFittedError(RelmarkError, ValueError, AttributeError):

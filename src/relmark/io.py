@@ -18,6 +18,7 @@ What round-trips, and how it looks in JSON:
 | `dict` with `str` keys | object |
 | aware `datetime` | RFC 9557 text: `"2024-03-01T09:30:00+01:00[Europe/Berlin]"` |
 | numpy array (float64, int64, bool, str) | `{"dtype": "float64", "shape": [2, 2], "values": [...]}` |
+| estimator (as a fitted attribute of another estimator) | its estimator payload (below) |
 
 Time zones: a `zoneinfo.ZoneInfo` zone comes back as the same zone (its key is written in
 brackets after the offset), a fixed offset (`datetime.timezone`) as the same offset, and
@@ -44,6 +45,12 @@ its fitted attributes with the types above. [`from_json`][relmark.io.from_json] 
 payload names the requested class, calls ``cls(**hyperparameters)`` and sets the fitted
 attributes. A class counts as an estimator when it is not an attrs class and all parameters of its
 `__init__` are keyword-only.
+
+Estimators nest: a fitted attribute annotated with an estimator class (``model_: BGNBD``) is
+written as that estimator's own payload, and so is one annotated with a union of estimator
+classes (``model_: BGNBD | ParetoNBD``, optionally ``| None``), which is read back as the member
+the payload's ``"relmark"`` key names. Only the classes in the annotation are ever built, so a
+payload cannot make the reader import or construct anything else.
 
 Bad payloads
 ------------
@@ -507,6 +514,59 @@ def _field_problem(field: attrs.Attribute[Any], value: object) -> InvalidInputEr
     return None
 
 
+def _estimator_members(tp: Any) -> tuple[type, ...] | None:
+    """The estimator classes of an annotation ``E``, ``E1 | E2 | ...`` (``| None`` allowed)."""
+    if _is_estimator_class(tp):
+        return (tp,)
+    if get_origin(tp) not in (typing.Union, types.UnionType):
+        return None
+    members = tuple(a for a in get_args(tp) if a is not type(None))
+    if len(members) < 2 or not all(_is_estimator_class(m) for m in members):
+        return None
+    return members
+
+
+def _is_estimator_type(tp: Any) -> bool:
+    return _estimator_members(tp) is not None
+
+
+def _estimator_out_factory(tp: Any) -> Callable[[object], object]:
+    members = _estimator_members(tp) or ()
+    nullable = type(None) in get_args(tp)
+    allowed = ", ".join(m.__qualname__ for m in members)
+
+    def unstructure(value: object) -> object:
+        if value is None and nullable:
+            return None
+        # Exact class only: the payload names its class, and reading checks that name.
+        if type(value) not in members:
+            raise InvalidInputError(f"Expected an estimator of type {allowed}; got {_show(value)}.")
+        return _estimator_to_dict(value)
+
+    return unstructure
+
+
+def _estimator_in_factory(tp: Any) -> Callable[[object, object], object]:
+    members = _estimator_members(tp) or ()
+    nullable = type(None) in get_args(tp)
+    by_name = {_qualified_name(m): m for m in members}
+
+    def structure(payload: object, _: object) -> object:
+        if payload is None and nullable:
+            return None
+        name = payload.get("relmark") if isinstance(payload, dict) else None
+        if len(members) == 1:
+            return _estimator_from_dict(payload, members[0])
+        if name not in by_name:
+            raise InvalidInputError(
+                f"Expected an estimator payload whose 'relmark' key is one of "
+                f"{sorted(by_name)}; got {_show(name)}."
+            )
+        return _estimator_from_dict(payload, by_name[name])
+
+    return structure
+
+
 def _make_converter() -> JsonConverter:
     converter = make_converter()
     hooks = _Hooks(converter)
@@ -534,6 +594,10 @@ def _make_converter() -> JsonConverter:
     )
     converter.register_unstructure_hook_factory(attrs.has, hooks.record_out)
     converter.register_structure_hook_factory(attrs.has, hooks.record_in)
+    # Registered last so that it is consulted first: ``E1 | E2 | None`` must not reach the
+    # generic union handling.
+    converter.register_unstructure_hook_factory(_is_estimator_type, _estimator_out_factory)
+    converter.register_structure_hook_factory(_is_estimator_type, _estimator_in_factory)
     return converter
 
 

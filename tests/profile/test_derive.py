@@ -209,3 +209,32 @@ def test_real_rfm_scorer_output_derives_rfm_fields() -> None:
         current = p.current("rfm_segment")
         assert current is not None
         assert current.provenance.collector == "derived by rfm"
+
+
+def test_real_clv_scorer_output_derives_p_alive_clv_and_its_tier() -> None:
+    """The CLV scorer's table fills probability_alive, clv and clv_tier (its own fitted tiers)."""
+    from relmark.clv.scorers import CLVScorer
+    from relmark.datasets import load_cdnow_sample_summary
+
+    cdnow = load_cdnow_sample_summary()
+    scorer = CLVScorer().fit(cdnow)
+    # Score 60 customers on the scale fitted on all 2,357: their tiers are not their own terciles.
+    some = cdnow.take(np.arange(0, 600, 10))
+    table = scorer.score(some)
+    book = ProfileBuilder().derive_book(some, {"clv": table}, at=T0)
+    tiers, present = book.column("clv_tier")
+    assert present.all()
+    assert tiers == table["clv_tier"].tolist()
+    own_terciles = np.quantile(table["clv"], [1 / 3, 2 / 3])
+    assert (table["clv"] < own_terciles[0]).sum() != (table["clv_tier"] == "low").sum()
+    p_alive, _ = book.column("probability_alive")
+    assert p_alive == table["probability_alive"].tolist()
+    clv, _ = book.column("clv")
+    assert clv == table["clv"].tolist()
+    first = book.profile(int(some.customer_id[0]))
+    stage = first.current("lifecycle_stage")
+    assert stage is not None
+    assert stage.provenance.collector == "derived by lifecycle_stage and P(alive)"
+    tier = first.current("clv_tier")
+    assert tier is not None
+    assert tier.provenance.collector == "derived by clv"

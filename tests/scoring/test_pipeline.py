@@ -77,7 +77,7 @@ def test_bad_calls(summary):
         score(summary, "rfm")
     with pytest.raises(InvalidInputError, match="\\['bgnbd'\\] that are not in"):
         score(summary, ["rfm"], params={"bgnbd": {}})
-    with pytest.raises(UnknownScorerError, match="Available scorers: rfm"):
+    with pytest.raises(UnknownScorerError, match=r"Available scorers: .*rfm"):
         score(summary, ["nope"], registry=ScorerRegistry(entry_point_group=None))
     with pytest.raises(InvalidInputError, match="got int"):
         score(summary, [3])

@@ -1,4 +1,7 @@
-"""Customer-base models for customer lifetime value: BG/NBD, Gamma-Gamma and discounted CLV.
+"""Customer-base models for customer lifetime value.
+
+Non-contractual, continuous time: BG/NBD, MBG/NBD, Pareto/NBD; discrete time: BG/BB;
+contractual: shifted beta-geometric; spend: Gamma-Gamma; and discounted CLV.
 
 Estimators follow one lifecycle: keyword-only hyperparameters in ``__init__``, ``fit(summary)``
 returns ``self``, learned state in trailing-underscore attributes (``params_``, ``covariance_``,
@@ -7,19 +10,65 @@ from known parameters.
 """
 
 from relmark.clv._base import FitResult, ParameterTable, ParametricModel
+from relmark.clv.bgbb import BGBB, BGBBParams
 from relmark.clv.bgnbd import BGNBD, BGNBDParams
+from relmark.clv.diagnostics import (
+    CalibrationHoldoutTable,
+    FrequencyRecencyMatrix,
+    ModelComparison,
+    RepeatPurchaseHistogram,
+    TrackingCurves,
+    calibration_holdout_table,
+    compare_models,
+    frequency_recency_matrix,
+    repeat_purchase_histogram,
+    tracking_curves,
+)
 from relmark.clv.gamma_gamma import GammaGamma, GammaGammaParams
+from relmark.clv.mbgnbd import MBGNBD, MBGNBDParams
+from relmark.clv.paretonbd import ParetoNBD, ParetoNBDParams
+from relmark.clv.sbg import ShiftedBetaGeometric, ShiftedBetaGeometricParams
+from relmark.clv.scorers import (
+    CLV_TIERS,
+    BGNBDScorer,
+    CLVScorer,
+    MBGNBDScorer,
+    ParetoNBDScorer,
+)
 from relmark.clv.value import SpendModel, TransactionModel, customer_lifetime_value
 
 __all__ = [
+    "BGBB",
     "BGNBD",
+    "CLV_TIERS",
+    "MBGNBD",
+    "BGBBParams",
     "BGNBDParams",
+    "BGNBDScorer",
+    "CLVScorer",
+    "CalibrationHoldoutTable",
     "FitResult",
+    "FrequencyRecencyMatrix",
     "GammaGamma",
     "GammaGammaParams",
+    "MBGNBDParams",
+    "MBGNBDScorer",
+    "ModelComparison",
     "ParameterTable",
     "ParametricModel",
+    "ParetoNBD",
+    "ParetoNBDParams",
+    "ParetoNBDScorer",
+    "RepeatPurchaseHistogram",
+    "ShiftedBetaGeometric",
+    "ShiftedBetaGeometricParams",
     "SpendModel",
+    "TrackingCurves",
     "TransactionModel",
+    "calibration_holdout_table",
+    "compare_models",
     "customer_lifetime_value",
+    "frequency_recency_matrix",
+    "repeat_purchase_histogram",
+    "tracking_curves",
 ]

@@ -237,67 +237,91 @@ def _raise_c(
 def _fast_series(
     a: FloatArray, b: FloatArray, c: FloatArray, z: FloatArray, l1mz: FloatArray
 ) -> tuple[FloatArray, BoolArray]:
-    r"""Sum a positive-term Gauss series form with at most ``_FAST_MAX_TERMS`` terms.
+    r"""Sum a Gauss series form with positive terms, using at most ``_FAST_MAX_TERMS`` terms.
 
-    Forms (all with non-negative terms, so no cancellation):
+    Forms:
 
-    - $0 < z < 1$, default: the Gauss series A&S 15.1.1 itself.
-    - $0 < z < 1$, $c \ge \max(a, b)$ and $c < a + b$: Euler's transformation A&S 15.3.3,
-      $F(a,b;c;z) = (1-z)^{c-a-b} F(c-a, c-b; c; z)$, whose series converges at $z = 1$ when the
-      original diverges there.
+    - $0 < z < 1$, default: the Gauss series A&S 15.1.1 itself (all terms positive).
+    - $0 < z < 1$, $c < a + b$, $c - a > -1$ and $c - b > -1$: Euler's transformation A&S 15.3.3,
+      $F(a,b;c;z) = (1-z)^{c-a-b} F(c-a, c-b; c; z)$, whose series converges at $z = 1$ where the
+      original diverges. If both new parameters are $\ge 0$, or both in $(-1, 0)$, its terms are
+      positive. If exactly one, $q$, lies in $(-1, 0)$, every term after the first is negative, so
+      $F(p, q; c; z) = 1 - S$ with $S = |t_1| \sum_{m \ge 0} \prod_{j=1}^{m} R_j$ a positive series
+      ($R_j = (p+j)(q+j)z/((c+j)(j+1))$); it is used when $S \le 0.9$, so at most one digit
+      cancels.
     - $z < 0$, $c \ge b$: Pfaff A&S 15.3.4, $F(a,b;c;z) = (1-z)^{-a} F(a, c-b; c; z/(z-1))$;
-      $c \ge a$: the same with $a \leftrightarrow b$. Otherwise no fast form.
+      $c \ge a$: A&S 15.3.5, the same with $a \leftrightarrow b$. Otherwise no fast form.
     """
-    pa, pb, logw, prefix = a.copy(), b.copy(), np.empty_like(z), np.zeros_like(z)
+    pa, pb, pc, pe = a.copy(), b.copy(), c.copy(), np.ones_like(z)
+    logw, prefix = np.empty_like(z), np.zeros_like(z)
     usable = np.ones(z.shape, dtype=bool)
     positive = z > 0
-    euler = positive & (c >= a) & (c >= b) & (c < a + b)
-    pa[euler], pb[euler] = c[euler] - a[euler], c[euler] - b[euler]
+    ca, cb = c - a, c - b
+    euler = positive & (c < a + b) & (ca > -1.0) & (cb > -1.0)
+    pa[euler], pb[euler] = ca[euler], cb[euler]
     prefix[euler] = (c - a - b)[euler] * l1mz[euler]
     logw[positive] = np.log(z[positive])
     negative = ~positive
     with np.errstate(divide="ignore"):
         logw[negative] = np.log(-z[negative]) - l1mz[negative]
-    pfaff_a = negative & (c >= b)
-    pb[pfaff_a] = (c - b)[pfaff_a]
+    pfaff_a = negative & (cb >= 0)
+    pb[pfaff_a] = cb[pfaff_a]
     prefix[pfaff_a] = -a[pfaff_a] * l1mz[pfaff_a]
-    pfaff_b = negative & ~pfaff_a & (c >= a)
-    pa[pfaff_b] = (c - a)[pfaff_b]
+    pfaff_b = negative & ~pfaff_a & (ca >= 0)
+    pa[pfaff_b] = ca[pfaff_b]
     prefix[pfaff_b] = -b[pfaff_b] * l1mz[pfaff_b]
     usable[negative & ~pfaff_a & ~pfaff_b] = False
+    # Exactly one parameter q in (-1, 0): sum |t_1| times the shifted positive tail series. (With
+    # both in (-1, 0) every term is positive and the plain series applies.)
+    flipped = euler & ((pa < 0) != (pb < 0))
+    with np.errstate(divide="ignore"):
+        log_first = np.log(np.abs(pa * pb) / c) + logw
+    pa[flipped] += 1.0
+    pb[flipped] += 1.0
+    pc[flipped] += 1.0
+    pe[flipped] = 2.0
     values = np.full(z.shape, np.nan)
     converged = np.zeros(z.shape, dtype=bool)
     # Skip forms that plainly need more than the budget: the ratio bound of `_positive_series`
-    # stays above 1 until about n = k z / (1 - z), and the tail then shrinks at most like z^n.
+    # stays above 1 until about n = k z / (1 - z), and the terms then shrink at most like z^n
+    # from the first one, t_1, which must fall below 1e-17.
     w = np.exp(logw)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        k_pos = np.maximum(pa + pb - c - 1.0, 0.0)
-        d_pos = np.maximum(pa * pb - c, 0.0)
+        k_pos = np.maximum(pa + pb - pc - pe, 0.0)
+        d_pos = np.maximum(pa * pb - pc * pe, 0.0)
         growth = w / (1.0 - w)
-        needed = k_pos * growth + np.sqrt(d_pos * growth) + 39.0 / -logw
-    usable &= needed < _FAST_MAX_TERMS
+        log_t1 = np.log(pa * pb / (pc * pe)) + logw
+        decay = np.maximum(log_t1 - np.log(_TAIL_TOLERANCE), 0.0) / -logw
+        needed = k_pos * growth + np.sqrt(d_pos * growth) + decay
+    # A zero parameter (c = a or c = b after a transformation) ends the series at once.
+    usable &= (needed < _FAST_MAX_TERMS) | (pa == 0) | (pb == 0)
     idx = np.flatnonzero(usable)
     if idx.size:
-        sums, done = _positive_series(pa[idx], pb[idx], c[idx], logw[idx], _FAST_MAX_TERMS)
+        sums, done = _positive_series(pa[idx], pb[idx], pc[idx], pe[idx], logw[idx])
+        flip = flipped[idx]
+        with np.errstate(over="ignore"):
+            removed = np.where(flip, np.exp(log_first[idx] + sums), 0.0)
+        done &= removed <= 0.9
+        sums = np.where(flip, np.log1p(-np.minimum(removed, 0.9)), sums)
         values[idx] = np.where(done, prefix[idx] + sums, np.nan)
         converged[idx] = done
     return values, converged
 
 
 def _positive_series(
-    a: FloatArray, b: FloatArray, c: FloatArray, logz: FloatArray, max_terms: int
+    a: FloatArray, b: FloatArray, c: FloatArray, e: FloatArray, logz: FloatArray
 ) -> tuple[FloatArray, BoolArray]:
-    r"""Log of the Gauss series (A&S 15.1.1), summed with a certified stop.
+    r"""Log of $\sum_n t_n$, $t_0 = 1$, $t_{n+1}/t_n = R(n) = z(a+n)(b+n)/((c+n)(e+n))$.
 
-    The series is $\sum_n (a)_n (b)_n / ((c)_n n!) z^n$ for $a, b \ge 0$, $c > 0$, $0 < z < 1$.
-
-    Terms come from the ratio $t_{n+1}/t_n = R(n) = z (a+n)(b+n) / ((c+n)(n+1))$, accumulated in
-    log space in chunks and summed with a running scale, so huge terms do not overflow. Writing
-    $R(m)/z = 1 + (km + d)/((c+m)(1+m))$ with $k = a+b-c-1$, $d = ab-c$ shows
-    $R(m) \le \rho_n = z\,(1 + k^+/(1+n) + d^+/((c+n)(1+n)))$ for every $m \ge n$, so once
+    With $e = 1$ this is the Gauss series (A&S 15.1.1); $e = 2$ serves the shifted series of
+    `_fast_series`. Requires $a, b \ge 0$, $c, e > 0$, $0 < z < 1$, so every term is
+    non-negative. Terms are accumulated in chunks as running products of ratios (in logs where
+    they would overflow) and summed with a running scale, so huge terms do not overflow. Writing
+    $R(m)/z = 1 + (km + d)/((c+m)(e+m))$ with $k = a+b-c-e$, $d = ab-ce$ shows
+    $R(m) \le \rho_n = z\,(1 + k^+/(e+n) + d^+/((c+n)(e+n)))$ for every $m \ge n$, so once
     $\rho_n < 1$ the tail after term $n$ is at most $t_n \rho_n / (1 - \rho_n)$. Elements stop
     when that bound is below ``_TAIL_TOLERANCE`` times the partial sum; those still running after
-    ``max_terms`` terms are reported unconverged.
+    ``_FAST_MAX_TERMS`` terms are reported unconverged.
     """
     n_el = a.shape[0]
     sums = np.full(n_el, np.nan)
@@ -306,18 +330,18 @@ def _positive_series(
     log_last = np.zeros(n_el)  # log of the last summed term; t_0 = 1
     scale = np.zeros(n_el)  # partial sum = exp(scale) * scaled
     scaled = np.ones(n_el)
-    k_pos = np.maximum(a + b - c - 1.0, 0.0)
-    d_pos = np.maximum(a * b - c, 0.0)
+    k_pos = np.maximum(a + b - c - e, 0.0)
+    d_pos = np.maximum(a * b - c * e, 0.0)
     z = np.exp(logz)
     steps = np.arange(_FAST_CHUNK, dtype=np.float64)[:, None]
     start = 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        while active.size and start < max_terms:
+        while active.size and start < _FAST_MAX_TERMS:
             # Terms start+1 .. start+K relative to term `start`, as running products of ratios
             # (rows: term offset, columns: elements), in linear space where that is safe.
             n = start + steps
             ratio = (a[active] + n) * (b[active] + n)
-            ratio /= (c[active] + n) * (n + 1.0)
+            ratio /= (c[active] + n) * (e[active] + n)
             ratio *= z[active]
             relative = np.cumprod(ratio, axis=0)
             log_peak = np.log(np.max(relative, axis=0))
@@ -349,8 +373,8 @@ def _positive_series(
             n_last = start + _FAST_CHUNK
             rho = z[active] * (
                 1.0
-                + k_pos[active] / (1.0 + n_last)
-                + d_pos[active] / ((c[active] + n_last) * (1.0 + n_last))
+                + k_pos[active] / (e[active] + n_last)
+                + d_pos[active] / ((c[active] + n_last) * (e[active] + n_last))
             )
             log_sum = new_scale + np.log(with_chunk)
             tail = last + np.log(rho) - np.log1p(-rho)

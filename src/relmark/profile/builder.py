@@ -30,7 +30,7 @@ import numpy as np
 
 from relmark.data.summary import CustomerSummary
 from relmark.domain.vocabulary import Channel
-from relmark.errors import InvalidInputError, InvalidPayloadError
+from relmark.errors import ConsentRequiredError, InvalidInputError, InvalidPayloadError
 from relmark.profile._checks import is_int
 from relmark.profile.catalogue import Catalogue, FieldSpec, LawfulBasis, default_catalogue
 from relmark.profile.derive import (
@@ -54,15 +54,6 @@ from relmark.profile.relationship import LifecycleThresholds
 from relmark.scoring.table import ScoreTable
 
 __all__ = ["ConsentRequiredError", "CustomerLike", "ProfileBuilder"]
-
-
-class ConsentRequiredError(InvalidInputError):
-    """A value was offered for a field whose lawful basis is not available at that moment.
-
-    Raised by [`ProfileBuilder.observe`][relmark.profile.builder.ProfileBuilder.observe] for a
-    consent-based field without current consent for its purpose, or a legitimate-interest field
-    whose purpose the customer has objected to. Nothing is stored.
-    """
 
 
 @runtime_checkable

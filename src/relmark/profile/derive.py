@@ -26,8 +26,10 @@ lifecycle_stage and P(alive)") and is derived only for the customers that table 
 no customer's stage silently ignores a missing probability.
 
 Score columns are mapped to fields by name
-([`DEFAULT_SCORE_FIELDS`][relmark.profile.derive.DEFAULT_SCORE_FIELDS]); a `clv` column also
-yields `clv_tier` by terciles. Inbound touchpoints yield `preferred_channel`, the channel the
+([`DEFAULT_SCORE_FIELDS`][relmark.profile.derive.DEFAULT_SCORE_FIELDS]). A table with a column
+mapped to `clv_tier` (the [`CLVScorer`][relmark.clv.scorers.CLVScorer]'s, whose tiers are cut at
+the terciles of the customers it was fitted on) fills `clv_tier` from it; otherwise a `clv`
+column yields `clv_tier` by the terciles of that table's values. Inbound touchpoints yield `preferred_channel`, the channel the
 customer used most (ties: the channel declared first in
 [`Channel`][relmark.domain.vocabulary.Channel]). Columns of a score table that map to no field are
 not profile fields and are left in the table.
@@ -73,10 +75,16 @@ DEFAULT_SCORE_FIELDS: Mapping[str, str] = {
     "rfm_cell": "rfm_cell",
     "segment": "rfm_segment",
     "probability_alive": "probability_alive",
-    "p_alive": "probability_alive",
     "clv": "clv",
+    "clv_tier": "clv_tier",
 }
-"""Score column → profile field used when the builder is given no mapping of its own."""
+"""Score column → profile field used when the builder is given no mapping of its own.
+
+The names are those of the built-in scorers: ``rfm``
+([`RFMScorer`][relmark.rfm.scorer.RFMScorer]) and ``clv``
+([`CLVScorer`][relmark.clv.scorers.CLVScorer]; the ``bgnbd``, ``mbgnbd`` and ``paretonbd``
+scorers supply ``probability_alive`` too).
+"""
 
 _DAYS_PER_YEAR = 365.2425
 _SUMMARY = "summary"
@@ -270,6 +278,7 @@ def derive_columns(
     p_alive_present = everyone
     for name, table in _named_tables(tables):
         rows, found = _row_index(ids, table.customer_id)
+        has_tier = any(score_fields.get(column) == "clv_tier" for column in table.columns)
         for column in table.columns:
             field = score_fields.get(column)
             if field is None or field not in catalogue:
@@ -279,7 +288,7 @@ def derive_columns(
             if field == "probability_alive":
                 p_alive = np.where(found, raw.astype(np.float64), np.nan)
                 p_alive_present = found
-            if field == "clv" and "clv_tier" in catalogue:
+            if field == "clv" and "clv_tier" in catalogue and not has_tier:
                 money = raw.astype(np.float64)
                 put("clv_tier", _terciles(money, found).tolist(), found, name)
 

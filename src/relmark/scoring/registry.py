@@ -45,6 +45,11 @@ ENTRY_POINT_GROUP = "relmark.scorers"
 """The entry-point group third-party distributions use to advertise scorers."""
 
 BUILTIN_SCORERS: Mapping[str, str] = {
+    "bgnbd": "relmark.clv.scorers:BGNBDScorer",
+    "clv": "relmark.clv.scorers:CLVScorer",
+    "commitment_trust": "relmark.trust.scorer:CommitmentTrustScorer",
+    "mbgnbd": "relmark.clv.scorers:MBGNBDScorer",
+    "paretonbd": "relmark.clv.scorers:ParetoNBDScorer",
     "rfm": "relmark.rfm.scorer:RFMScorer",
 }
 """relmark's own scorers: name → ``"module:attribute"`` of the factory, imported lazily."""

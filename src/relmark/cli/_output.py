@@ -1,0 +1,118 @@
+"""``--output DIR``: every table as CSV, every figure as PNG, everything as one HTML page."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import math
+from pathlib import Path
+
+from relmark.cli._report import Cell, Figure, Report, Table
+
+__all__ = ["write_outputs"]
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; }
+table { border-collapse: collapse; margin: 1em 0; font-size: .9em; }
+caption { text-align: left; font-weight: bold; padding-bottom: .4em; }
+th, td { border: 1px solid #ddd; padding: .25em .6em; }
+th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+pre { background: #f6f8fa; padding: .8em; overflow-x: auto; }
+figure { margin: 1em 0; } figcaption { font-style: italic; }
+"""
+
+
+def _csv_value(value: Cell) -> str | int | float:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return value
+
+
+def write_csv(table: Table, path: Path) -> None:
+    """Write one table (unrounded values) as CSV."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(table.columns)
+        writer.writerows([_csv_value(v) for v in row] for row in table.rows)
+
+
+def _html_table(table: Table) -> str:
+    numeric = table.numeric_columns()
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
+    body = "\n".join(
+        "<tr>"
+        + "".join(
+            f'<td class="num">{html.escape(v)}</td>' if is_number else f"<td>{html.escape(v)}</td>"
+            for v, is_number in zip(row, numeric, strict=True)
+        )
+        + "</tr>"
+        for row in table.text_rows()
+    )
+    return (
+        f"<table><caption>{html.escape(table.title)}</caption>\n<thead><tr>{head}</tr></thead>\n"
+        f"<tbody>\n{body}\n</tbody></table>"
+    )
+
+
+def _html_figure(figure: Figure) -> str:
+    data = base64.b64encode(figure.png).decode("ascii")
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(figure.title)}">'
+        f"<figcaption>{html.escape(figure.title)}</figcaption></figure>"
+    )
+
+
+def render_html(report: Report, title: str) -> str:
+    """The report as one self-contained HTML page (figures embedded as base64)."""
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+    ]
+    for kind, content in report.blocks:
+        if kind == "heading":
+            parts.append(f"<h2>{html.escape(content)}</h2>")
+        elif kind == "text":
+            parts.append(f"<p>{html.escape(content)}</p>")
+        elif kind == "table":
+            parts.append(_html_table(content))
+        elif kind == "code":
+            parts.append(f"<pre><code>{html.escape(content)}</code></pre>")
+        elif kind == "figure":
+            parts.append(_html_figure(content))
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write_outputs(report: Report, directory: Path, title: str) -> list[Path]:
+    """Write ``<table>.csv`` and ``<figure>.png`` per block and ``report.html`` into ``directory``.
+
+    Args:
+        report: What was printed.
+        directory: Created if absent (with parents).
+        title: Title of the HTML page.
+
+    Returns:
+        The files written, in order.
+
+    Raises:
+        OSError: When the directory or a file cannot be written.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for kind, content in report.blocks:
+        if kind == "table":
+            path = directory / f"{content.name}.csv"
+            write_csv(content, path)
+            written.append(path)
+        elif kind == "figure":
+            path = directory / f"{content.name}.png"
+            path.write_bytes(content.png)
+            written.append(path)
+    page = directory / "report.html"
+    page.write_text(render_html(report, title), encoding="utf-8")
+    written.append(page)
+    return written

@@ -1,0 +1,175 @@
+"""The public surface of ``relmark`` is pinned: adding or removing a name is a deliberate act."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import subprocess
+import sys
+
+import pytest
+
+import relmark
+
+PUBLIC = frozenset(
+    {
+        "BGBB",
+        "BGNBD",
+        "CalibrationHoldoutTable",
+        "FrequencyRecencyMatrix",
+        "ModelComparison",
+        "RepeatPurchaseHistogram",
+        "TrackingCurves",
+        "calibration_holdout_table",
+        "compare_models",
+        "frequency_recency_matrix",
+        "repeat_purchase_histogram",
+        "tracking_curves",
+        "BGNBDScorer",
+        "CLVScorer",
+        "MBGNBDScorer",
+        "ParetoNBDScorer",
+        "MBGNBD",
+        "RFM_PACKAGE_SEGMENTS",
+        "RF_GRID_SEGMENTS",
+        "BGBBParams",
+        "BGNBDParams",
+        "CampaignId",
+        "Catalogue",
+        "CatalogueOrderRanker",
+        "Channel",
+        "ColumnInfo",
+        "ColumnKind",
+        "CommitmentTrustScorer",
+        "CompressedSummary",
+        "ConsentRequiredError",
+        "Construct",
+        "ConvergenceError",
+        "Customer",
+        "CustomerId",
+        "CustomerSummary",
+        "Direction",
+        "ExpectedValueRanker",
+        "FieldSpec",
+        "FitResult",
+        "GammaGamma",
+        "GammaGammaParams",
+        "Instrument",
+        "InvalidInputError",
+        "InvalidPayloadError",
+        "Item",
+        "LawfulBasis",
+        "LifecycleStage",
+        "LintReport",
+        "MBGNBDParams",
+        "Market",
+        "MissingDependencyError",
+        "MissingItemPolicy",
+        "ModelAssumptionWarning",
+        "NotFittedError",
+        "ParameterTable",
+        "ParetoNBD",
+        "ParetoNBDParams",
+        "Path",
+        "PathSign",
+        "Profile",
+        "ProfileBook",
+        "ProfileBuilder",
+        "QuestionRanker",
+        "RFMScorer",
+        "RelationshipLevel",
+        "ReliabilityWarning",
+        "RelmarkError",
+        "RelmarkWarning",
+        "ScoreTable",
+        "ScorerRegistry",
+        "Segment",
+        "SegmentRules",
+        "Sensitivity",
+        "ShiftedBetaGeometric",
+        "ShiftedBetaGeometricParams",
+        "Stage",
+        "Stakeholder",
+        "StakeholderId",
+        "StakeholderRole",
+        "TimeUnit",
+        "Touchpoint",
+        "TouchpointId",
+        "TouchpointKind",
+        "TouchpointTable",
+        "Transaction",
+        "TransactionId",
+        "TransactionLog",
+        "UnknownScorerError",
+        "__version__",
+        "available_scorers",
+        "average_variance_extracted",
+        "compare_with_rival",
+        "composite_reliability",
+        "cronbach_alpha",
+        "customer_effort_score",
+        "customer_lifetime_value",
+        "customer_satisfaction_score",
+        "default_catalogue",
+        "default_kmv_instrument",
+        "fit_path_model",
+        "from_json",
+        "get_scorer",
+        "lifecycle_stage",
+        "mcdonald_omega",
+        "net_promoter_score",
+        "recommend_relationship_level",
+        "register_scorer",
+        "relationship_quality_instrument",
+        "reliability_report",
+        "score",
+        "score_constructs",
+        "to_json",
+        "touchpoint_proxies",
+    }
+)
+
+
+def test_public_names_are_pinned() -> None:
+    """``relmark.__all__`` is exactly the pinned set; update PUBLIC when the API changes on purpose."""
+    assert set(relmark.__all__) == PUBLIC
+
+
+def test_all_has_no_duplicates() -> None:
+    """``__all__`` lists each name once (its order is kept sorted by ruff's RUF022)."""
+    assert len(relmark.__all__) == len(set(relmark.__all__))
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC - {"__version__"}))
+def test_every_public_name_resolves_to_its_home_module(name: str) -> None:
+    """Each flat name loads, and classes and functions are the objects of their home module."""
+    value = getattr(relmark, name)
+    home = relmark._HOME[name]
+    assert getattr(importlib.import_module(home), name) is value
+    module = getattr(value, "__module__", None)
+    if callable(value) and isinstance(module, str) and not name.endswith("Id"):
+        assert module == home or module.startswith(home + ".")
+
+
+def test_version_comes_from_package_metadata() -> None:
+    """``__version__`` is the installed distribution's version."""
+    assert relmark.__version__ == importlib.metadata.version("relmark")
+
+
+def test_unknown_attribute_raises_attribute_error() -> None:
+    """A misspelt name fails loudly rather than returning something."""
+    with pytest.raises(AttributeError, match="no attribute 'BGNDB'"):
+        _ = relmark.BGNDB  # type: ignore[attr-defined]
+
+
+def test_importing_relmark_is_cheap() -> None:
+    """``import relmark`` loads no model code, scipy.optimize or frame library (lazy flat API)."""
+    code = (
+        "import sys, relmark; "
+        "heavy = [m for m in ('scipy.optimize', 'scipy.stats', 'pandas', 'polars', 'pyarrow', "
+        "'matplotlib', 'relmark.clv', 'relmark.trust') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == ""
