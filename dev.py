@@ -64,6 +64,9 @@ def test(args: list[str]) -> None:
     run(PY, "-m", "ruff", "format", "--check", ".")
     run(PY, "-m", "mypy")
     run(PY, "-m", "pytest", *args)
+    # Tutorials are executed notebooks: they must match their generator and run cleanly.
+    run(PY, "notebooks/_build.py", "--check")
+    run(PY, "-m", "pytest", "--nbmake", "notebooks", "-q", "-p", "no:cacheprovider")
     run(PY, "-m", "mkdocs", "build", "--strict", "--site-dir", str(VENV / "site"))
 
 

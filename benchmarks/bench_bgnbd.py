@@ -20,24 +20,19 @@ With ``--write-docs`` the table replaces this script's section of ``docs/perform
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-import lifetimes
 import numpy as np
 import pandas as pd
 from lifetimes import BetaGeoFitter, GammaGammaFitter
 
+from _docs import ROOT, write_section
 from relmark.clv import BGNBD, GammaGamma, customer_lifetime_value
 from relmark.data.summary import CustomerSummary
 from relmark.datasets import simulate_bgnbd
 
-ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "performance.md"
 FALLBACK = ROOT / "docs" / "performance-bgnbd.md"
-START, END = "<!-- bench_bgnbd:start -->", "<!-- bench_bgnbd:end -->"
 TRUTH = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 SPEND = {"p": 6.25, "q": 3.74, "gamma": 15.44}
 COHORT_DAYS = 273  # 39 weeks
@@ -62,24 +57,6 @@ def best_of(repeats: int, run: Callable[[], object]) -> tuple[float, object]:
         result = run()
         best = min(best, time.perf_counter() - start)
     return best, result
-
-
-def machine() -> str:
-    import os
-
-    cpu = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (
-        f"{cpu}, {cores} cores available, {platform.system()} {platform.machine()}, "
-        f"Python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
-        f"lifetimes {lifetimes.__version__}"
-    )
 
 
 def bench_fit(n: int, repeats: int, lifetimes_repeats: int) -> tuple[str, float]:
@@ -162,28 +139,6 @@ def bench_scoring(n: int, repeats: int, lifetimes_repeats: int) -> str:
     return "\n".join(lines)
 
 
-def write_docs(table: str, command: str) -> Path:
-    section = (
-        f"{START}\nMachine: {machine()}.\n"
-        "The machine was shared with other jobs during the run, so absolute times are noisy; "
-        "both sides ran in the same process on the same data, one after the other.\n\n"
-        f"Command: `{command}`\n\n{table}\n{END}"
-    )
-    if DOCS.exists():
-        text = DOCS.read_text()
-        if START in text and END in text:
-            head, rest = text.split(START, 1)
-            _, tail = rest.split(END, 1)
-            DOCS.write_text(head + section + tail)
-        else:
-            DOCS.write_text(
-                text.rstrip("\n") + "\n\n## BG/NBD fit and scoring\n\n" + section + "\n"
-            )
-        return DOCS
-    FALLBACK.write_text("# Performance: BG/NBD fit and scoring\n\n" + section + "\n")
-    return FALLBACK
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -209,7 +164,10 @@ def main() -> None:
             f".venv/bin/python benchmarks/bench_bgnbd.py --sizes {sizes} "
             f"--repeats {args.repeats} --lifetimes-repeats {args.lifetimes_repeats} --write-docs"
         )
-        print(f"wrote {write_docs(table, command)}")
+        path = write_section(
+            "bench_bgnbd", "BG/NBD fit and scoring", command, table, fallback=FALLBACK
+        )
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

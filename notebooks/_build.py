@@ -60,6 +60,7 @@ QUICKSTART: list[Cell] = [
         import numpy as np
 
         import relmark
+        from relmark import plotting
         from relmark.clv import diagnostics
         from relmark.datasets import load_cdnow
     """),
@@ -148,6 +149,20 @@ QUICKSTART: list[Cell] = [
         print(f"probability of dropping out after a purchase: {p.a / (p.a + p.b):.2f}")
     """),
     md("""
+        Before forecasting, check that the model describes the data it was fitted on: how many
+        customers made 0, 1, 2, … repeat purchases in calibration, against how many the model
+        expects (figure 1 of Fader, Hardie & Lee 2005). The title reports a $\\chi^2$
+        goodness-of-fit test; with 23,570 customers it detects even small misfits, so judge the
+        size of the gaps in the plot as well. The `relmark.plotting` functions draw each
+        diagnostic into the matplotlib axes you give them.
+    """),
+    code("""
+        histogram = diagnostics.repeat_purchase_histogram(bgnbd, summary)
+        fig, ax = plt.subplots(figsize=(8, 4))
+        plotting.plot_period_transactions(histogram, ax=ax)
+        plt.show()
+    """),
+    md("""
         ## 4. Forecasts against the holdout
 
         For every customer the model predicts the number of purchases in their holdout period,
@@ -161,13 +176,7 @@ QUICKSTART: list[Cell] = [
     """),
     code("""
         fig, ax = plt.subplots(figsize=(7, 4))
-        ax.plot(table.frequency, table.actual, "o-", label="actual")
-        ax.plot(table.frequency, table.predicted, "s--", label="BG/NBD forecast")
-        ax.set_xticks(table.frequency, table.label)
-        ax.set_xlabel("repeat purchases in calibration (39 weeks)")
-        ax.set_ylabel("mean purchases in holdout (39 weeks)")
-        ax.set_title("Conditional expectations: CDNOW holdout")
-        ax.legend()
+        plotting.plot_calibration_holdout(table, ax=ax)
         plt.show()
     """),
     code("""
@@ -189,13 +198,7 @@ QUICKSTART: list[Cell] = [
         curves = diagnostics.tracking_curves(bgnbd, log, calibration_end="1997-09-30")
 
         fig, ax = plt.subplots(figsize=(7, 4))
-        ax.plot(curves.period_end, curves.cumulative_actual, label="actual")
-        ax.plot(curves.period_end, curves.cumulative_expected, "--", label="BG/NBD")
-        ax.axvline(curves.calibration_end, color="grey", linestyle=":", label="end of calibration")
-        ax.set_ylabel("cumulative repeat purchases")
-        ax.set_title("Tracking the whole CDNOW cohort")
-        ax.legend()
-        fig.autofmt_xdate()
+        plotting.plot_tracking(curves, ax=ax)
         plt.show()
     """),
     md("""
@@ -399,6 +402,7 @@ BTYD: list[Cell] = [
         import numpy as np
 
         import relmark
+        from relmark import plotting
         from relmark.clv import diagnostics
         from relmark.datasets import load_cdnow, load_donations
     """),
@@ -444,6 +448,11 @@ BTYD: list[Cell] = [
     """),
     code("""
         print(f"actual holdout purchases: {comparison.holdout_actual_total:,.0f}")
+
+        fig, axes = plt.subplots(1, 2, figsize=(12, 3))
+        plotting.plot_model_comparison(comparison, metric="bic", ax=axes[0])
+        plotting.plot_model_comparison(comparison, metric="holdout_mae", ax=axes[1])
+        plt.show()
     """),
     md("""
         On these data the three models are close: their log-likelihoods differ by a few points
@@ -1146,7 +1155,9 @@ TRUST: list[Cell] = [
     """),
     md("""
         The proxies go with the survey scores, but loosely: one complaint or a purchase count
-        carries far less information than a dozen questionnaire items. Use behavioural indices
+        carries far less information than a dozen questionnaire items. The three bands of the
+        behavioural trust index show it: complaints left open (0), resolved after the response
+        window, and resolved within it; the spread inside a band is resolution speed. Use behavioural indices
         to rank and monitor customers nobody has surveyed, and keep a surveyed sample to check
         that the relation still holds in your data.
     """),

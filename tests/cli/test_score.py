@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -296,3 +297,23 @@ def test_log_reader_agrees_with_the_csv_module(small_csv: Path) -> None:
     rows = _read_rows(small_csv)
     assert len(log) == len(rows)
     assert log.customer_id[:3].tolist() == [int(r["customer_id"]) for r in rows[:3]]
+
+
+def test_missing_reader_names_the_extra(
+    small_csv: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without pyarrow and polars, score exits 2 with the extra to install."""
+    real = importlib.util.find_spec
+
+    def without_readers(name: str, package: str | None = None) -> object:
+        blocked = name.split(".", maxsplit=1)[0] in {"pyarrow", "polars"}
+        return None if blocked else real(name, package)
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_readers)
+    assert main(["score", str(small_csv), "-o", str(tmp_path / "o.csv"), "-q"]) == 2
+    assert "pip install 'relmark[arrow]'" in capsys.readouterr().err
+    assert main(["score", str(small_csv), "-o", str(tmp_path / "o.parquet"), "-q"]) == 2
+    assert "Parquet needs pyarrow or polars" in capsys.readouterr().err

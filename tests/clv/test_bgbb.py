@@ -9,7 +9,7 @@ from relmark.clv.bgbb import BGBB, BGBBParams
 from relmark.core import bgbb as kernels
 from relmark.data.summary import CustomerSummary
 from relmark.datasets import load_donations
-from relmark.datasets._simulators_btyd2 import simulate_bgbb
+from relmark.datasets.simulate import simulate_bgbb
 from relmark.errors import InvalidInputError, NotFittedError
 
 NAMES = ("alpha", "beta", "gamma", "delta")

@@ -9,7 +9,7 @@ from relmark.clv.mbgnbd import MBGNBD, MBGNBDParams
 from relmark.core import mbgnbd as kernels
 from relmark.data.summary import CustomerSummary
 from relmark.datasets import load_cdnow_sample_summary
-from relmark.datasets._simulators_btyd2 import simulate_mbgnbd
+from relmark.datasets.simulate import simulate_mbgnbd
 from relmark.errors import InvalidInputError, NotFittedError
 
 NAMES = ("r", "alpha", "a", "b")

@@ -7,7 +7,7 @@ import pytest
 
 from relmark.clv.sbg import ShiftedBetaGeometric, ShiftedBetaGeometricParams
 from relmark.core import sbg as kernels
-from relmark.datasets._simulators_btyd2 import simulate_sbg
+from relmark.datasets.simulate import simulate_sbg
 from relmark.errors import InvalidInputError, NotFittedError
 
 REGULAR = [1000, 631, 468, 382, 326, 289, 262, 241]

@@ -70,10 +70,14 @@ def test_paretonbd_clv_passes_the_conformance_kit(small):
 
 
 @pytest.mark.parametrize(
-    ("cls", "model_type"),
-    [(BGNBDScorer, BGNBD), (MBGNBDScorer, MBGNBD), (ParetoNBDScorer, ParetoNBD)],
+    ("cls", "model_type", "literature_name"),
+    [
+        (BGNBDScorer, BGNBD, "BG/NBD"),
+        (MBGNBDScorer, MBGNBD, "MBG/NBD"),
+        (ParetoNBDScorer, ParetoNBD, "Pareto/NBD"),
+    ],
 )
-def test_transaction_scorer_equals_direct_model_calls(cls, model_type, small):
+def test_transaction_scorer_equals_direct_model_calls(cls, model_type, literature_name, small):
     """Columns equal the model's own P(alive) and CET, with the horizon converted to its unit."""
     scorer = cls(horizon=1, unit="Y", penalizer=0.01).fit(small)
     table = scorer.score(small)
@@ -85,6 +89,8 @@ def test_transaction_scorer_equals_direct_model_calls(cls, model_type, small):
         table["expected_purchases"], model.expected_purchases(year_in_weeks, small), rtol=1e-14
     )
     assert "next 1 years" in table.info["expected_purchases"].description
+    assert table.info["expected_purchases"].description.endswith(f"({literature_name}).")
+    assert table.info["probability_alive"].description.endswith(f"({literature_name}).")
     assert table.info["expected_purchases"].unit == "purchases"
     assert table.info["probability_alive"].range == (0.0, 1.0)
 
@@ -99,6 +105,13 @@ def test_cdnow_fits_match_published_estimates(clv_scorer):
         assert getattr(bg, name) == pytest.approx(value, abs=1e-3)
     for name, value in published_gg.items():
         assert getattr(gg, name) == pytest.approx(value, abs=1e-2)
+
+
+def test_clv_description_names_the_model_as_the_literature_does(clv_scorer, cdnow):
+    """The clv column's description says "BG/NBD purchases", not the class name."""
+    description = clv_scorer.score(cdnow).info["clv"].description
+    assert ": BG/NBD purchases times Gamma-Gamma spend" in description
+    assert "BGNBD" not in description
 
 
 def test_clv_columns_equal_an_explicit_period_sum(clv_scorer, cdnow):

@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy.optimize import minimize
+from scipy.special import gammaln
 
 from relmark.core import paretonbd
+from relmark.core.special import log_hyp2f1
 
 DATA = Path(__file__).parents[2] / "src" / "relmark" / "datasets" / "_data"
 CDNOW_PARAMS = (0.553, 10.578, 0.606, 11.669)
@@ -56,6 +58,67 @@ def _mp_likelihood(
     points = [t_x, *[t_x + k * width for k in steps if t_x + k * width < T], T]
     died = s * mpmath.quad(lambda u: (alpha + u) ** (-(r + x)) * (beta + u) ** (-(s + 1)), points)
     return front * (alive + died)
+
+
+def _log_likelihood_2f1(
+    x: np.ndarray, t_x: np.ndarray, T: np.ndarray, r: float, alpha: float, s: float, beta: float
+) -> np.ndarray:
+    r"""Reference: the hypergeometric form of FH-05 §3 (relmark's previous kernel), in logs.
+
+    The death integral is $[G(t_x) - G(T)]/(r+s+x)$ with, for $\alpha \ge \beta$,
+    $G(t) = (\alpha+t)^{-(r+s+x)}\,{}_2F_1(r+s+x, s+1; r+s+x+1; \frac{\alpha-\beta}{\alpha+t})$
+    (mirrored with $\beta$ otherwise), each ${}_2F_1$ from ``log_hyp2f1``.
+    """
+    a = r + s + x
+
+    def log_g(t: np.ndarray) -> np.ndarray:
+        if alpha >= beta:
+            base, b = alpha + t, np.full_like(t, s + 1.0)
+            log1m_z = np.log(beta + t) - np.log(base)
+            z = (alpha - beta) / base
+        else:
+            base, b = beta + t, r + x + np.zeros_like(t)
+            log1m_z = np.log(alpha + t) - np.log(base)
+            z = (beta - alpha) / base
+        return -a * np.log(base) + log_hyp2f1(a, b, a + 1.0, z, log1m_z=log1m_z)
+
+    upper, lower = log_g(t_x), log_g(T)
+    with np.errstate(divide="ignore"):
+        log_integral = upper + np.log(-np.expm1(np.minimum(lower - upper, 0.0))) - np.log(a)
+    died = np.where(t_x < T, np.log(s) + log_integral, -np.inf)
+    alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+    front = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    return front + np.logaddexp(alive, died)
+
+
+def _mp_log_likelihood_2f1(
+    x: float, t_x: float, T: float, r: float, alpha: float, s: float, beta: float
+) -> float:
+    """The hypergeometric form evaluated by mpmath at 60 digits (cancellation-free at that precision)."""
+    with mpmath.workdps(60):
+        r, alpha, s, beta, x, t_x, T = (mpmath.mpf(v) for v in (r, alpha, s, beta, x, t_x, T))
+        a = r + s + x
+
+        def g(t: mpmath.mpf) -> mpmath.mpf:
+            if alpha >= beta:
+                return (alpha + t) ** (-a) * mpmath.hyp2f1(
+                    a, s + 1, a + 1, (alpha - beta) / (alpha + t)
+                )
+            return (beta + t) ** (-a) * mpmath.hyp2f1(a, r + x, a + 1, (beta - alpha) / (beta + t))
+
+        alive = (alpha + T) ** (-(r + x)) * (beta + T) ** (-s)
+        front = mpmath.gamma(r + x) * alpha**r * beta**s / mpmath.gamma(r)
+        return float(mpmath.log(front * (alive + s * (g(t_x) - g(T)) / a)))
+
+
+def _wide_grid(seed: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows with x from 0 to 20,000, T from 0.5 to 1,000 and t_x at 0, T, and just off either."""
+    rng = np.random.default_rng(seed)
+    T = np.exp(rng.uniform(np.log(0.5), np.log(1000.0), size))
+    x = rng.choice([0, 1, 2, 3, 5, 10, 30, 100, 1000, 20000], size).astype(np.float64)
+    frac = rng.choice([0.0, 1e-9, 0.01, 0.5, 0.99, 1.0 - 1e-9, 1.0], size)
+    frac = np.where(rng.random(size) < 0.5, rng.random(size), frac)
+    return x, np.where(x > 0, T * frac, 0.0), T
 
 
 def test_log_likelihood_matches_published_cdnow_value(cdnow) -> None:
@@ -112,8 +175,10 @@ def test_gradient_matches_finite_differences(params) -> None:
 def test_value_of_gradient_call_equals_log_likelihood() -> None:
     """log_likelihood_and_gradient returns the same values as log_likelihood."""
     x, t_x, T = _random_rows(2)
-    ll, _ = paretonbd.log_likelihood_and_gradient(np.log(CDNOW_PARAMS), x, t_x, T)
-    np.testing.assert_allclose(ll, paretonbd.log_likelihood(x, t_x, T, *CDNOW_PARAMS), rtol=1e-15)
+    log_params = np.log(CDNOW_PARAMS)
+    ll, _ = paretonbd.log_likelihood_and_gradient(log_params, x, t_x, T)
+    expected = paretonbd.log_likelihood(x, t_x, T, *np.exp(log_params))
+    np.testing.assert_allclose(ll, expected, rtol=1e-15)
 
 
 def test_heavy_buyers_finite_and_mpmath_exact_where_lifetimes_gives_nan() -> None:
@@ -289,3 +354,116 @@ def test_extreme_scale_ratios_match_mpmath_and_keep_pmf_a_probability(params) ->
     pmf = paretonbd.probability_of_purchases(np.arange(3.0), 10.0, *params)
     assert np.all((pmf >= 0) & (pmf <= 1))
     assert pmf.sum() <= 1 + 1e-12
+
+
+def test_quadrature_matches_hypergeometric_form_on_wide_grid() -> None:
+    """Over 40 random parameter sets (e^-4 to e^4) and extreme rows, ln L agrees with the 2F1 form to 1e-10."""
+    rng = np.random.default_rng(11)
+    for trial in range(40):
+        params = tuple(float(v) for v in np.exp(rng.uniform(-4.0, 4.0, 4)))
+        x, t_x, T = _wide_grid(trial, 50)
+        ours = paretonbd.log_likelihood(x, t_x, T, *params)
+        reference = _log_likelihood_2f1(x, t_x, T, *params)
+        certified = np.isfinite(reference)
+        assert certified.mean() > 0.9
+        np.testing.assert_allclose(
+            ours[certified], reference[certified], rtol=1e-10, atol=1e-10, err_msg=str(params)
+        )
+        assert np.all(np.isfinite(ours))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        (0.0056, 0.17, 43.6, 175.0),
+        (28.1, 0.026, 20.3, 46.5),
+        (0.14, 7.2, 0.98, 6e-4),
+        (3.6, 0.069, 0.065, 25.8),
+        (0.5, 1e6, 0.5, 1e-6),
+        (0.5, 1e-3, 0.5, 1e4),
+    ],
+)
+def test_both_quadrature_rules_match_mpmath_at_extreme_scales(params) -> None:
+    """Rows on either quadrature rule match mpmath's 2F1 form to 1e-10; gradients match differences."""
+    x = np.array([0.0, 0.0, 1.0, 2.0, 5.0, 20.0, 100.0, 1000.0])
+    T = np.array([961.0, 20.0, 1.4, 21.5, 53.7, 281.0, 19.6, 39.0])
+    t_x = np.array([0.0, 0.0, 1.4e-6, 0.3, 5e-5, 0.5, 19.0, 12.0])
+    rows = x, t_x, T
+    ours = paretonbd.log_likelihood(*rows, *params)
+    expected = [_mp_log_likelihood_2f1(*row, *params) for row in zip(*rows, strict=True)]
+    np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-10)
+    _, grad = paretonbd.log_likelihood_and_gradient(np.log(params), *rows)
+    step = 1e-6
+    for j in range(4):
+        e = np.zeros(4)
+        e[j] = step
+        up = paretonbd.log_likelihood(*rows, *np.exp(np.log(params) + e))
+        down = paretonbd.log_likelihood(*rows, *np.exp(np.log(params) - e))
+        np.testing.assert_allclose(grad[:, j], (up - down) / (2 * step), rtol=1e-6, atol=1e-5)
+
+
+def test_extreme_grid_uses_both_rules() -> None:
+    """The wide grid exercises both quadrature rules (so the tests above cover each)."""
+    counts = np.zeros(2, dtype=int)
+    rng = np.random.default_rng(11)
+    for trial in range(40):
+        params = tuple(float(v) for v in np.exp(rng.uniform(-4.0, 4.0, 4)))
+        x, t_x, T = _wide_grid(trial, 50)
+        active = t_x < T
+        _, easy = paretonbd._plan(x[active], t_x[active], T[active], *params)
+        counts += [int(easy.sum()), int((~easy).sum())]
+    assert counts.min() > 50
+
+
+def test_recency_equal_to_age_leaves_only_the_alive_term() -> None:
+    """With t_x = T the death integral is 0, so ln L is the closed-form alive term exactly."""
+    r, alpha, s, beta = CDNOW_PARAMS
+    x, T = np.array([0.0, 3.0, 5000.0]), np.array([0.0, 20.0, 38.0])
+    ll = paretonbd.log_likelihood(x, T, T, *CDNOW_PARAMS)
+    expected = (
+        gammaln(r + x)
+        - gammaln(r)
+        + r * np.log(alpha / (alpha + T))
+        + s * np.log(beta / (beta + T))
+        - x * np.log(alpha + T)
+    )
+    np.testing.assert_allclose(ll, expected, rtol=1e-14)
+    _, grad = paretonbd.log_likelihood_and_gradient(np.log(CDNOW_PARAMS), x, T, T)
+    assert np.all(np.isfinite(grad))
+
+
+@pytest.mark.parametrize("params", [CDNOW_PARAMS, (0.553, 1.0, 0.606, 30.0), (2.0, 30.0, 0.4, 0.5)])
+def test_gradient_matches_mpmath_derivative_of_defining_integral(params) -> None:
+    """The analytic gradient equals mpmath's numerical derivative of ln L (defining integral) in ln theta."""
+    rows = [(0.0, 0.0, 38.9), (2.0, 30.4, 38.9), (7.0, 5.0, 38.9), (500.0, 37.0, 38.9)]
+    x, t_x, T = (np.array(v) for v in zip(*rows, strict=True))
+    _, grad = paretonbd.log_likelihood_and_gradient(np.log(params), x, t_x, T)
+    with mpmath.workdps(30):
+        for i, row in enumerate(rows):
+            for j in range(4):
+
+                def ll(u: mpmath.mpf, row=row, j=j) -> mpmath.mpf:
+                    theta = [mpmath.mpf(v) for v in params]
+                    theta[j] = theta[j] * mpmath.exp(u)
+                    return mpmath.log(_mp_likelihood(*row, *theta))
+
+                expected = float(mpmath.diff(ll, 0, h=mpmath.mpf("1e-8")))
+                assert grad[i, j] == pytest.approx(expected, rel=1e-8, abs=1e-10), (i, j)
+
+
+def test_mixed_batch_equals_row_by_row_evaluation() -> None:
+    """Rows with t_x = T, short-rule rows and double-exponential rows give the same values batched or alone."""
+    params = (0.14, 7.2, 0.98, 6e-4)
+    x = np.array([0.0, 2.0, 5.0, 20.0, 3.0, 100.0])
+    T = np.array([20.0, 21.5, 53.7, 281.0, 30.0, 19.6])
+    t_x = np.array([0.0, 0.3, 5e-5, 0.5, 30.0, 19.0])
+    _, easy = paretonbd._plan(x, t_x, T, *params)
+    assert easy[t_x < T].any()
+    assert not easy[t_x < T].all()
+    ll, grad = paretonbd.log_likelihood_and_gradient(np.log(params), x, t_x, T)
+    for i in range(x.size):
+        one_ll, one_grad = paretonbd.log_likelihood_and_gradient(
+            np.log(params), x[i : i + 1], t_x[i : i + 1], T[i : i + 1]
+        )
+        assert ll[i] == pytest.approx(one_ll[0], rel=1e-14)
+        np.testing.assert_allclose(grad[i], one_grad[0], rtol=1e-12, atol=1e-14)

@@ -326,6 +326,25 @@ class TestFromFrame:
         with pytest.raises(InvalidInputError, match=r"Column 'usd' must be >= 0"):
             TransactionLog.from_frame(frame, customer="id", time="day", amount="usd")
 
+    def test_non_numeric_amount_names_column_and_rows(self, tmp_path):
+        """A non-numeric amount, from a frame or a CSV file, is reported by column and row."""
+        import pandas as pd
+
+        frame = pd.DataFrame(
+            {
+                "id": [1, 2, 3],
+                "day": ["2024-01-01", "2024-01-02", "2024-01-03"],
+                "usd": ["10", "ten", "x"],
+            }
+        )
+        message = r"Column 'usd' must be numeric; found values that are not numbers at row\(s\) "
+        with pytest.raises(InvalidInputError, match=message + r"1, 2: \['ten', 'x'\]\.$"):
+            TransactionLog.from_frame(frame, customer="id", time="day", amount="usd")
+        path = tmp_path / "tx.csv"
+        path.write_text("id,day,usd\n1,2024-01-01,10\n2,2024-01-02,ten\n")
+        with pytest.raises(InvalidInputError, match=message + r"1: \['ten'\]\.$"):
+            TransactionLog.read_csv(path, customer="id", time="day", amount="usd")
+
     @pytest.mark.parametrize("library", ["pandas", "polars", "pyarrow"])
     def test_nulls_in_frames(self, library):
         """Nulls in any frame library are reported with their rows, never dropped."""
@@ -638,3 +657,23 @@ def test_zoned_polars_and_arrow_columns():
         log = TransactionLog.from_frame(native, customer="id", time="ts")
         assert log.timezone == "Asia/Tokyo"
         assert log.time[0] == np.datetime64("2020-01-02T08:30")
+
+
+@pytest.mark.parametrize(
+    ("column", "kwargs"),
+    [
+        ("amount", {"amount": [[1.0, 2.0], 3.0]}),
+        ("customer_id", {"customer_id": [[1, 2], [3]]}),
+        ("time", {"time": [["2024-01-01"], ["2024-01-02", "2024-01-03"]]}),
+    ],
+)
+def test_ragged_columns_are_named_errors(column: str, kwargs: dict[str, object]) -> None:
+    """Ragged or nested input is an InvalidInputError naming the column, not a numpy error."""
+    args: dict[str, object] = {
+        "customer_id": [1, 2],
+        "time": ["2024-01-01", "2024-01-02"],
+        "amount": [1.0, 2.0],
+    }
+    args.update(kwargs)
+    with pytest.raises(InvalidInputError, match=rf"Column '{column}'"):
+        TransactionLog.from_arrays(**args)

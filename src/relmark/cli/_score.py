@@ -200,7 +200,10 @@ class _Progress:
 
     def say(self, line: str) -> None:
         """Print a remark (unless quiet)."""
-        if not self._quiet:
+        if self._bar is not None:
+            # Through the live display's console, so the line lands above the bar.
+            self._bar.console.print(f"relmark: {line}", markup=False, highlight=False)
+        elif not self._quiet:
             self._err.write(f"relmark: {line}\n")
 
 

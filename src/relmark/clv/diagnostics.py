@@ -26,7 +26,7 @@ import math
 import operator
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 import attrs
 import numpy as np
@@ -142,10 +142,30 @@ def _array_eq(a: NDArray[Any], b: NDArray[Any]) -> bool:
 _cmp = attrs.cmp_using(eq=_array_eq)
 
 
-def _frame(columns: Mapping[str, NDArray[Any]], backend: str) -> Any:
-    from relmark.data._frames import to_native_frame
+class _ColumnRecord:
+    """Base of the records that are tables: ``columns`` and ``to_frame`` from ``_COLUMNS``."""
 
-    return to_native_frame(columns, backend)
+    __slots__ = ()
+
+    _COLUMNS: ClassVar[tuple[str, ...]]
+
+    def columns(self) -> dict[str, NDArray[Any]]:
+        """The record's columns, by name."""
+        return {name: getattr(self, name) for name in self._COLUMNS}
+
+    def to_frame(self, backend: str = "pandas") -> Any:
+        """Return the columns as a pandas or polars DataFrame or a pyarrow Table.
+
+        Args:
+            backend: ``"pandas"``, ``"polars"`` or ``"pyarrow"``.
+
+        Raises:
+            InvalidInputError: For an unknown backend.
+            MissingDependencyError: When the backend's library is not installed.
+        """
+        from relmark.data._frames import to_native_frame
+
+        return to_native_frame(self.columns(), backend)
 
 
 def _bin_labels(max_frequency: int) -> NDArray[np.str_]:
@@ -154,7 +174,7 @@ def _bin_labels(max_frequency: int) -> NDArray[np.str_]:
 
 
 @attrs.frozen(kw_only=True)
-class CalibrationHoldoutTable:
+class CalibrationHoldoutTable(_ColumnRecord):
     """Mean actual and predicted holdout purchases of customers grouped by calibration frequency.
 
     Row $k$ holds the customers with $k$ repeat purchases in calibration; the last row holds
@@ -181,31 +201,17 @@ class CalibrationHoldoutTable:
     predicted_total: float
     max_frequency: int
 
-    def columns(self) -> dict[str, NDArray[Any]]:
-        """The table as a mapping of column name to column."""
-        return {
-            "frequency": self.frequency,
-            "label": self.label,
-            "n_customers": self.n_customers,
-            "actual": self.actual,
-            "predicted": self.predicted,
-        }
-
-    def to_frame(self, backend: str = "pandas") -> Any:
-        """Return the table as a pandas or polars DataFrame or a pyarrow Table.
-
-        Args:
-            backend: ``"pandas"``, ``"polars"`` or ``"pyarrow"``.
-
-        Raises:
-            InvalidInputError: For an unknown backend.
-            MissingDependencyError: When the backend's library is not installed.
-        """
-        return _frame(self.columns(), backend)
+    _COLUMNS: ClassVar[tuple[str, ...]] = (
+        "frequency",
+        "label",
+        "n_customers",
+        "actual",
+        "predicted",
+    )
 
 
 @attrs.frozen(kw_only=True)
-class RepeatPurchaseHistogram:
+class RepeatPurchaseHistogram(_ColumnRecord):
     r"""Expected versus actual number of customers by repeat purchases in calibration.
 
     The $\chi^2$ test pools adjacent bins, from the right, until every pooled bin expects at least
@@ -238,31 +244,11 @@ class RepeatPurchaseHistogram:
     n_params: int
     pooled: bool
 
-    def columns(self) -> dict[str, NDArray[Any]]:
-        """The bins as a mapping of column name to column."""
-        return {
-            "frequency": self.frequency,
-            "label": self.label,
-            "actual": self.actual,
-            "expected": self.expected,
-            "test_group": self.test_group,
-        }
-
-    def to_frame(self, backend: str = "pandas") -> Any:
-        """Return the bins as a pandas or polars DataFrame or a pyarrow Table.
-
-        Args:
-            backend: ``"pandas"``, ``"polars"`` or ``"pyarrow"``.
-
-        Raises:
-            InvalidInputError: For an unknown backend.
-            MissingDependencyError: When the backend's library is not installed.
-        """
-        return _frame(self.columns(), backend)
+    _COLUMNS: ClassVar[tuple[str, ...]] = ("frequency", "label", "actual", "expected", "test_group")
 
 
 @attrs.frozen(kw_only=True)
-class TrackingCurves:
+class TrackingCurves(_ColumnRecord):
     """Actual and expected repeat transactions of a customer base, period by period.
 
     Period $k$ covers the days ``period_start[k]`` to ``period_end[k]`` (both included; the last
@@ -295,32 +281,18 @@ class TrackingCurves:
         """Expected repeat transactions from the first period up to the end of each period."""
         return np.cumsum(self.expected)
 
-    def columns(self) -> dict[str, NDArray[Any]]:
-        """The curves as a mapping of column name to column."""
-        return {
-            "period_start": self.period_start,
-            "period_end": self.period_end,
-            "actual": self.actual,
-            "expected": self.expected,
-            "cumulative_actual": self.cumulative_actual,
-            "cumulative_expected": self.cumulative_expected,
-        }
-
-    def to_frame(self, backend: str = "pandas") -> Any:
-        """Return the curves as a pandas or polars DataFrame or a pyarrow Table.
-
-        Args:
-            backend: ``"pandas"``, ``"polars"`` or ``"pyarrow"``.
-
-        Raises:
-            InvalidInputError: For an unknown backend.
-            MissingDependencyError: When the backend's library is not installed.
-        """
-        return _frame(self.columns(), backend)
+    _COLUMNS: ClassVar[tuple[str, ...]] = (
+        "period_start",
+        "period_end",
+        "actual",
+        "expected",
+        "cumulative_actual",
+        "cumulative_expected",
+    )
 
 
 @attrs.frozen(kw_only=True)
-class ModelComparison:
+class ModelComparison(_ColumnRecord):
     """Fit statistics and holdout error of several models, one row per model.
 
     Attributes:
@@ -349,31 +321,17 @@ class ModelComparison:
     holdout_predicted_total: NDArray[np.float64] = attrs.field(eq=_cmp)
     holdout_actual_total: float
 
-    def columns(self) -> dict[str, NDArray[Any]]:
-        """The table as a mapping of column name to column."""
-        return {
-            "name": self.name,
-            "n_params": self.n_params,
-            "log_likelihood": self.log_likelihood,
-            "aic": self.aic,
-            "bic": self.bic,
-            "n_observations": self.n_observations,
-            "holdout_mae": self.holdout_mae,
-            "holdout_rmse": self.holdout_rmse,
-            "holdout_predicted_total": self.holdout_predicted_total,
-        }
-
-    def to_frame(self, backend: str = "pandas") -> Any:
-        """Return the table as a pandas or polars DataFrame or a pyarrow Table.
-
-        Args:
-            backend: ``"pandas"``, ``"polars"`` or ``"pyarrow"``.
-
-        Raises:
-            InvalidInputError: For an unknown backend.
-            MissingDependencyError: When the backend's library is not installed.
-        """
-        return _frame(self.columns(), backend)
+    _COLUMNS: ClassVar[tuple[str, ...]] = (
+        "name",
+        "n_params",
+        "log_likelihood",
+        "aic",
+        "bic",
+        "n_observations",
+        "holdout_mae",
+        "holdout_rmse",
+        "holdout_predicted_total",
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -439,14 +397,18 @@ def _check_summary(summary: object, *, holdout: bool) -> CustomerSummary:
     return summary
 
 
-def _scale_to_model(summary: CustomerSummary, model: Any) -> float:
+def _model_unit(model: object) -> TimeUnit:
     unit = getattr(model, "unit_", None)
     if not isinstance(unit, TimeUnit):
         raise InvalidInputError(
             f"The 'model' argument must be a fitted model with a time unit 'unit_'; "
             f"{type(model).__name__} has none (is it fitted?)."
         )
-    return summary.unit.days / unit.days
+    return unit
+
+
+def _scale_to_model(summary: CustomerSummary, model: object) -> float:
+    return summary.unit.days / _model_unit(model).days
 
 
 # ---------------------------------------------------------------------------- calibration/holdout
@@ -732,12 +694,7 @@ def tracking_curves(
             f"The 'period' argument of tracking_curves must be 'D' or 'W' (periods of fixed "
             f"length). Got {period!r}."
         )
-    unit = getattr(model, "unit_", None)
-    if not isinstance(unit, TimeUnit):
-        raise InvalidInputError(
-            f"The 'model' argument must be a fitted model with a time unit 'unit_'; "
-            f"{type(model).__name__} has none (is it fitted?)."
-        )
+    unit = _model_unit(model)
     if len(log) == 0:
         raise InvalidInputError("The 'log' argument is empty; there is nothing to track.")
     first_day, repeat_day = _first_and_repeat_days(log)
@@ -906,12 +863,7 @@ def frequency_recency_matrix(
     Raises:
         InvalidInputError: For a bad argument.
     """
-    unit = getattr(model, "unit_", None)
-    if not isinstance(unit, TimeUnit):
-        raise InvalidInputError(
-            f"The 'model' argument must be a fitted model with a time unit 'unit_'; "
-            f"{type(model).__name__} has none (is it fitted?)."
-        )
+    unit = _model_unit(model)
     age = _check_positive("T", T)
     cap = _check_count("max_frequency", max_frequency, minimum=1)
     top = age if max_recency is None else _check_positive("max_recency", max_recency)

@@ -280,9 +280,12 @@ class ParetoNBD(_RepeatBuyingModel):
     unit_: TimeUnit
 
     def _start(self, mean_x: float, mean_T: float) -> FloatArray:
-        # A purchase rate of (x + 1)/T per unit with r = 1, and a mean lifetime of about T.
-        alpha0 = max(mean_T, 1e-6) / (mean_x + 1.0)
-        return np.log(np.array([1.0, alpha0, 1.0, max(mean_T, 1e-6)], dtype=np.float64))
+        # A mean purchase rate r/alpha of (x + 1)/T per unit and a mean lifetime beta/s of about
+        # T, with shapes 1/2 (heterogeneous customers). Across the CDNOW sample and simulated
+        # cohorts this start needed the fewest likelihood evaluations of the ones tried.
+        mean_T = max(mean_T, 1e-6)
+        alpha0 = mean_T / (2.0 * (mean_x + 1.0))
+        return np.log(np.array([0.5, alpha0, 0.5, mean_T / 2.0], dtype=np.float64))
 
     @classmethod
     def from_params(

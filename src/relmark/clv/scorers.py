@@ -55,6 +55,12 @@ _TRANSACTION_MODELS: dict[str, type[BGNBD | MBGNBD | ParetoNBD]] = {
     "mbgnbd": MBGNBD,
     "paretonbd": ParetoNBD,
 }
+_LITERATURE_NAMES: dict[type[BGNBD | MBGNBD | ParetoNBD], str] = {
+    BGNBD: "BG/NBD",
+    MBGNBD: "MBG/NBD",
+    ParetoNBD: "Pareto/NBD",
+}
+"""Names of the transaction models as the literature writes them, for column descriptions."""
 _UNIT_WORDS = {
     TimeUnit.DAY: "days",
     TimeUnit.WEEK: "weeks",
@@ -195,7 +201,7 @@ class _TransactionModelScorer:
         summary = _summary(owner, "score", summary)
         model = self.model_
         t = horizon * unit.days / model.unit_.days
-        name = type(model).__name__
+        name = _LITERATURE_NAMES[type(model)]
         return ScoreTable.from_columns(
             summary.customer_id,
             {
@@ -460,7 +466,7 @@ class CLVScorer:
         _, horizon, unit, discount_rate, margin = self._config()
         summary, _ = self._monetary_summary(summary, "score")
         model = self.transaction_model_
-        name = type(model).__name__
+        name = _LITERATURE_NAMES[type(model)]
         clv = self._clv(summary)
         t = horizon * unit.days / model.unit_.days
         window = _horizon_text(horizon, unit)

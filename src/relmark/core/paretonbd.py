@@ -7,12 +7,19 @@ is exponential with rate $\mu \sim \text{Gamma}(s, \beta)$, independent of $\lam
 
 Expressions follow Fader & Hardie's notes: "A note on deriving the Pareto/NBD model and related
 expressions" (2005, FH-05 below) and "Deriving an expression for $P(X(t)=x)$ under the Pareto/NBD
-model" (2006, FH-06 below). Every ${}_2F_1$ is evaluated in logs by
-[`log_hyp2f1`][relmark.core.special.log_hyp2f1], with the argument chosen in $[0, 1)$
-according to whether $\alpha \ge \beta$ or $\beta > \alpha$ and its complement $1 - z$ passed exactly
-(as a ratio of $\alpha + t$ and $\beta + t$) for arguments close to 1, so no power of $\alpha + T$ is ever
-formed outside the log domain: the likelihood stays finite for customers with thousands of
-purchases, where direct evaluation overflows.
+model" (2006, FH-06 below).
+
+The likelihood (and so $P(\text{alive})$ and the conditional expectation) keeps FH-05's
+death-time integral $\int_{t_x}^{T}(\alpha+\tau)^{-(r+x)}(\beta+\tau)^{-(s+1)}d\tau$ as an
+integral instead of writing it through ${}_2F_1$: after a change of variables that absorbs its
+power-law decay the integrand is smooth and bounded, and a fixed quadrature rule (24 Gauss-Legendre
+nodes for almost every row, a 113-node double-exponential rule for rows with extreme scale
+ratios) evaluates it in logs to about $10^{-12}$ relative, for customers with tens of thousands
+of purchases as well. The same nodes give the exact gradient (derivatives under the integral), so
+one evaluation of the likelihood and its gradient is plain array arithmetic over rows × nodes,
+with no series and no finite differences. The PMF of FH-06 evaluates
+its ${}_2F_1$ terms in logs with [`log_hyp2f1`][relmark.core.special.log_hyp2f1], with the
+argument chosen in $[0, 1)$ according to whether $\alpha \ge \beta$ or $\beta > \alpha$.
 
 Conventions: inputs are float64 arrays already validated and broadcastable (``x`` = repeat
 purchases, ``t_x`` = recency, ``T`` = age, in the time unit of $\alpha$ and $\beta$); parameters
@@ -21,13 +28,15 @@ are positive floats. Kernels never validate; the public model classes do.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
+import attrs
 import numpy as np
+import numpy.typing as npt
 from scipy.special import betaln, digamma, gammaln, logsumexp, xlogy
 
 from relmark.core.special import log_hyp2f1
-from relmark.typing import FloatArray
+from relmark.typing import BoolArray, FloatArray, IntArray
 
 __all__ = [
     "conditional_expected_purchases",
@@ -39,50 +48,287 @@ __all__ = [
     "probability_of_purchases",
 ]
 
-# Relative step (in log-parameter) of the five-point stencil that differentiates the
-# hypergeometric part of the likelihood with respect to ln r and ln s; truncation error is
-# O(h^4) ~ 1e-12 and rounding error O(eps / h) ~ 1e-13 times the size of the term.
-_STENCIL_STEP = 1e-3
+_TRUNCATION = 38.0
+r"""The integral is cut where the neglected tail is below $e^{-38} \approx 3\times10^{-17}$ of it."""
+
+_EASY_MAX_RATIO = 3.0
+"""Rows whose decay rate varies by at most this factor over the interval may use the short rule."""
+
+_EASY_MIN_LOG_RHO = 0.8
+r"""Smallest $\ln\rho$ (Bernstein ellipse through the nearest singularity) for the short rule.
+
+The $n$-point Gauss-Legendre error decays like $\rho^{-2n}$; with $n = 24$ this is below $e^{-38}$.
+"""
 
 
-def _log_g(
-    t: FloatArray, x: FloatArray, r: float, alpha: float, s: float, beta: float
-) -> FloatArray:
-    r"""$\ln$ of one end of FH-05's $A_0$ (§3, the likelihood), times nothing else.
+@attrs.frozen
+class _Rule:
+    r"""A quadrature rule on $[0, 1]$ and the share $\theta$ of the decay rate used by its map."""
 
-    For $\alpha \ge \beta$: $(\alpha+t)^{-(r+s+x)}\,{}_2F_1(r+s+x, s+1; r+s+x+1;
-    \frac{\alpha-\beta}{\alpha+t})$; for $\beta > \alpha$: $(\beta+t)^{-(r+s+x)}\,
-    {}_2F_1(r+s+x, r+x; r+s+x+1; \frac{\beta-\alpha}{\beta+t})$. Both arguments lie in $[0, 1)$.
+    xi: FloatArray
+    one_minus_xi: FloatArray
+    weights: FloatArray
+    share: float
+
+
+def _read_only(values: FloatArray) -> FloatArray:
+    values = np.array(values, dtype=np.float64)
+    values.setflags(write=False)
+    return values
+
+
+def _gauss_legendre(n: int, share: float) -> _Rule:
+    z, weights = np.polynomial.legendre.leggauss(n)
+    return _Rule(
+        xi=_read_only((1.0 + z) / 2.0),
+        one_minus_xi=_read_only((1.0 - z) / 2.0),
+        weights=_read_only(weights / 2.0),
+        share=share,
+    )
+
+
+def _tanh_sinh(step: float, half_width: float) -> _Rule:
+    r"""Takahasi & Mori's double-exponential rule, $\xi = \frac12[1 + \tanh(\frac{\pi}{2}\sinh t)]$."""
+    t = np.arange(-half_width, half_width + step / 2.0, step)
+    u = np.pi / 2.0 * np.sinh(t)
+    xi = 1.0 / (1.0 + np.exp(-2.0 * u))
+    one_minus_xi = 1.0 / (1.0 + np.exp(2.0 * u))
+    return _Rule(
+        xi=_read_only(xi),
+        one_minus_xi=_read_only(one_minus_xi),
+        weights=_read_only(step * np.pi * np.cosh(t) * xi * one_minus_xi),
+        share=1.0,
+    )
+
+
+# A map at a quarter of the smallest decay rate leaves a factor (1 - w)^3 or more on the integrand
+# at the far end, where the variable has a branch point, which keeps 24 Gauss-Legendre nodes
+# accurate there. The double-exponential rule (113 nodes) takes the rest.
+_SHORT_RULE = _gauss_legendre(24, share=0.25)
+_ROBUST_RULE = _tanh_sinh(1.0 / 16.0, 3.5)
+
+
+@attrs.frozen
+class _Plan:
+    """Per-row change of variables of the death integral; see ``_plan``."""
+
+    alpha_base: BoolArray
+    log_scale: FloatArray
+    k: FloatArray
+    m: FloatArray
+    eps: FloatArray
+    span: FloatArray
+    cut: FloatArray
+    rate: FloatArray
+    log_q_end: FloatArray
+    base_share: FloatArray
+    other_share: FloatArray
+
+    def take(self, index: BoolArray | IntArray) -> _Plan:
+        return _Plan(**{f.name: getattr(self, f.name)[index] for f in attrs.fields(_Plan)})
+
+
+def _log_rho(eps: FloatArray, rate: FloatArray, cut: FloatArray) -> FloatArray:
+    r"""$\ln\rho$ of the Bernstein ellipse of $[0, w_{end}]$ through the singularity where $q = 0$.
+
+    In $y$ the zero of $q$ is at $\ln(1-\varepsilon)$ ($\varepsilon < 1$) or at
+    $\ln(\varepsilon - 1) \pm i\pi$ ($\varepsilon > 1$, inside the image of the cut $w$-plane of
+    $w = 1 - e^{-g y}$ only if $g < 1$). The ellipse with foci at the ends of the interval through
+    a point $z$ (interval mapped to $[-1, 1]$) has $\rho = A + \sqrt{A^2-1}$, $A$ the mean of the
+    distances from $z$ to the foci.
     """
-    a = r + s + x
-    if alpha >= beta:
-        base = alpha + t
-        z = (alpha - beta) / base
-        b = np.full_like(z, s + 1.0)
-        log1m_z = np.log(beta + t) - np.log(base)
-    else:
-        base = beta + t
-        z = (beta - alpha) / base
-        b = r + x + np.zeros_like(z)
-        log1m_z = np.log(alpha + t) - np.log(base)
-    log_f = log_hyp2f1(a, b, a + 1.0, z, log1m_z=log1m_z)
-    return np.asarray(-a * np.log(base) + log_f, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        radius = np.exp(-rate * np.log(np.abs(eps - 1.0)))
+        phase = np.where(eps > 1.0, np.pi * rate, 0.0)
+        scale = 2.0 / -np.expm1(-rate * cut)
+        real = (1.0 - radius * np.cos(phase)) * scale - 1.0
+        imag = radius * np.sin(phase) * scale
+        semi_axis = (np.hypot(real - 1.0, imag) + np.hypot(real + 1.0, imag)) / 2.0
+        log_rho = np.arccosh(semi_axis)
+    hidden = (eps == 1.0) | ((eps > 1.0) & (rate >= 1.0)) | np.isnan(log_rho)
+    return np.asarray(np.where(hidden, np.inf, log_rho), dtype=np.float64)
 
 
-def _log_integral(
+def _plan(
     x: FloatArray, t_x: FloatArray, T: FloatArray, r: float, alpha: float, s: float, beta: float
-) -> FloatArray:
-    r"""$\ln\int_{t_x}^{T}(\alpha+\tau)^{-(r+x)}(\beta+\tau)^{-(s+1)}\,d\tau$ ($-\infty$ if $t_x = T$).
+) -> tuple[_Plan, BoolArray]:
+    r"""Choose, row by row, the variable of the death integral and the exponential map.
 
-    FH-05 §3: the integral equals $A_0/(r+s+x)$, a difference of two hypergeometric terms
-    taken as $\ln(e^{u} - e^{v}) = u + \ln(-\operatorname{expm1}(v - u))$.
+    With a base $c \in \{\alpha, \beta\}$, the other scale $o$ and $y = \ln\frac{c+\tau}{c+t_x}$,
+
+    $$\int_{t_x}^{T}\frac{d\tau}{(\alpha+\tau)^{r+x}(\beta+\tau)^{s+1}}
+    = (c+t_x)^{-k}\int_0^{Y} e^{-k y}\,q(y)^{-m}\,dy,\qquad
+    q = \frac{o+\tau}{c+\tau} = \varepsilon e^{-y} + 1 - e^{-y},$$
+
+    with $k = r+x+s$, $\varepsilon = \frac{o+t_x}{c+t_x}$, $Y = \ln\frac{c+T}{c+t_x}$ and $m$ the
+    exponent of $o+\tau$ ($s+1$ if $o = \beta$, $r+x$ if $o = \alpha$). Both factors are written
+    with positive terms only, so nothing cancels however close $\varepsilon$ is to 0. The decay
+    rate of the integrand in $y$, $k - m\frac{o-c}{o+\tau}$, is monotone in $\tau$; the base whose
+    rate varies least over $[t_x, T]$ is chosen (the larger scale always has a positive rate), and
+    $g$ = the smallest rate. The integral is cut at $Y_c$ where the neglected tail is below
+    $e^{-38}$ of the whole.
+
+    Returns:
+        The plan and a mask of the rows that the short rule integrates accurately.
     """
-    upper = _log_g(t_x, x, r, alpha, s, beta)
-    lower = _log_g(T, x, r, alpha, s, beta)
-    gap = np.minimum(lower - upper, 0.0)
-    with np.errstate(divide="ignore"):
-        log_diff = upper + np.log(-np.expm1(gap))
-    return np.asarray(np.where(t_x < T, log_diff - np.log(r + s + x), -np.inf), dtype=np.float64)
+    k = r + x + s
+    # Rates at tau = t_x and tau = T for base alpha (other exponent s + 1) and base beta
+    # (other exponent r + x); which end is the smaller follows from the sign of beta - alpha.
+    gap = beta - alpha
+    a_start = k - (s + 1.0) * gap / (beta + t_x)
+    a_end = k - (s + 1.0) * gap / (beta + T)
+    b_start = k + (r + x) * gap / (alpha + t_x)
+    b_end = k + (r + x) * gap / (alpha + T)
+    if gap >= 0.0:
+        low_a, high_a, low_b, high_b = a_start, a_end, b_end, b_start
+    else:
+        low_a, high_a, low_b, high_b = a_end, a_start, b_start, b_end
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio_a = np.where(low_a > 0.0, high_a / low_a, np.inf)
+        ratio_b = high_b / low_b
+    alpha_base = ratio_a <= ratio_b
+    c = np.where(alpha_base, alpha, beta)
+    o = np.where(alpha_base, beta, alpha)
+    rate = np.where(alpha_base, low_a, low_b)
+    ratio = np.where(alpha_base, ratio_a, ratio_b)
+    c_tx = c + t_x
+    span = np.log1p((T - t_x) / c_tx)
+    cut = np.minimum(span, (_TRUNCATION + np.log(ratio)) / rate)
+    eps = (o + t_x) / c_tx
+    easy = ratio <= _EASY_MAX_RATIO
+    easy &= _log_rho(eps, rate * _SHORT_RULE.share, cut) >= _EASY_MIN_LOG_RHO
+    plan = _Plan(
+        alpha_base=alpha_base,
+        log_scale=np.log(c_tx),
+        k=k,
+        m=np.where(alpha_base, s + 1.0, r + x),
+        eps=eps,
+        span=span,
+        cut=cut,
+        rate=rate,
+        log_q_end=np.log((o + T) / (c + T)),
+        base_share=c / c_tx,
+        other_share=o / c_tx,
+    )
+    return plan, easy
+
+
+def _integrate(plan: _Plan, rule: _Rule, *, moments: bool) -> tuple[FloatArray, FloatArray | None]:
+    r"""Apply ``rule`` after the map $w = 1 - e^{-\theta g y}$, $w \in [0, 1 - e^{-\theta g Y_c}]$.
+
+    Returns $\ln I$ and, with ``moments``, the integrand-weighted means of
+    $\ln\frac{c+\tau}{c+T}$, $\ln\frac{o+\tau}{o+T}$, $\frac{c}{c+\tau}$, $\frac{o}{o+\tau}$ (rows
+    × 4). Since $\theta g$ is at most the decay rate, the mapped integrand
+    $e^{(\theta g - k)y}(q/\varepsilon)^{-m}$ is at most 1 (its value at $w = 0$), so the
+    exponentials never overflow.
+    """
+    g = plan.rate * rule.share
+    w_end = -np.expm1(-g * plan.cut)
+    w = w_end[:, np.newaxis] * rule.xi
+    if rule.share < 1.0:
+        # Gauss-Legendre nodes stay >= 1e-3 away from 1, where log1p(-w) is accurate.
+        log_1mw = np.log1p(np.negative(w, out=w), out=w)
+    else:
+        # Double-exponential nodes come within 1e-20 of both ends: log1p(-w) near 0, and the
+        # exact complement 1 - w = (1 - xi) + xi e^{-g Y_c} near 1.
+        far = np.exp(-g * plan.cut)[:, np.newaxis]
+        with np.errstate(divide="ignore"):
+            log_1mw = np.where(
+                rule.xi < 0.5, np.log1p(-w), np.log(rule.one_minus_xi + rule.xi * far)
+            )
+    y = np.multiply(log_1mw, (-1.0 / g)[:, np.newaxis], out=log_1mw)
+    gone = np.expm1(-y)
+    np.negative(gone, out=gone)
+    kept = 1.0 - gone
+    inverse_eps = (1.0 / plan.eps)[:, np.newaxis]
+    log_q_rel = np.multiply(gone, inverse_eps)
+    log_q_rel += kept
+    np.log(log_q_rel, out=log_q_rel)
+    exponent = (g - plan.k)[:, np.newaxis] * y
+    exponent -= plan.m[:, np.newaxis] * log_q_rel
+    values = np.exp(exponent, out=exponent)
+    values *= rule.weights
+    total = values.sum(axis=1)
+    log_integral = (
+        -plan.k * plan.log_scale
+        - plan.m * np.log(plan.eps)
+        + np.log(w_end)
+        - np.log(g)
+        + np.log(total)
+    )
+    if not moments:
+        return log_integral, None
+    inverse_total = 1.0 / total
+    mean_y = np.einsum("ij,ij->i", values, y) * inverse_total
+    mean_log_q = np.einsum("ij,ij->i", values, log_q_rel) * inverse_total
+    mean_kept = np.einsum("ij,ij->i", values, kept) * inverse_total
+    # kept / q with q = eps kept + gone, i.e. (c + tx) / (o + tau) up to the factor 1/eps.
+    ratio = kept * plan.eps[:, np.newaxis]
+    ratio += gone
+    np.divide(kept, ratio, out=ratio)
+    mean_ratio = np.einsum("ij,ij->i", values, ratio) * inverse_total
+    out = np.empty((total.size, 4), dtype=np.float64)
+    out[:, 0] = mean_y - plan.span
+    out[:, 1] = out[:, 0] + mean_log_q + np.log(plan.eps) - plan.log_q_end
+    out[:, 2] = plan.base_share * mean_kept
+    out[:, 3] = plan.other_share * mean_ratio
+    return log_integral, out
+
+
+def _death_integral(
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    r: float,
+    alpha: float,
+    s: float,
+    beta: float,
+    *,
+    moments: bool,
+) -> tuple[FloatArray, FloatArray]:
+    r"""$\ln I$, $I = \int_{t_x}^{T}(\alpha+\tau)^{-(r+x)}(\beta+\tau)^{-(s+1)}d\tau$, and its moments.
+
+    The moments (zero where $t_x = T$, and not computed unless asked) are the $I$-weighted means
+    of $\ln\frac{\alpha+\tau}{\alpha+T}$, $\ln\frac{\beta+\tau}{\beta+T}$, $\frac{\alpha}{\alpha+\tau}$
+    and $\frac{\beta}{\beta+\tau}$, from which every derivative of $I$ follows.
+
+    Rows that are smooth after the change of variables of ``_plan`` use 24-node Gauss-Legendre;
+    the others (decay rate varying by more than a factor 3, or a singularity close to the
+    interval) the 113-node tanh-sinh rule. Against mpmath (arbitrary-precision ${}_2F_1$ form) the
+    relative error of $I$ is below $10^{-11}$ over the tested range (``tests/core/test_paretonbd.py``).
+    """
+    x, t_x, T = (np.asarray(v, dtype=np.float64).ravel() for v in np.broadcast_arrays(x, t_x, T))
+    active = t_x < T
+    everywhere = bool(active.all())
+    xa, ta, Ta = (v if everywhere else v[active] for v in (x, t_x, T))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        plan, easy = _plan(xa, ta, Ta, r, alpha, s, beta)
+    if everywhere and bool(easy.all()):
+        log_integral, means = _integrate(plan, _SHORT_RULE, moments=moments)
+    else:
+        log_integral = np.full(xa.shape, -np.inf)
+        means = np.zeros((xa.size, 4), dtype=np.float64) if moments else None
+        for rule, mask in ((_SHORT_RULE, easy), (_ROBUST_RULE, ~easy)):
+            if not mask.any():
+                continue
+            log_integral[mask], mean_part = _integrate(plan.take(mask), rule, moments=moments)
+            if means is not None:
+                means[mask] = mean_part
+        if not everywhere:
+            log_integral = _spread(log_integral, active, fill=-np.inf)
+            means = None if means is None else _spread(means, active, fill=0.0)
+    if means is None:
+        return log_integral, np.zeros((x.size, 4), dtype=np.float64)
+    # Means were taken for (base, other); put them in (alpha, beta) order.
+    swap = ~plan.alpha_base if everywhere else _spread(~plan.alpha_base, active, fill=False)
+    return log_integral, np.where(swap[:, np.newaxis], means[:, [1, 0, 3, 2]], means)
+
+
+def _spread(values: npt.NDArray[Any], mask: BoolArray, *, fill: float | bool) -> npt.NDArray[Any]:
+    """Values of the rows selected by ``mask`` written into a full-length array filled with ``fill``."""
+    full = np.full((mask.size, *values.shape[1:]), fill, dtype=values.dtype)
+    full[mask] = values
+    return full
 
 
 def _log_terms(
@@ -94,16 +340,12 @@ def _log_terms(
     $= \ln s + \ln\int_{t_x}^T(\alpha+\tau)^{-(r+x)}(\beta+\tau)^{-(s+1)}d\tau$ (died in
     $(t_x, T]$).
     """
+    shape = np.broadcast_shapes(np.shape(x), np.shape(t_x), np.shape(T))
+    x, t_x, T = (np.asarray(v, dtype=np.float64) for v in np.broadcast_arrays(x, t_x, T))
     alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    died = np.log(s) + _log_integral(x, t_x, T, r, alpha, s, beta)
+    log_integral, _ = _death_integral(x, t_x, T, r, alpha, s, beta, moments=False)
+    died = np.log(s) + log_integral.reshape(shape)
     return np.asarray(alive, dtype=np.float64), died
-
-
-def _log_bracket(
-    x: FloatArray, t_x: FloatArray, T: FloatArray, r: float, alpha: float, s: float, beta: float
-) -> FloatArray:
-    alive, died = _log_terms(x, t_x, T, r, alpha, s, beta)
-    return np.asarray(np.logaddexp(alive, died), dtype=np.float64)
 
 
 def log_likelihood_and_gradient(
@@ -111,22 +353,29 @@ def log_likelihood_and_gradient(
 ) -> tuple[FloatArray, FloatArray]:
     r"""Per-customer Pareto/NBD log-likelihood and its gradient with respect to the log-parameters.
 
-    SMC (1987) as written in FH-05 §3 (the likelihood function):
+    SMC (1987) as written in FH-05 §3 (the likelihood function), with the death-time integral
+    kept as an integral (FH-05 §3 before it is expressed through ${}_2F_1$):
 
     $$\ln L = \ln\Gamma(r+x) - \ln\Gamma(r) + r\ln\alpha + s\ln\beta
-    + \ln\Big[\frac{1}{(\alpha+T)^{r+x}(\beta+T)^{s}} + s\,I(r, s)\Big],\qquad
-    I(r, s) = \int_{t_x}^{T}\frac{d\tau}{(\alpha+\tau)^{r+x}(\beta+\tau)^{s+1}}
-    = \frac{A_0}{r+s+x}.$$
+    + \ln\Big[\underbrace{\frac{1}{(\alpha+T)^{r+x}(\beta+T)^{s}}}_{A}
+    + \underbrace{s\int_{t_x}^{T}\frac{d\tau}{(\alpha+\tau)^{r+x}(\beta+\tau)^{s+1}}}_{D}\Big].$$
 
-    Gradient. The terms outside the bracket are differentiated analytically (digamma). Inside
-    the bracket, the derivatives in $\alpha$ and $\beta$ are analytic as well, because
-    differentiating under the integral gives integrals of the same family:
-    $\partial_\alpha I = -(r+x)\,I(r+1, s)$ and $\partial_\beta I = -(s+1)\,I(r, s+1)$.
-    The derivatives in $\ln r$ and $\ln s$ of the log-bracket (which involve derivatives of
-    ${}_2F_1$ with respect to its parameters, with no closed form in ${}_2F_1$) are computed by
-    the **fourth-order five-point central-difference stencil**
-    $f' \approx [f(-2h) - 8f(-h) + 8f(h) - f(2h)]/(12h)$ in $\ln r$ and $\ln s$, $h = 10^{-3}$,
-    applied to the smooth function $\ln[\cdot]$ (absolute error about $10^{-10}$).
+    The first term is "alive at $T$", the second "died at $\tau \in (t_x, T]$", each integrated
+    over the gamma mixtures of $\lambda$ and $\mu$. The integral is evaluated by quadrature after a
+    change of variables that absorbs its power-law decay (see ``_plan`` and ``_integrate``).
+
+    Gradient, exact (no finite differences): differentiating under the integral,
+    with $p_D = D/(A+D)$ and $\langle h\rangle$ the integrand-weighted mean of $h(\tau)$,
+
+    $$\partial_r \ln[A+D] = -\ln(\alpha+T) - p_D\langle\ln\tfrac{\alpha+\tau}{\alpha+T}\rangle,\quad
+    \partial_s \ln[A+D] = -\ln(\beta+T) + \tfrac{p_D}{s} - p_D\langle\ln\tfrac{\beta+\tau}{\beta+T}\rangle,$$
+
+    $$\alpha\,\partial_\alpha \ln[A+D] = -(r+x)\big[(1-p_D)\tfrac{\alpha}{\alpha+T}
+    + p_D\langle\tfrac{\alpha}{\alpha+\tau}\rangle\big],\quad
+    \beta\,\partial_\beta \ln[A+D] = -s(1-p_D)\tfrac{\beta}{\beta+T}
+    - (s+1)\,p_D\langle\tfrac{\beta}{\beta+\tau}\rangle,$$
+
+    all means taken with the same quadrature nodes as $D$.
 
     Args:
         log_params: $(\ln r, \ln\alpha, \ln s, \ln\beta)$.
@@ -138,34 +387,25 @@ def log_likelihood_and_gradient(
         ``(ll, grad)``: ``ll`` of shape ``(n,)`` and ``grad`` of shape ``(n, 4)``.
     """
     r, alpha, s, beta = (float(v) for v in np.exp(log_params))
-    x, t_x, T = (np.asarray(v, dtype=np.float64) for v in np.broadcast_arrays(x, t_x, T))
-    alive, died = _log_terms(x, t_x, T, r, alpha, s, beta)
+    x, t_x, T = (np.asarray(v, dtype=np.float64).ravel() for v in np.broadcast_arrays(x, t_x, T))
+    log_alpha_T = np.log(alpha + T)
+    log_beta_T = np.log(beta + T)
+    alive = -(r + x) * log_alpha_T - s * log_beta_T
+    log_integral, means = _death_integral(x, t_x, T, r, alpha, s, beta, moments=True)
+    died = np.log(s) + log_integral
     bracket = np.logaddexp(alive, died)
-    w_alive = np.exp(alive - bracket)
+    p_alive = np.exp(alive - bracket)
+    p_died = np.exp(died - bracket)
     ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + bracket
 
-    log_s = np.log(s)
-    died_r1 = log_s + _log_integral(x, t_x, T, r + 1.0, alpha, s, beta)
-    died_s1 = log_s + _log_integral(x, t_x, T, r, alpha, s + 1.0, beta)
-    d_alpha = -(r + x) * (w_alive / (alpha + T) + np.exp(died_r1 - bracket))
-    d_beta = -s * w_alive / (beta + T) - (s + 1.0) * np.exp(died_s1 - bracket)
-
-    h = _STENCIL_STEP
-    d_log_r = _stencil(lambda k: _log_bracket(x, t_x, T, r * np.exp(k * h), alpha, s, beta), h)
-    d_log_s = _stencil(lambda k: _log_bracket(x, t_x, T, r, alpha, s * np.exp(k * h), beta), h)
-
-    grad = np.empty((np.size(ll), 4), dtype=np.float64)
-    grad[:, 0] = (r * (digamma(r + x) - digamma(r) + np.log(alpha)) + d_log_r).ravel()
-    grad[:, 1] = (r + alpha * d_alpha).ravel()
-    grad[:, 2] = (s * np.log(beta) + d_log_s).ravel()
-    grad[:, 3] = (s + beta * d_beta).ravel()
-    return np.asarray(ll, dtype=np.float64).ravel(), grad
-
-
-def _stencil(f: Callable[[float], FloatArray], h: float) -> FloatArray:
-    """Five-point central difference $[f(-2) - 8f(-1) + 8f(1) - f(2)]/(12h)$ of ``f(k)``."""
-    total = f(-2.0) - 8.0 * f(-1.0) + 8.0 * f(1.0) - f(2.0)
-    return np.asarray(total / (12.0 * h), dtype=np.float64)
+    grad = np.empty((ll.size, 4), dtype=np.float64)
+    grad[:, 0] = r * (
+        digamma(r + x) - digamma(r) + np.log(alpha) - log_alpha_T - p_died * means[:, 0]
+    )
+    grad[:, 1] = r - (r + x) * (p_alive * alpha / (alpha + T) + p_died * means[:, 2])
+    grad[:, 2] = s * (np.log(beta) - log_beta_T - p_died * means[:, 1]) + p_died
+    grad[:, 3] = s - s * p_alive * beta / (beta + T) - (s + 1.0) * p_died * means[:, 3]
+    return np.asarray(ll, dtype=np.float64), grad
 
 
 def log_likelihood(
@@ -175,12 +415,16 @@ def log_likelihood(
 
     The value part of
     [`log_likelihood_and_gradient`][relmark.core.paretonbd.log_likelihood_and_gradient], without
-    the gradient's extra evaluations.
+    the gradient's moments.
     """
     x, t_x, T = (np.asarray(v, dtype=np.float64) for v in np.broadcast_arrays(x, t_x, T))
-    bracket = _log_bracket(x, t_x, T, r, alpha, s, beta)
+    alive, died = _log_terms(x, t_x, T, r, alpha, s, beta)
     return np.asarray(
-        gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + bracket,
+        gammaln(r + x)
+        - gammaln(r)
+        + r * np.log(alpha)
+        + s * np.log(beta)
+        + np.logaddexp(alive, died),
         dtype=np.float64,
     )
 

@@ -42,6 +42,23 @@ def _array_eq(a: NDArray[Any] | None, b: NDArray[Any] | None) -> bool:
 _cmp = attrs.cmp_using(eq=_array_eq)
 
 
+def _column(name: str, values: ArrayLike) -> NDArray[Any]:
+    """``values`` as one numpy column, or an error naming the column (ragged or nested input)."""
+    try:
+        column = np.asarray(values)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"Column {name!r} must be a flat sequence of scalars (one per transaction); it could "
+            f"not be read as a column: {exc}"
+        ) from exc
+    if column.ndim != 1:
+        raise InvalidInputError(
+            f"Column {name!r} must be one-dimensional (one value per transaction); got shape "
+            f"{column.shape}."
+        )
+    return column
+
+
 def _validate_ids(values: NDArray[Any]) -> NDArray[Any]:
     name = "customer_id"
     if values.ndim != 1:
@@ -92,9 +109,7 @@ def _validate_amounts(values: ArrayLike, n: int, *, allow_returns: bool) -> Floa
     try:
         amounts = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"Column {name!r} must be numeric; could not convert it: {exc}"
-        ) from exc
+        raise InvalidInputError(_non_numeric_message(name, values, exc)) from exc
     if amounts.ndim != 1 or amounts.size != n:
         raise InvalidInputError(
             f"Column {name!r} must be one-dimensional with {n} rows (one per transaction); got "
@@ -114,6 +129,25 @@ def _validate_amounts(values: ArrayLike, n: int, *, allow_returns: bool) -> Floa
                 f"{offending_rows(bad)}. Pass allow_returns=True if negative amounts are returns."
             )
     return amounts
+
+
+def _non_numeric_message(name: str, values: ArrayLike, exc: Exception) -> str:
+    """Name the first rows of a column that do not convert to float, or repeat ``exc``."""
+    column = np.asarray(values, dtype=object)
+    if column.ndim != 1:
+        return f"Column {name!r} must be numeric; could not convert it: {exc}"
+    bad = np.zeros(column.size, dtype=bool)
+    for row, value in enumerate(column):
+        try:
+            np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            bad[row] = True
+    if not bad.any():
+        return f"Column {name!r} must be numeric; could not convert it: {exc}"
+    return (
+        f"Column {name!r} must be numeric; found values that are not numbers at "
+        f"{offending_rows(bad)}: {column[bad][:_MAX_SHOWN].tolist()}."
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -192,9 +226,9 @@ class TransactionLog:
             (3, [7, 7, 9])
         """
         return cls._build(
-            np.asarray(customer_id),
-            np.asarray(time),
-            None if amount is None else np.asarray(amount),
+            _column("customer_id", customer_id),
+            _column("time", time),
+            None if amount is None else _column("amount", amount),
             zone=timezone,
             time_format=time_format,
             allow_returns=allow_returns,

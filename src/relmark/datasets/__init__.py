@@ -12,23 +12,23 @@ Simulators draw customers from a model's generative story exactly (continuous ti
 rounding to whole periods):
 
 - [`simulate_bgnbd`][relmark.datasets.simulate.simulate_bgnbd]: BG/NBD (Fader, Hardie & Lee 2005).
-- [`simulate_mbgnbd`][relmark.datasets._simulators_btyd2.simulate_mbgnbd]: MBG/NBD.
-- [`simulate_pareto_nbd`][relmark.datasets._simulators_btyd2.simulate_pareto_nbd]: Pareto/NBD.
-- [`simulate_bgbb`][relmark.datasets._simulators_btyd2.simulate_bgbb]: BG/BB.
-- [`simulate_sbg`][relmark.datasets._simulators_btyd2.simulate_sbg] and
-  [`simulate_sbg_cohort`][relmark.datasets._simulators_btyd2.simulate_sbg_cohort]: shifted
+- [`simulate_mbgnbd`][relmark.datasets.simulate.simulate_mbgnbd]: MBG/NBD.
+- [`simulate_pareto_nbd`][relmark.datasets.simulate.simulate_pareto_nbd]: Pareto/NBD.
+- [`simulate_bgbb`][relmark.datasets.simulate.simulate_bgbb]: BG/BB.
+- [`simulate_sbg`][relmark.datasets.simulate.simulate_sbg] and
+  [`simulate_sbg_cohort`][relmark.datasets.simulate.simulate_sbg_cohort]: shifted
   beta-geometric, per customer and as a cohort's survivor counts.
 """
 
-from relmark.datasets._simulators_btyd2 import (
+from relmark.datasets.real import load_cdnow, load_cdnow_sample_summary, load_donations
+from relmark.datasets.simulate import (
     simulate_bgbb,
+    simulate_bgnbd,
     simulate_mbgnbd,
     simulate_pareto_nbd,
     simulate_sbg,
     simulate_sbg_cohort,
 )
-from relmark.datasets.real import load_cdnow, load_cdnow_sample_summary, load_donations
-from relmark.datasets.simulate import simulate_bgnbd
 
 __all__ = [
     "load_cdnow",

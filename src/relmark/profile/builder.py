@@ -35,6 +35,7 @@ from relmark.profile._checks import is_int
 from relmark.profile.catalogue import Catalogue, FieldSpec, LawfulBasis, default_catalogue
 from relmark.profile.derive import (
     DEFAULT_SCORE_FIELDS,
+    DerivedColumn,
     ProfileBook,
     TouchpointLike,
     derive_columns,
@@ -91,6 +92,22 @@ def _check_ranker(instance: ProfileBuilder, attribute: attrs.Attribute[Any], val
             f"rank(profile, candidates, *, now) method (the QuestionRanker protocol). "
             f"Got {type(value).__name__}."
         )
+
+
+def _check_channel(channel: object) -> None:
+    if channel is not None and not isinstance(channel, Channel):
+        raise InvalidInputError(
+            f"The 'channel' argument must be a Channel or None. Got {channel!r}."
+        )
+
+
+def _with_values(profile: Profile, added: Sequence[ProvenancedValue]) -> Profile:
+    """``profile`` with ``added`` (numbered from its ``next_sequence`` on) appended."""
+    return attrs.evolve(
+        profile,
+        observations=(*profile.observations, *added),
+        next_sequence=profile.next_sequence + len(added),
+    )
 
 
 def _aware(name: str, value: object) -> dt.datetime:
@@ -276,10 +293,7 @@ class ProfileBuilder:
         profile = self._check_profile(profile)
         at = _aware("at", at)
         origin = _parse_source(source)
-        if channel is not None and not isinstance(channel, Channel):
-            raise InvalidInputError(
-                f"The 'channel' argument must be a Channel or None. Got {channel!r}."
-            )
+        _check_channel(channel)
         pairs = list(values.items()) if isinstance(values, Mapping) else list(values)
         for field, value in pairs:
             self._checked(profile, field, value, at)
@@ -296,11 +310,7 @@ class ProfileBuilder:
             )
             for i, (field, value) in enumerate(pairs)
         ]
-        return attrs.evolve(
-            profile,
-            observations=(*profile.observations, *added),
-            next_sequence=profile.next_sequence + len(added),
-        )
+        return _with_values(profile, added)
 
     # ------------------------------------------------------------------ consent
 
@@ -391,10 +401,7 @@ class ProfileBuilder:
         """
         profile = self._check_profile(profile)
         now = _aware("now", now)
-        if channel is not None and not isinstance(channel, Channel):
-            raise InvalidInputError(
-                f"The 'channel' argument must be a Channel or None. Got {channel!r}."
-            )
+        _check_channel(channel)
         reached = profile.stage
         known = set(profile.known_fields)
         return [
@@ -648,6 +655,21 @@ class ProfileBuilder:
 
     # ------------------------------------------------------------------ stage-2 derivation
 
+    def _derive_columns(
+        self,
+        summary: CustomerSummary,
+        score_tables: Sequence[ScoreTable | Mapping[str, ScoreTable]],
+        touchpoints: Iterable[TouchpointLike] | None,
+    ) -> list[DerivedColumn]:
+        return derive_columns(
+            summary,
+            score_tables,
+            catalogue=self.catalogue,
+            score_fields=self.score_fields,
+            touchpoints=touchpoints,
+            thresholds=self.lifecycle_thresholds,
+        )
+
     def derive(
         self,
         profiles: Sequence[Profile | Hashable],
@@ -677,14 +699,7 @@ class ProfileBuilder:
         """
         at = _aware("at", at)
         start = [p if isinstance(p, Profile) else self.new(p) for p in profiles]
-        columns = derive_columns(
-            summary,
-            score_tables,
-            catalogue=self.catalogue,
-            score_fields=self.score_fields,
-            touchpoints=touchpoints,
-            thresholds=self.lifecycle_thresholds,
-        )
+        columns = self._derive_columns(summary, score_tables, touchpoints)
         rows = {cid: i for i, cid in enumerate(summary.customer_id.tolist())}
         specs = [self.catalogue[col.field] for col in columns]
         # Provenance records are immutable: share one per (scorer, consent snapshot).
@@ -721,13 +736,7 @@ class ProfileBuilder:
                         sequence=profile.next_sequence + len(added),
                     )
                 )
-            out.append(
-                attrs.evolve(
-                    profile,
-                    observations=(*profile.observations, *added),
-                    next_sequence=profile.next_sequence + len(added),
-                )
-            )
+            out.append(_with_values(profile, added))
         return out
 
     def derive_book(
@@ -749,14 +758,7 @@ class ProfileBuilder:
             A [`ProfileBook`][relmark.profile.derive.ProfileBook].
         """
         at = _aware("at", at)
-        columns = derive_columns(
-            summary,
-            score_tables,
-            catalogue=self.catalogue,
-            score_fields=self.score_fields,
-            touchpoints=touchpoints,
-            thresholds=self.lifecycle_thresholds,
-        )
+        columns = self._derive_columns(summary, score_tables, touchpoints)
         return ProfileBook(
             customer_id=summary.customer_id,
             columns={c.field: c for c in columns},

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -205,28 +205,30 @@ def _check_models(
         )
 
 
-def _check_non_negative(
-    instance: ExpectedValueRanker, attribute: attrs.Attribute[Any], value: object
-) -> None:
-    del instance
-    if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        raise InvalidInputError(
-            f"The {attribute.name!r} parameter of ExpectedValueRanker must be a float >= 0. "
-            f"Got {value!r}."
-        )
+def _float_validator(
+    *, positive: bool, optional: bool
+) -> Callable[[ExpectedValueRanker, attrs.Attribute[Any], object], None]:
+    """An attrs validator of a finite float > 0 (``positive``) or >= 0; None when ``optional``."""
+    expected = ("> 0" if positive else ">= 0") + (" or None" if optional else "")
 
+    def check(
+        instance: ExpectedValueRanker, attribute: attrs.Attribute[Any], value: object
+    ) -> None:
+        del instance
+        if value is None and optional:
+            return
+        if (
+            not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+            or (positive and value == 0)
+        ):
+            raise InvalidInputError(
+                f"The {attribute.name!r} parameter of ExpectedValueRanker must be a float "
+                f"{expected}. Got {value!r}."
+            )
 
-def _check_reference(
-    instance: ExpectedValueRanker, attribute: attrs.Attribute[Any], value: object
-) -> None:
-    del instance
-    if value is not None and (
-        not isinstance(value, int | float) or not math.isfinite(value) or value <= 0
-    ):
-        raise InvalidInputError(
-            f"The {attribute.name!r} parameter of ExpectedValueRanker must be a float > 0 or "
-            f"None. Got {value!r}."
-        )
+    return check
 
 
 def _check_intrusiveness(
@@ -280,8 +282,12 @@ class ExpectedValueRanker:
         factory=default_answer_models, validator=_check_models
     )
     value_field: str = "clv"
-    reference_value: float | None = attrs.field(default=None, validator=_check_reference)
-    penalty: float = attrs.field(default=0.02, validator=_check_non_negative)
+    reference_value: float | None = attrs.field(
+        default=None, validator=_float_validator(positive=True, optional=True)
+    )
+    penalty: float = attrs.field(
+        default=0.02, validator=_float_validator(positive=False, optional=False)
+    )
     intrusiveness: Mapping[Sensitivity, float] = attrs.field(
         factory=lambda: dict(_DEFAULT_INTRUSIVENESS), validator=_check_intrusiveness
     )
