@@ -38,10 +38,20 @@ def ensure_env(extras: str) -> None:
     # interpreter must get this sentence rather than a pip resolver error.
     if sys.version_info < (3, 11):  # noqa: UP036
         sys.exit(f"relmark needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
-    if not PY.exists():
+    ready = VENV / ".relmark-venv-ready"
+    if not ready.exists():
+        # A missing marker means no environment or a half-made one (an earlier run stopped at
+        # ensurepip or at the pip upgrade): start again from an empty folder.
         print(f"Creating virtual environment in {VENV}", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        try:
+            venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        except subprocess.CalledProcessError:
+            sys.exit(
+                "Could not create a virtual environment with pip. On Debian or Ubuntu, install "
+                "the venv module first: sudo apt-get install python3-venv"
+            )
         run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        ready.write_text("ok\n")
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     stamp = VENV / f".relmark-installed-{extras.replace(',', '-')}"
     if not stamp.exists() or stamp.read_text() != digest:

@@ -598,7 +598,7 @@ BTYD: list[Cell] = [
         plt.show()
     """),
     code("""
-        alive_next = bgbb.probability_alive(donations)
+        alive_next = bgbb.probability_alive_at(1, donations)  # alive at the next occasion
         patterns = donations.to_frame("pandas")
         patterns["p_alive_next_year"] = alive_next
         patterns.sort_values(["frequency", "recency"]).round(3).tail(8)
@@ -1248,7 +1248,7 @@ PROFILES: list[Cell] = [
         clv_scorer = relmark.get_scorer("clv", margin=0.3).fit(summary)
         tables = {"rfm": rfm_scorer.score(summary), "clv": clv_scorer.score(summary)}
         at = dt.datetime(1998, 7, 1, tzinfo=dt.UTC)
-        book = builder.derive_book(summary, tables, at=at)
+        book = builder.derive_book(summary, tables, at=at, profiles=())
         print(f"{len(book):,} profiles; derived fields: {list(book.columns)}")
     """),
     code("""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
 import relmark
@@ -113,3 +116,16 @@ def test_demo_sections_are_named_and_ordered() -> None:
     assert names[-1] == "records"
     assert len(set(names)) == len(names)
     assert all(callable(section.run) for section in DEMO_SECTIONS)
+
+
+@pytest.mark.parametrize("package", ["cli", "scoring"])
+def test_no_assert_in_library_code(package: str) -> None:
+    """relmark.cli and relmark.scoring check with real errors: `python -O` would drop asserts."""
+    root = Path(relmark.__file__).parent / package
+    found = [
+        f"{path.name}:{node.lineno}"
+        for path in sorted(root.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Assert)
+    ]
+    assert not found, f"assert statements in relmark.{package}: {found}"

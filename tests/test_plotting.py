@@ -15,6 +15,7 @@ from relmark.clv import BGNBD, MBGNBD
 from relmark.clv.diagnostics import (
     calibration_holdout_table,
     compare_models,
+    frequency_recency_matrix,
     repeat_purchase_histogram,
     tracking_curves,
 )
@@ -93,7 +94,8 @@ def test_tracking_plot(log, model, ax, tmp_path, cumulative):
 @pytest.mark.parametrize("kind", ["expected_purchases", "probability_alive"])
 def test_frequency_recency_plot(model, ax, tmp_path, kind):
     """One image of (max_frequency + 1) x (T + 1) cells and a colour bar axes on the figure."""
-    plotting.plot_frequency_recency_matrix(model, 39, 12, kind=kind, ax=ax)
+    grid = frequency_recency_matrix(model, 39, max_frequency=12, kind=kind)
+    plotting.plot_frequency_recency_matrix(grid, ax=ax)
     assert len(ax.images) == 1
     assert ax.images[0].get_array().shape == (13, 40)
     assert len(ax.figure.axes) == 2
@@ -143,3 +145,9 @@ def test_missing_matplotlib_raises_missing_dependency(split, model, monkeypatch)
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     with pytest.raises(MissingDependencyError, match=r"relmark\[plot\]"):
         plotting.plot_calibration_holdout(calibration_holdout_table(model, split))
+
+
+def test_frequency_recency_plot_needs_a_matrix_record(model, ax):
+    """Passing the model itself (the old call) is refused with a message naming the record."""
+    with pytest.raises(InvalidInputError, match=r"'matrix'.*FrequencyRecencyMatrix"):
+        plotting.plot_frequency_recency_matrix(model, ax=ax)

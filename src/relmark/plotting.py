@@ -16,11 +16,10 @@ import numpy as np
 
 from relmark.clv.diagnostics import (
     CalibrationHoldoutTable,
-    MatrixModel,
+    FrequencyRecencyMatrix,
     ModelComparison,
     RepeatPurchaseHistogram,
     TrackingCurves,
-    frequency_recency_matrix,
 )
 from relmark.errors import InvalidInputError, require
 
@@ -59,30 +58,18 @@ def _check(name: str, value: object, expected: type[Any]) -> None:
 
 
 def plot_frequency_recency_matrix(
-    model: MatrixModel,
-    T: float,
-    max_frequency: int,
-    max_recency: float | None = None,
-    *,
-    kind: Literal["expected_purchases", "probability_alive"] = "expected_purchases",
-    t: float = 1.0,
-    ax: Axes | None = None,
+    matrix: FrequencyRecencyMatrix, *, ax: Axes | None = None
 ) -> Axes:
     r"""Heat map of a model's score over frequency $x$ (rows) and recency $t_x$ (columns).
 
-    The grid is [`frequency_recency_matrix`][relmark.clv.diagnostics.frequency_recency_matrix]:
-    customers of age ``T`` with every $x \le$ ``max_frequency`` and whole $t_x \le$
-    ``max_recency``; the score is the expected purchases over the next ``t`` or the probability
-    of being alive. Frequency grows upwards and recency to the right, so the best customers are
-    in the top-right corner.
+    Draws a [`FrequencyRecencyMatrix`][relmark.clv.diagnostics.FrequencyRecencyMatrix] from
+    [`frequency_recency_matrix`][relmark.clv.diagnostics.frequency_recency_matrix]: customers of
+    age $T$ with every $x \le$ ``max_frequency`` and whole $t_x \le$ ``max_recency``, scored by
+    the expected purchases over the next $t$ or the probability of being alive. Frequency grows
+    upwards and recency to the right, so the best customers are in the top-right corner.
 
     Args:
-        model: A fitted model with ``expected_purchases``, ``probability_alive`` and ``unit_``.
-        T: Age of the grid customers, in the model's unit.
-        max_frequency: Largest frequency shown.
-        max_recency: Largest recency shown ($T$ by default).
-        kind: ``"expected_purchases"`` or ``"probability_alive"``.
-        t: Horizon of the expected purchases, in the model's unit.
+        matrix: The grid and its scores.
         ax: Axes to draw on; a new figure's by default.
 
     Returns:
@@ -90,11 +77,18 @@ def plot_frequency_recency_matrix(
 
     Raises:
         MissingDependencyError: When matplotlib is not installed.
-        InvalidInputError: For a bad argument.
+        InvalidInputError: When ``matrix`` is not a ``FrequencyRecencyMatrix``.
+
+    Examples:
+        >>> from relmark.clv import BGNBD, frequency_recency_matrix
+        >>> model = BGNBD.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> grid = frequency_recency_matrix(model, 39, max_frequency=12, kind="probability_alive")
+        >>> len(plot_frequency_recency_matrix(grid).images)
+        1
     """
-    grid = frequency_recency_matrix(
-        model, T, max_frequency=max_frequency, max_recency=max_recency, kind=kind, t=t
-    )
+    _check("matrix", matrix, FrequencyRecencyMatrix)
+    grid = matrix
+    kind = grid.kind
     axes = _axes(ax)
     step = 0.5
     image = axes.imshow(

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import importlib.util
 import io
 import json
+import sys
 import time
+import zoneinfo
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -192,7 +196,30 @@ def test_records_section_prints_json_that_reads_back(capsys: pytest.CaptureFixtu
     first, _ = json.JSONDecoder().raw_decode(out[out.index("{") :])
     touchpoint = from_json(json.dumps(first), Touchpoint)
     assert touchpoint.kind.value == "complaint"
-    assert "[Europe/Berlin]" in out
+    assert touchpoint.at.utcoffset() == dt.timedelta(hours=2)
+    assert "2024-05-07T09:30:00+02:00" in out
+
+
+@pytest.fixture
+def no_time_zone_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Like Windows without the tzdata package: ZoneInfo finds no named zone at all."""
+    monkeypatch.setitem(sys.modules, "tzdata", None)
+    zoneinfo.reset_tzpath(to=[])
+    zoneinfo.ZoneInfo.clear_cache()
+    try:
+        with pytest.raises(zoneinfo.ZoneInfoNotFoundError):
+            zoneinfo.ZoneInfo("Europe/Berlin")
+        yield
+    finally:
+        zoneinfo.reset_tzpath()
+        zoneinfo.ZoneInfo.clear_cache()
+
+
+@pytest.mark.usefixtures("no_time_zone_database")
+def test_records_section_needs_no_time_zone_database(capsys: pytest.CaptureFixture[str]) -> None:
+    """The records section runs without a time-zone database (Windows without tzdata)."""
+    assert main(["demo", "--plain", "--sections", "records"]) == 0
+    assert '"kind": "complaint"' in capsys.readouterr().out
 
 
 def test_trust_section_reports_reliability_and_paths(capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import gzip
 import importlib.util
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from relmark.cli import main
-from relmark.cli._score import detect_columns
+from relmark.cli import _parser, main
+from relmark.cli._score import _Progress, _scores, detect_columns, write_scores
 from relmark.clv.scorers import CLVScorer
 from relmark.data.log import TransactionLog
 from relmark.datasets import load_cdnow
@@ -317,3 +318,65 @@ def test_missing_reader_names_the_extra(
     assert "pip install 'relmark[arrow]'" in capsys.readouterr().err
     assert main(["score", str(small_csv), "-o", str(tmp_path / "o.parquet"), "-q"]) == 2
     assert "Parquet needs pyarrow or polars" in capsys.readouterr().err
+
+
+SCORE_COLUMNS = {
+    "customer_id": np.array(["a", "b", "c"]),
+    "frequency": np.array([0, 2, 5]),
+    "monetary": np.array([np.nan, 12.5, 0.1]),
+    "segment": np.array(["Hibernating", "Loyal", "Champions"]),
+}
+
+
+def test_write_scores_csv_nan_is_an_empty_cell(tmp_path: Path) -> None:
+    """score's CSV output writes NaN as an empty cell, like demo --output (not 'nan')."""
+    path = tmp_path / "scores.csv"
+    write_scores(SCORE_COLUMNS, path, "csv")
+    assert _read_rows(path) == [
+        {"customer_id": "a", "frequency": "0", "monetary": "", "segment": "Hibernating"},
+        {"customer_id": "b", "frequency": "2", "monetary": "12.5", "segment": "Loyal"},
+        {"customer_id": "c", "frequency": "5", "monetary": "0.1", "segment": "Champions"},
+    ]
+
+
+@pytest.mark.parametrize("library", ["pyarrow", "polars"])
+def test_write_scores_parquet_keeps_dtypes_and_nan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, library: str
+) -> None:
+    """Parquet is written by pyarrow (or polars without pyarrow) from the shared frame builder."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    pytest.importorskip(library)
+    from relmark.data import _frames
+
+    real_find_spec, real_builder = importlib.util.find_spec, _frames.to_native_frame
+    if library == "polars":
+        monkeypatch.setattr(
+            importlib.util,
+            "find_spec",
+            lambda name, *a: None if name.startswith("pyarrow") else real_find_spec(name, *a),
+        )
+    calls: list[str] = []
+
+    def recording(data: dict[str, np.ndarray], backend: str) -> object:
+        calls.append(backend)
+        return real_builder(data, backend)
+
+    monkeypatch.setattr("relmark.cli._score.to_native_frame", recording)
+    path = tmp_path / "scores.parquet"
+    write_scores(SCORE_COLUMNS, path, "parquet")
+    assert calls == [library]
+    monkeypatch.undo()
+    table = pq.read_table(path)
+    assert table.column_names == list(SCORE_COLUMNS)
+    assert str(table.schema.field("frequency").type) == "int64"
+    np.testing.assert_array_equal(table.column("monetary").to_numpy(), SCORE_COLUMNS["monetary"])
+    assert table.column("segment").to_pylist() == SCORE_COLUMNS["segment"].tolist()
+
+
+def test_scores_without_amounts_is_an_input_error(small_csv: Path) -> None:
+    """A summary without monetary values is refused with an InvalidInputError, not an assert."""
+    pytest.importorskip("pyarrow")
+    log = TransactionLog.read_csv(small_csv, customer="customer_id", time="date")
+    args = _parser().parse_args(["score", str(small_csv), "-o", "unused.csv"])
+    with pytest.raises(InvalidInputError, match="amount column"):
+        _scores(args, log.summarize(period="D"), _Progress(io.StringIO(), quiet=True))

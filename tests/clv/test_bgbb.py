@@ -88,7 +88,7 @@ def test_predictions_agree_with_lifetimes(fitted, donations):
     oracle.params_ = pd.Series({n: getattr(fitted.params_, n) for n in NAMES})
     x, t_x, n = donations.frequency, donations.recency, donations.T
     np.testing.assert_allclose(
-        fitted.probability_alive(donations, periods_ahead=2),
+        fitted.probability_alive_at(2, donations),
         oracle.conditional_probability_alive(2, x, t_x, n),
         rtol=1e-9,
     )
@@ -134,10 +134,8 @@ def test_bad_patterns_and_arguments_are_rejected(fitted):
         fitted.probability_alive(impossible)
     with pytest.raises(InvalidInputError, match="'t' argument"):
         fitted.expected_purchases(1.5, CustomerSummary.from_arrays([1], [1.0], [6.0], unit="Y"))
-    with pytest.raises(InvalidInputError, match="'periods_ahead'"):
-        fitted.probability_alive(
-            CustomerSummary.from_arrays([1], [1.0], [6.0], unit="Y"), periods_ahead=-1
-        )
+    with pytest.raises(InvalidInputError, match="'t' argument"):
+        fitted.probability_alive_at(-1, CustomerSummary.from_arrays([1], [1.0], [6.0], unit="Y"))
     with pytest.raises(InvalidInputError, match="'n_customers'"):
         fitted.expected_frequency_counts(6, 0)
 
@@ -153,3 +151,35 @@ def test_json_round_trip_keeps_fitted_state(fitted, donations):
     np.testing.assert_array_equal(
         back.expected_purchases(3, donations), fitted.expected_purchases(3, donations)
     )
+
+
+@pytest.mark.oracle
+def test_probability_alive_is_alive_at_the_end_of_observation(fitted, donations):
+    """probability_alive is alive at opportunity n (lifetimes m = 0); FHS eq. 11 is t = 1."""
+    import pandas as pd
+    from lifetimes import BetaGeoBetaBinomFitter
+
+    oracle = BetaGeoBetaBinomFitter()
+    oracle.params_ = pd.Series({n: getattr(fitted.params_, n) for n in NAMES})
+    x, t_x, n = donations.frequency, donations.recency, donations.T
+    np.testing.assert_allclose(
+        fitted.probability_alive(donations),
+        oracle.conditional_probability_alive(0, x, t_x, n),
+        rtol=1e-9,
+    )
+    np.testing.assert_allclose(
+        fitted.probability_alive_at(1, donations),
+        oracle.conditional_probability_alive(1, x, t_x, n),
+        rtol=1e-9,
+    )
+    table = fitted.probability_alive_at([0, 1, 2], donations)
+    np.testing.assert_array_equal(table[:, 0], fitted.probability_alive(donations))
+    assert np.all(np.diff(table, axis=1) <= 0)
+
+
+def test_a_perfect_donor_is_certainly_alive_at_the_end_of_observation():
+    """Who gave at opportunity n was alive then: P(alive at n) = 1 when t_x = n (hand case)."""
+    model = BGBB.from_params(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
+    perfect = CustomerSummary.from_arrays([6, 3], [6, 6], [6, 6], unit="Y")
+    np.testing.assert_allclose(model.probability_alive(perfect), 1.0, rtol=1e-12)
+    assert np.all(model.probability_alive_at(1, perfect) < 1.0)

@@ -326,6 +326,19 @@ def test_tracking_on_a_hand_made_log_with_a_closed_form_oracle():
     )
 
 
+def test_tracking_does_not_count_returns_as_purchases():
+    """A refund on a day without purchases adds no repeat purchase (as summarize counts them)."""
+    with_return = TransactionLog.from_arrays(
+        [1, 1, 1, 2],
+        ["2024-01-01", "2024-01-03", "2024-01-05", "2024-01-02"],
+        [20.0, 15.0, -15.0, 8.0],
+        allow_returns=True,
+    )
+    curves = tracking_curves(BGNBD.from_params(**PARAMS), with_return, period="D")
+    assert curves.actual.tolist() == [0, 0, 1]  # the refund day is not a purchase period
+    assert curves.cumulative_actual[-1] == with_return.summarize(period="D").frequency.sum()
+
+
 def test_tracking_rejects_bad_arguments(log, model):
     """Calendar months as periods and an end before the start are refused with the argument named."""
     with pytest.raises(InvalidInputError, match=r"'period'.*'D' or 'W'"):

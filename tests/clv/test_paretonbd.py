@@ -166,17 +166,23 @@ def test_json_round_trip_keeps_fitted_state(fitted, cdnow):
 
 @pytest.mark.oracle
 def test_fit_reaches_lifetimes_optimum_on_cdnow(fitted, cdnow):
-    """lifetimes' own fit on the CDNOW sample lands on the same optimum, and ours is not lower."""
+    """lifetimes' own fit on the CDNOW sample lands on the same optimum, and ours is not lower.
+
+    lifetimes starts Nelder-Mead from random log-parameters unless given a start; a fixed start
+    (all parameters 1) keeps the test deterministic. Its simplex stops at about 1e-4 relative.
+    """
     import warnings
 
     from lifetimes import ParetoNBDFitter
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        theirs = ParetoNBDFitter().fit(cdnow.frequency, cdnow.recency, cdnow.T)
+        theirs = ParetoNBDFitter().fit(
+            cdnow.frequency, cdnow.recency, cdnow.T, initial_params=np.zeros(4)
+        )
     their_params = np.array([theirs.params_[n] for n in NAMES])
     ours = np.array([getattr(fitted.params_, n) for n in NAMES])
-    np.testing.assert_allclose(ours, their_params, rtol=1e-4)
+    np.testing.assert_allclose(ours, their_params, rtol=1e-3)
     rows = cdnow.compress()
     their_ll = float(
         rows.weights @ kernels.log_likelihood(rows.frequency, rows.recency, rows.T, *their_params)

@@ -127,3 +127,19 @@ def test_json_round_trip_keeps_fitted_state():
     assert back.params_ == model.params_
     np.testing.assert_array_equal(back.covariance_, model.covariance_)
     assert back.fit_ == model.fit_
+
+
+def test_period_unit_is_recorded_when_given():
+    """fit, fit_cohort and from_params store the period length as unit_ (None when not given)."""
+    from relmark.data.units import TimeUnit
+
+    survivors = [1000, 631, 468, 382, 326, 289, 262, 241]
+    assert ShiftedBetaGeometric().fit_cohort(survivors, unit="M").unit_ is TimeUnit.MONTH
+    assert ShiftedBetaGeometric().fit_cohort(survivors).unit_ is None
+    periods = np.concatenate([np.arange(1, 8).repeat(-np.diff(survivors)), np.full(241, 7)])
+    churned = np.arange(periods.size) < 1000 - 241
+    assert ShiftedBetaGeometric().fit(periods, churned, unit="Y").unit_ is TimeUnit.YEAR
+    model = ShiftedBetaGeometric.from_params(alpha=0.704, beta=1.182, unit="Q")
+    assert model.unit_ is TimeUnit.QUARTER
+    with pytest.raises(InvalidInputError, match="unit"):
+        ShiftedBetaGeometric.from_params(alpha=0.704, beta=1.182, unit="fortnight")

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from relmark.clv import BGNBD, GammaGamma
+from relmark.clv import BGNBD, GammaGamma, customer_lifetime_value
 from relmark.clv.mbgnbd import MBGNBD
 from relmark.clv.paretonbd import ParetoNBD
 from relmark.clv.scorers import (
@@ -16,8 +16,8 @@ from relmark.clv.scorers import (
     CLVScorer,
     MBGNBDScorer,
     ParetoNBDScorer,
-    _weighted_quantile,
 )
+from relmark.core.quantiles import weighted_quantile
 from relmark.data.summary import CustomerSummary
 from relmark.data.units import TimeUnit
 from relmark.datasets import load_cdnow_sample_summary
@@ -295,4 +295,25 @@ def test_tier_cut_points_are_numpys_weighted_inverted_cdf_quantiles(values, data
     w = np.array(data.draw(st.lists(st.integers(1, 5), min_size=x.size, max_size=x.size)), float)
     for q in (1 / 3, 2 / 3):
         expected = np.quantile(x, q, weights=w, method="inverted_cdf")
-        assert _weighted_quantile(x, w, q) == expected
+        assert weighted_quantile(x, w, q) == expected
+
+
+@pytest.mark.parametrize(
+    ("transaction_model", "unit", "horizon"),
+    [("bgnbd", "M", 12), ("bgnbd", "D", 7), ("mbgnbd", "Q", 3), ("paretonbd", "W", 5)],
+)
+def test_clv_scorer_columns_equal_the_public_methods_exactly(
+    cdnow, transaction_model, unit, horizon
+):
+    """Sharing one model evaluation changes no bit: each column equals its public method."""
+    scorer = CLVScorer(transaction_model=transaction_model, unit=unit, horizon=horizon)
+    table = scorer.fit(cdnow).score(cdnow)
+    model, spend = scorer.transaction_model_, scorer.spend_model_
+    t = horizon * TimeUnit(unit).days / model.unit_.days
+    np.testing.assert_array_equal(table["expected_purchases"], model.expected_purchases(t, cdnow))
+    np.testing.assert_array_equal(table["probability_alive"], model.probability_alive(cdnow))
+    np.testing.assert_array_equal(table["expected_spend"], spend.expected_spend(cdnow))
+    clv = customer_lifetime_value(
+        model, spend, cdnow, horizon=horizon, unit=unit, discount_rate=0.01
+    )
+    np.testing.assert_array_equal(table["clv"], clv)

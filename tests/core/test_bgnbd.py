@@ -201,3 +201,72 @@ def test_mean_of_probability_of_purchases_is_expected_purchases():
     p = bgnbd.probability_of_purchases(n, np.full(n.size, 30.0), 1.2, 3.0, 2.0, 4.0)
     mean = bgnbd.expected_purchases(np.array([30.0]), 1.2, 3.0, 2.0, 4.0)[0]
     assert float(n @ p) == pytest.approx(mean, rel=1e-10)
+
+
+def _mp_alive_at_from_likelihood(t, x, t_x, T, r, alpha, a, b):
+    """P(alive at T+t | x, t_x, T) as a ratio of two integrals over the dropout probability p.
+
+    Built from the model's definition only (FHL 2005 eq. 3 and the Gamma x Beta prior): the
+    numerator is the joint probability of the history alive at T, (1-p)^x lam^x e^(-lam T), and
+    of no dropout in (T, T+t], e^(-lam p t); the denominator adds the history that dropped out
+    after the last purchase, p (1-p)^(x-1) lam^x e^(-lam t_x). The gamma integral over lam is
+    done by hand (Gamma(r+x)/(alpha + rate)^(r+x), a common factor that cancels), the beta
+    integral by quadrature; neither P(alive) nor any hypergeometric function enters.
+    """
+    t, x, t_x, T, r, alpha, a, b = map(mp.mpf, (t, x, t_x, T, r, alpha, a, b))
+    s = r + x
+
+    def numerator(p):
+        return p ** (a - 1) * (1 - p) ** (b + x - 1) * (alpha + T + p * t) ** -s
+
+    def denominator(p):
+        alive = (1 - p) ** x * (alpha + T) ** -s
+        dropped = p * (1 - p) ** (x - 1) * (alpha + t_x) ** -s if x > 0 else 0
+        return p ** (a - 1) * (1 - p) ** (b - 1) * (alive + dropped)
+
+    return mp.quad(numerator, [0, 1]) / mp.quad(denominator, [0, 1])
+
+
+@pytest.mark.parametrize(
+    ("t", "x", "t_x", "T"),
+    [(10.0, 2.0, 30.43, 38.86), (52.0, 0.0, 0.0, 38.86), (5.0, 5.0, 20.0, 39.0), (0.0, 3, 9, 12)],
+)
+def test_probability_alive_at_matches_a_likelihood_ratio_by_quadrature(t, x, t_x, T):
+    """P(alive at T+t) equals the ratio of the two defining integrals (mpmath, 2-D)."""
+    params = (1.3, 4.0, 1.7, 2.5)
+    got = bgnbd.probability_alive_at(
+        np.array([t]), np.array([x]), np.array([t_x]), np.array([T]), *params
+    )[0]
+    with mp.workdps(20):
+        reference = float(_mp_alive_at_from_likelihood(t, x, t_x, T, *params))
+    assert got == pytest.approx(reference, rel=1e-8)
+
+
+def test_probability_alive_at_matches_a_simulation_of_silent_customers():
+    """Simulated customers with no repeat purchase by T: the share alive at T+t matches (x = 0)."""
+    r, alpha, a, b = CDNOW_MLE.values()
+    T, t, n = 20.0, 30.0, 400_000
+    rng = np.random.default_rng(20251123)
+    lam = rng.gamma(r, 1.0 / alpha, n)
+    p = rng.beta(a, b, n)
+    silent = rng.poisson(lam * T) == 0
+    # Alive at T (no purchase yet, so no dropout chance yet) and no dropout among the
+    # Poisson(lambda t) purchases of (T, T+t]: (1-p)^N.
+    survives = rng.random(n) < (1.0 - p) ** rng.poisson(lam * t)
+    simulated = survives[silent].mean()
+    stderr = np.sqrt(simulated * (1 - simulated) / silent.sum())
+    got = bgnbd.probability_alive_at(
+        np.array([t]), np.array([0.0]), np.array([0.0]), np.array([T]), r, alpha, a, b
+    )[0]
+    assert abs(got - simulated) < 4 * stderr
+
+
+def test_probability_alive_at_zero_is_probability_alive_and_decreases():
+    """At t = 0 it is P(alive at T); it never rises with t."""
+    r, alpha, a, b = CDNOW_MLE.values()
+    x, t_x, T = np.array([0.0, 2, 20]), np.array([0.0, 30.43, 35]), np.array([38.86] * 3)
+    at_zero = bgnbd.probability_alive_at(np.zeros(3), x, t_x, T, r, alpha, a, b)
+    np.testing.assert_allclose(at_zero, bgnbd.probability_alive(x, t_x, T, r, alpha, a, b))
+    grid = np.linspace(0, 500, 51)[:, np.newaxis]
+    values = bgnbd.probability_alive_at(grid, x, t_x, T, r, alpha, a, b)
+    assert np.all(np.diff(values, axis=0) <= 1e-15)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -175,11 +176,20 @@ class TestConstruction:
         assert from_parquet == log
 
     def test_read_csv_missing_column(self, tmp_path):
-        """Reading a column the file does not have fails (the reader names it)."""
+        """A column the file does not have is an InvalidInputError listing the file's columns."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         path = tmp_path / "tx.csv"
         path.write_text("cust,day\n1,2024-03-01\n")
-        with pytest.raises(KeyError, match="usd"):
+        message = r"Column\(s\) \['usd'\] not found; the data has columns \['cust', 'day'\]\.$"
+        with pytest.raises(InvalidInputError, match=message):
             TransactionLog.read_csv(path, customer="cust", time="day", amount="usd")
+        pq.write_table(pa.table({"cust": [1], "day": ["2024-03-01"]}), tmp_path / "tx.parquet")
+        with pytest.raises(InvalidInputError, match=message):
+            TransactionLog.read_parquet(
+                tmp_path / "tx.parquet", customer="cust", time="day", amount="usd"
+            )
 
 
 class TestValidation:
@@ -677,3 +687,130 @@ def test_ragged_columns_are_named_errors(column: str, kwargs: dict[str, object])
     args.update(kwargs)
     with pytest.raises(InvalidInputError, match=rf"Column '{column}'"):
         TransactionLog.from_arrays(**args)
+
+
+class TestReviewFixes:
+    def test_record_ids_beyond_int64(self):
+        """Integer ids too large for int64 are kept as Python ints, not an OverflowError."""
+
+        class Sale:
+            def __init__(self, customer_id, day):
+                self.customer_id, self.amount = customer_id, 1.0
+                self.at = dt.datetime(2021, 3, day, tzinfo=dt.UTC)
+
+        big = 2**70
+        records = [Sale(big, 1), Sale(big + 1, 2)]
+        log = TransactionLog.from_records(records)
+        assert log.customer_id.tolist() == [big, big + 1]
+        assert log.summarize().customer_id.tolist() == [big, big + 1]
+
+    @pytest.mark.parametrize("zone", ["Mars/Olympus", "", 3])
+    def test_unknown_timezone_is_refused(self, zone):
+        """The timezone argument must name a known IANA zone."""
+        before = set(sys.modules)
+        try:
+            with pytest.raises(
+                InvalidInputError, match=r"The 'timezone' parameter must be an IANA time-zone name"
+            ):
+                TransactionLog.from_arrays([1], ["2024-01-01"], timezone=zone)
+        finally:
+            # An unknown key makes zoneinfo import the tzdata package; drop it again so tests
+            # that simulate a machine without tzdata (tests/cli) still see none.
+            for name in set(sys.modules) - before:
+                if name.split(".")[0] == "tzdata":
+                    del sys.modules[name]
+
+    def test_messages_name_user_columns_without_rewriting(self):
+        """Column names that are also role names do not garble messages."""
+        frame = {"time": [1.0, np.nan], "when": ["2024-01-01", "2024-01-02"]}
+        with pytest.raises(
+            InvalidInputError,
+            match=r"^Column 'time' has missing customer ids \(NaN\) at row\(s\) 1\.$",
+        ):
+            TransactionLog.from_frame(frame, customer="time", time="when")
+        frame = {"time": [1, 2], "when": ["2024-01-01", "soon"]}
+        with pytest.raises(InvalidInputError, match=r"^Column 'when' has values that are not"):
+            TransactionLog.from_frame(frame, customer="time", time="when")
+
+    def test_mixed_id_list_is_not_stringified(self):
+        """A Python list mixing strings and integers is refused, not turned into strings."""
+        with pytest.raises(
+            InvalidInputError, match=r"'customer_id' mixes id types \['int', 'str'\]"
+        ):
+            TransactionLog.from_arrays(["a", 1], ["2024-01-01", "2024-01-02"])
+
+    def test_two_dimensional_mapping_column(self):
+        """A 2-D array in a mapping is named as not one-dimensional."""
+        frame = {"id": np.zeros((2, 2), dtype=int), "day": ["2024-01-01", "2024-01-02"]}
+        with pytest.raises(InvalidInputError, match=r"Column 'id' must be one-dimensional"):
+            TransactionLog.from_frame(frame, customer="id", time="day")
+
+    def test_bool_ids_are_refused(self):
+        """A boolean column is not a customer id."""
+        with pytest.raises(InvalidInputError, match=r"'customer_id' must hold integer or string"):
+            TransactionLog.from_arrays([True, False], ["2024-01-01", "2024-01-02"])
+        with pytest.raises(InvalidInputError, match=r"'customer_id' must hold integer or string"):
+            TransactionLog.from_arrays(
+                np.array([True, False], dtype=object), ["2024-01-01", "2024-01-02"]
+            )
+
+    def test_frame_readers_take_a_timezone(self, tmp_path):
+        """from_frame, read_csv and read_parquet read naive times as wall clock in timezone."""
+        import pandas as pd
+
+        frame = pd.DataFrame({"id": [1, 1], "ts": pd.to_datetime(["2024-01-01", "2024-01-03"])})
+        log = TransactionLog.from_frame(frame, customer="id", time="ts", timezone="Europe/Berlin")
+        assert log.timezone == "Europe/Berlin"
+        assert log == TransactionLog.from_arrays(
+            [1, 1], ["2024-01-01", "2024-01-03"], timezone="Europe/Berlin"
+        )
+        frame.to_csv(tmp_path / "tx.csv", index=False)
+        frame.to_parquet(tmp_path / "tx.parquet")
+        from_csv = TransactionLog.read_csv(
+            tmp_path / "tx.csv", customer="id", time="ts", timezone="Europe/Berlin"
+        )
+        from_parquet = TransactionLog.read_parquet(
+            tmp_path / "tx.parquet", customer="id", time="ts", timezone="Europe/Berlin"
+        )
+        assert from_csv == from_parquet == log
+        zoned = frame.assign(ts=frame["ts"].dt.tz_localize("UTC"))
+        with pytest.raises(
+            InvalidInputError, match=r"Column 'ts' is in time zone 'UTC' but timezone='Asia/Tokyo'"
+        ):
+            TransactionLog.from_frame(zoned, customer="id", time="ts", timezone="Asia/Tokyo")
+
+
+class TestDistinctTimes:
+    def test_repeated_bad_values_are_reported_at_every_row(self):
+        """Values parsed once per distinct string are still reported at all their rows."""
+        times = ["2024-01-01", "soon", "2024-01-01", "soon", "2024-01-02"]
+        with pytest.raises(InvalidInputError, match=r"at row\(s\) 1, 3: \['soon', 'soon'\]\.$"):
+            TransactionLog.from_arrays([1] * 5, np.array(times))
+
+    def test_repeated_missing_values_are_reported_at_every_row(self):
+        """Missing times among repeated objects are named at each of their rows."""
+        times = np.array(["2024-01-01", None, "2024-01-01", None], dtype=object)
+        with pytest.raises(InvalidInputError, match=r"missing times .* at row\(s\) 1, 3\.$"):
+            TransactionLog.from_arrays([1] * 4, times)
+
+    def test_equal_values_of_different_types_are_not_merged(self):
+        """An integer and a string spelling the same date are parsed separately, as given."""
+        times = np.array([19970101, "19970101", 19970101], dtype=object)
+        log = TransactionLog.from_arrays([1, 2, 3], times, time_format="%Y%m%d")
+        assert log.time.tolist() == [dt.datetime(1997, 1, 1)] * 3  # noqa: DTZ001 - naive
+        with pytest.raises(InvalidInputError, match=r"not times in ISO 8601 .* row\(s\) 0, 2"):
+            TransactionLog.from_arrays([1, 2, 3], np.array([1.5, "2024-01-01", 1.5], dtype=object))
+
+    @given(
+        st.lists(
+            st.sampled_from(["2024-01-01", "2024-02-29T10:00", "20240301", "2024-03-01"]),
+            min_size=1,
+            max_size=30,
+        )
+    )
+    def test_same_times_as_parsing_each_row(self, texts):
+        """Deduplicated parsing equals parsing every row on its own, for str and object input."""
+        expected = [dt.datetime.fromisoformat(t) for t in texts]
+        for column in (np.array(texts), np.array(texts, dtype=object)):
+            log = TransactionLog.from_arrays([0] * len(texts), column)
+            assert log.time.tolist() == expected

@@ -184,3 +184,40 @@ def test_to_frame_without_the_library(monkeypatch):
     )
     with pytest.raises(MissingDependencyError, match=r"pip install 'relmark\[polars\]'"):
         _summary().to_frame("polars")
+
+
+class TestReviewFixes:
+    def test_frequency_beyond_2_to_the_53_is_refused(self):
+        """A frequency too large for exact float64 (and int64) is refused, not overflowed."""
+        with pytest.raises(
+            InvalidInputError,
+            match=r"'frequency' must hold non-negative whole numbers; got \[1e\+20\] at row\(s\) 0",
+        ):
+            CustomerSummary.from_arrays([1e20], [1.0], [2.0])
+        assert CustomerSummary.from_arrays([2**53], [1.0], [2.0]).frequency.tolist() == [2**53]
+
+    @pytest.mark.parametrize(
+        ("ids", "message"),
+        [
+            (["a", 1], r"'customer_id' mixes id types \['int', 'str'\]"),
+            (
+                np.array(["a", None], dtype=object),
+                r"missing customer ids \(None/NaN\) at row\(s\) 1",
+            ),
+            ([1.0, np.nan], r"missing customer ids \(NaN\) at row\(s\) 1"),
+            ([True, False], r"'customer_id' must hold integer or string ids"),
+            ([[1], [2, 3]], r"'customer_id' must be a flat sequence of ids"),
+        ],
+    )
+    def test_customer_ids_are_validated_like_the_log(self, ids, message):
+        """Summary ids follow the log's rules: one type, none missing, no booleans."""
+        with pytest.raises(InvalidInputError, match=message):
+            CustomerSummary.from_arrays([0, 0], [0.0, 0.0], [1.0, 1.0], customer_id=ids)
+
+    def test_non_numeric_values_are_named_by_row(self):
+        """A value that is not a number is reported with its row."""
+        with pytest.raises(
+            InvalidInputError,
+            match=r"'recency' must be numeric; found values that are not numbers at row\(s\) 1: \['x'\]",
+        ):
+            CustomerSummary.from_arrays([0, 0], [0.0, "x"], [1.0, 1.0])

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from relmark.domain import Channel, Customer, CustomerId
 from relmark.errors import InvalidInputError, InvalidPayloadError
 from relmark.profile import (
+    DEFAULT_SCORE_FIELDS,
     Catalogue,
     CatalogueOrderRanker,
     ConsentRequiredError,
@@ -379,3 +380,35 @@ def test_property_erased_values_are_unreachable(
             assert q.history(field) == p.history(field)
     assert all(v.field not in erase for v in q.observations)
     assert q.erasures[-1].values_erased == sum(f in erase for f, *_ in steps)
+
+
+def test_erase_everything_drops_values_of_fields_the_builder_does_not_know(
+    fields: list[FieldSpec],
+) -> None:
+    """``erase(fields=None)`` erases every value held, also of a field outside the catalogue."""
+    wide = ProfileBuilder(
+        catalogue=[*fields, FieldSpec(name="legacy", type=str, stage=1, purpose="account")]
+    )
+    p = wide.observe(wide.new("c", opened_at=T0), "legacy", "SECRET", source=D, at=T0)
+    p = wide.observe(p, "name", "Ada", source=D, at=T0)
+    narrow = ProfileBuilder(catalogue=fields)
+    gone = narrow.erase(p, at=T0 + DAY)
+    assert gone.observations == ()
+    (record,) = gone.erasures
+    assert record.values_erased == 2
+    assert "legacy" in record.fields
+    assert "name" in record.fields
+
+
+def test_score_fields_are_immutable() -> None:
+    """The builder's score-field mapping cannot be changed, neither directly nor via the caller's dict."""
+    given_map = {"clv": "clv"}
+    b = ProfileBuilder(score_fields=given_map)
+    given_map["clv"] = "rfm_cell"
+    assert b.score_fields["clv"] == "clv"
+    with pytest.raises(TypeError):
+        b.score_fields["x"] = "y"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        DEFAULT_SCORE_FIELDS["x"] = "y"  # type: ignore[index]
+    with pytest.raises(InvalidInputError, match="'score_fields'"):
+        ProfileBuilder(score_fields=[("clv", "clv")])  # type: ignore[arg-type]

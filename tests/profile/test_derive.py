@@ -6,15 +6,18 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from relmark.data.summary import CustomerSummary
 from relmark.domain import Channel, Direction, Touchpoint, TouchpointId, TouchpointKind
 from relmark.errors import InvalidInputError
-from relmark.profile import ProfileBuilder, ValueSource
+from relmark.profile import Profile, ProfileBuilder, ValueSource
 from relmark.rfm import RFMScorer
 from relmark.scoring.table import ColumnInfo, ColumnKind, ScoreTable
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+DAY = dt.timedelta(days=1)
 
 
 def summary() -> CustomerSummary:
@@ -49,8 +52,8 @@ def test_summary_fields_by_hand() -> None:
     assert c2.value("average_spend") is None  # no repeat purchase, no repeat spend
     assert c2.value("spend_level") is None
     assert c2.value("purchase_rate_per_year") == 0.0
-    # terciles of (30, 90): cut points 50 and 70 -> 30 low, 90 high
-    assert (c1.value("spend_level"), c3.value("spend_level")) == ("low", "high")
+    # inverted-CDF terciles of (30, 90): cut points 30 and 90 -> 30 medium (not below 30), 90 high
+    assert (c1.value("spend_level"), c3.value("spend_level")) == ("medium", "high")
     assert c1.value("lifecycle_stage") == "retention"  # 3 purchases
     assert c2.value("lifecycle_stage") == "conversion"
     assert c3.value("lifecycle_stage") == "loyalty"  # 7 purchases, 490 days
@@ -84,7 +87,8 @@ def test_score_tables_map_to_fields_with_scorer_provenance() -> None:
     assert seg.provenance.collector == "derived by rfm"
     assert c1.value("probability_alive") == 0.9
     assert c2.value("probability_alive") is None
-    assert (c1.value("clv_tier"), c3.value("clv_tier")) == ("low", "high")
+    # inverted-CDF terciles of (10, 500), as CLVScorer cuts: 10 and 500 -> 10 medium, 500 high
+    assert (c1.value("clv_tier"), c3.value("clv_tier")) == ("medium", "high")
     tier = c3.current("clv_tier")
     assert tier is not None
     assert tier.provenance.collector == "derived by bgnbd"
@@ -156,7 +160,7 @@ def test_objection_blocks_derivation_and_absent_customers_are_unchanged() -> Non
 def test_book_matches_individual_derivation() -> None:
     """A profile from the columnar book equals the one derived individually."""
     b = ProfileBuilder()
-    book = b.derive_book(summary(), at=T0)
+    book = b.derive_book(summary(), at=T0, profiles=())
     assert len(book) == 3
     values, present = book.column("average_spend")
     assert values == [30.0, 0.0, 90.0]
@@ -178,7 +182,7 @@ def test_cdnow_book_matches_an_independent_count(
 ) -> None:
     """For all 23,570 CDNOW customers, repeat purchases and tenure equal a direct numpy count."""
     ids, dates, _ = cdnow
-    book = ProfileBuilder().derive_book(cdnow_summary, at=T0)
+    book = ProfileBuilder().derive_book(cdnow_summary, at=T0, profiles=())
     assert len(book) == 23_570
     # independent oracle: distinct purchase days per customer minus one; days since first purchase
     pairs = np.unique(np.stack([ids, dates.astype(np.int64)], axis=1), axis=0)
@@ -221,7 +225,7 @@ def test_real_clv_scorer_output_derives_p_alive_clv_and_its_tier() -> None:
     # Score 60 customers on the scale fitted on all 2,357: their tiers are not their own terciles.
     some = cdnow.take(np.arange(0, 600, 10))
     table = scorer.score(some)
-    book = ProfileBuilder().derive_book(some, {"clv": table}, at=T0)
+    book = ProfileBuilder().derive_book(some, {"clv": table}, at=T0, profiles=())
     tiers, present = book.column("clv_tier")
     assert present.all()
     assert tiers == table["clv_tier"].tolist()
@@ -238,3 +242,168 @@ def test_real_clv_scorer_output_derives_p_alive_clv_and_its_tier() -> None:
     tier = first.current("clv_tier")
     assert tier is not None
     assert tier.provenance.collector == "derived by clv"
+
+
+# ---------------------------------------------------------------- weighted terciles
+
+
+def weighted_summary() -> CustomerSummary:
+    # Four repeat customers, spend 10, 20, 30, 40; the last row stands for 3 customers.
+    return CustomerSummary.from_arrays(
+        frequency=[1, 1, 1, 1],
+        recency=[1.0, 1.0, 1.0, 1.0],
+        T=[2.0, 2.0, 2.0, 2.0],
+        monetary=[10.0, 20.0, 30.0, 40.0],
+        customer_id=["a", "b", "c", "d"],
+        weights=[1.0, 1.0, 1.0, 3.0],
+    )
+
+
+def test_spend_level_uses_the_weighted_inverted_cdf_terciles() -> None:
+    """Spend levels cut at the customers' terciles (row weights count), as the CLV tiers are."""
+    # Six customers 10, 20, 30, 40, 40, 40: cut points are the 2nd and 4th values, 20 and 40.
+    levels = [
+        p.value("spend_level")
+        for p in ProfileBuilder().derive(list("abcd"), weighted_summary(), at=T0)
+    ]
+    assert levels == ["low", "medium", "medium", "high"]
+    # Oracle: the expanded summary (one row per customer) gives the same levels.
+    expanded = CustomerSummary.from_arrays(
+        frequency=[1] * 6,
+        recency=[1.0] * 6,
+        T=[2.0] * 6,
+        monetary=[10.0, 20.0, 30.0, 40.0, 40.0, 40.0],
+        customer_id=["a", "b", "c", "d", "d2", "d3"],
+    )
+    book = ProfileBuilder().derive_book(expanded, at=T0, profiles=())
+    assert book.column("spend_level")[0][:4] == levels
+
+
+def test_clv_tier_from_a_clv_column_uses_the_weighted_terciles() -> None:
+    """A ``clv`` column without tiers is tiered at the weighted terciles of the summary's customers."""
+    s = weighted_summary()
+    clv = table(["a", "b", "c", "d"], clv=(ColumnKind.FLOAT, [1.0, 2.0, 3.0, 4.0]))
+    tiers = [p.value("clv_tier") for p in ProfileBuilder().derive(list("abcd"), s, clv, at=T0)]
+    assert tiers == ["low", "medium", "medium", "high"]
+
+
+# ---------------------------------------------------------------- objections and erasures in bulk
+
+ANALYTICS = (
+    "repeat_purchases",
+    "tenure_days",
+    "days_since_last_purchase",
+    "purchase_rate_per_year",
+    "average_spend",
+    "spend_level",
+    "lifecycle_stage",
+)
+
+
+def test_book_respects_an_objection() -> None:
+    """A customer who objected to analytics gets no derived value from the book, by any route."""
+    b = ProfileBuilder()
+    objector = b.object_to(b.new("c1"), "analytics", at=T0 - dt.timedelta(days=1))
+    book = b.derive_book(summary(), at=T0, profiles=[objector])
+    assert book.profile("c1").observations == ()
+    assert book.to_profiles()[0].observations == ()
+    assert book.profile("c1").consent_log == objector.consent_log
+    for field in ANALYTICS:
+        values, present = book.column(field)
+        assert not present[0]
+        assert values[0] is None
+    assert book.profile("c3").value("repeat_purchases") == 6
+
+
+def test_book_records_the_real_consent_snapshot_and_keeps_held_values() -> None:
+    """Book values carry the customer's consented purposes; the profile's own values stay."""
+    b = ProfileBuilder()
+    p = b.grant_consent(b.new("c3", opened_at=T0 - DAY), "personalisation", at=T0 - DAY)
+    p = b.observe(p, "full_name", "Ada", source=ValueSource.DECLARED, at=T0 - DAY)
+    book = b.derive_book(summary(), at=T0, profiles=[p])
+    from_book = book.profile("c3")
+    current = from_book.current("tenure_days")
+    assert current is not None
+    assert current.provenance.consent == ("personalisation",)
+    (single,) = b.derive([p], summary(), at=T0)
+    assert from_book == single
+    assert from_book.value("full_name") == "Ada"
+    other = book.profile("c1").current("tenure_days")
+    assert other is not None
+    assert other.provenance.consent == ()
+
+
+def test_book_rejects_duplicate_profiles() -> None:
+    """Two profiles of one customer are an error, naming the customer."""
+    b = ProfileBuilder()
+    with pytest.raises(InvalidInputError, match=r"'profiles'.*'c1'"):
+        b.derive_book(summary(), at=T0, profiles=[b.new("c1"), b.new("c1")])
+
+
+@pytest.mark.parametrize("path", ["derive", "book"])
+def test_erased_fields_are_not_rederived(path: str) -> None:
+    """An erased field is not derived again from the same data, by either path."""
+    b = ProfileBuilder()
+    (first,) = b.derive(["c1"], summary(), at=T0)
+    erased = b.erase(first, ["average_spend", "spend_level"], at=T0 + DAY)
+
+    def again(p: Profile, *, rederive_erased: bool = False) -> Profile:
+        later = T0 + 2 * DAY
+        if path == "derive":
+            return b.derive([p], summary(), at=later, rederive_erased=rederive_erased)[0]
+        book = b.derive_book(summary(), at=later, profiles=[p], rederive_erased=rederive_erased)
+        return book.profile("c1")
+
+    after = again(erased)
+    assert after.value("average_spend") is None
+    assert after.value("spend_level") is None
+    assert after.history("average_spend") == ()
+    assert after.value("tenure_days") == 140.0  # not erased: derived again
+    # an explicit decision, or a fresh grant for the purpose after the erasure, lifts the block
+    assert again(erased, rederive_erased=True).value("average_spend") == 30.0
+    granted = b.grant_consent(erased, "analytics", at=T0 + DAY + DAY / 2)
+    assert again(granted).value("average_spend") == 30.0
+    # erasing everything blocks every derived field
+    nothing = again(b.erase(first, at=T0 + DAY))
+    assert nothing.observations == ()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    erase=st.sets(st.sampled_from(ANALYTICS)),
+    erase_all=st.booleans(),
+    objects=st.booleans(),
+    path=st.sampled_from(["derive", "book", "to_profiles", "column"]),
+)
+def test_property_erasures_and_objections_hold_on_every_path(
+    erase: set[str], erase_all: bool, objects: bool, path: str
+) -> None:
+    """After erase + any derive path erased fields are unreachable; after an objection none stored."""
+    b = ProfileBuilder()
+    (p,) = b.derive(["c1"], summary(), at=T0)
+    p = b.erase(p, None if erase_all else sorted(erase), at=T0 + DAY)
+    if objects:
+        p = b.object_to(p, "analytics", at=T0 + DAY)
+    erased = set(ANALYTICS) if erase_all else erase
+    blocked = set(ANALYTICS) if objects else erased
+    later = T0 + 2 * DAY
+    if path == "column":
+        book = b.derive_book(summary(), at=later, profiles=[p])
+        for field in blocked & set(book.columns):
+            values, present = book.column(field)
+            assert not present[0]
+            assert values[0] is None
+        return
+    if path == "derive":
+        (q,) = b.derive([p], summary(), at=later)
+    elif path == "book":
+        q = b.derive_book(summary(), at=later, profiles=[p]).profile("c1")
+    else:
+        q = b.derive_book(summary(), at=later, profiles=[p]).to_profiles()[0]
+    # Erased values are unreachable; an objection keeps held values but stores no new ones.
+    assert not {v.field for v in q.observations} & erased
+    new = q.observations[len(p.observations) :]
+    assert not {v.field for v in new} & blocked
+    if objects:
+        analytics = {f.name for f in b.catalogue if f.purpose == "analytics"}
+        assert not {v.field for v in new} & analytics

@@ -108,7 +108,7 @@ def test_from_profiles_by_hand() -> None:
             p = b.observe(p, "value", value, source=ValueSource.DERIVED, at=T0)
         profiles.append(p)
     ranker = ExpectedValueRanker.from_profiles(
-        profiles, catalogue=b.catalogue, value_field="value", smoothing=1.0
+        profiles, catalogue=b.catalogue, value_field="value", smoothing=1.0, now=T0
     )
     assert ranker.reference_value == pytest.approx(500.0 / 3)
     model = ranker.models["a"]
@@ -118,7 +118,7 @@ def test_from_profiles_by_hand() -> None:
     assert model.effect == pytest.approx(((400 + mean) / (3 * mean), (100 + mean) / (2 * mean)))
     assert "b" not in ranker.models  # its only answer has no value
     with pytest.raises(InvalidInputError, match="'smoothing'"):
-        ExpectedValueRanker.from_profiles(profiles, catalogue=b.catalogue, smoothing=0)
+        ExpectedValueRanker.from_profiles(profiles, catalogue=b.catalogue, smoothing=0, now=T0)
 
 
 @pytest.mark.parametrize(
@@ -157,3 +157,66 @@ def test_default_models_cover_askable_default_fields() -> None:
     for name, model in default_answer_models().items():
         assert cat[name].askable
         assert cat[name].answers == model.answers
+
+
+def test_from_profiles_ignores_values_without_a_lawful_basis_now() -> None:
+    """Answers and customer values kept after a withdrawal or objection are not learnt from."""
+    catalogue = [
+        FieldSpec(
+            name="a",
+            type=str,
+            choices=("x", "y"),
+            stage=1,
+            purpose="survey",
+            lawful_basis=LawfulBasis.CONSENT,
+        ),
+        FieldSpec(
+            name="value",
+            type=float,
+            askable=False,
+            stage=1,
+            purpose="analytics",
+            lawful_basis=LawfulBasis.LEGITIMATE_INTEREST,
+        ),
+    ]
+    b = ProfileBuilder(catalogue=catalogue)
+    profiles = []
+    for i, (answer, value) in enumerate([("x", 300.0), ("y", 100.0), ("x", 900.0), ("y", 700.0)]):
+        p = b.grant_consent(b.new(i), "survey", at=T0)
+        p = b.observe(p, "a", answer, source=ValueSource.DECLARED, at=T0)
+        p = b.observe(p, "value", value, source=ValueSource.DERIVED, at=T0)
+        profiles.append(p)
+    later = T0 + dt.timedelta(days=1)
+    profiles[2] = b.withdraw_consent(profiles[2], "survey", at=later)  # its answer "x" is out
+    profiles[3] = b.object_to(profiles[3], "analytics", at=later)  # its value 700 is out
+    ranker = ExpectedValueRanker.from_profiles(
+        profiles, catalogue=b.catalogue, value_field="value", smoothing=1.0, now=later
+    )
+    # values used: 300, 100, 900 -> reference 1300/3; answered with a value: x:300, y:100
+    assert ranker.reference_value == pytest.approx(1300.0 / 3)
+    model = ranker.models["a"]
+    # answers counted: x (profile 0), y (1), y (3, its answer is still lawful) -> prior (2/5, 3/5)
+    assert model.prior == pytest.approx((2 / 5, 3 / 5))
+    mean = 200.0
+    assert model.effect == pytest.approx(((300 + mean) / (2 * mean), (100 + mean) / (2 * mean)))
+    # Before the withdrawal and the objection every value counts.
+    before = ExpectedValueRanker.from_profiles(
+        profiles, catalogue=b.catalogue, value_field="value", smoothing=1.0, now=T0
+    )
+    assert before.reference_value == pytest.approx(2000.0 / 4)
+
+
+def test_ranker_mappings_are_immutable_and_validated() -> None:
+    """``models`` and ``intrusiveness`` are frozen copies; a non-mapping is an InvalidInputError."""
+    models = dict(MODELS)
+    ranker = ExpectedValueRanker(models=models)
+    models.clear()
+    assert set(ranker.models) == {"a", "b"}
+    with pytest.raises(TypeError):
+        ranker.models["c"] = MODELS["a"]  # type: ignore[index]
+    with pytest.raises(TypeError):
+        ranker.intrusiveness[Sensitivity.LOW] = 9.0  # type: ignore[index]
+    with pytest.raises(InvalidInputError, match=r"'models'.*list"):
+        ExpectedValueRanker(models=[MODELS["a"]])  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match=r"'intrusiveness'.*list"):
+        ExpectedValueRanker(intrusiveness=[0.0, 0.1])  # type: ignore[arg-type]

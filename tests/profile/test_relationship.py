@@ -134,3 +134,15 @@ def test_vectorized_lifecycle_validates() -> None:
         lifecycle_stages([1, 2], [1.0])
     with pytest.raises(InvalidInputError, match="'purchases'"):
         lifecycle_stages([1.5], [1.0])
+
+
+def test_matrix_cells_are_immutable_and_validated() -> None:
+    """``cells`` is a frozen copy; a non-mapping is an InvalidInputError naming 'cells'."""
+    cells = dict(KOTLER_MATRIX.cells)
+    matrix = RelationshipMatrix(cells=cells)
+    cells[("many", "low")] = L.PARTNERSHIP
+    assert matrix.cells[("many", "low")] is L.BASIC
+    with pytest.raises(TypeError):
+        KOTLER_MATRIX.cells[("many", "low")] = L.PARTNERSHIP  # type: ignore[index]
+    with pytest.raises(InvalidInputError, match=r"'cells'.*list"):
+        RelationshipMatrix(cells=[(("few", "low"), L.BASIC)])  # type: ignore[arg-type]

@@ -440,3 +440,50 @@ def test_changing_hyperparameters_after_fit_is_caught(small, attribute, value):
     setattr(scorer, attribute, value)
     with pytest.raises(InvalidInputError, match="changed since fit"):
         scorer.score(small)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "attribute", "value"),
+    [
+        ({"ties": "random", "seed": 1}, "seed", 2),
+        ({"thresholds": {"frequency": [2, 3, 4, 5]}}, "thresholds", {"frequency": [2, 3, 4, 6]}),
+        ({"thresholds": {"recency": [52, 26, 13, 4]}}, "thresholds", {"recency": [52, 26, 13, 3]}),
+    ],
+)
+def test_changed_seed_or_fixed_cut_values_after_fit_are_caught(small, kwargs, attribute, value):
+    """A new seed (random ties) or new fixed cut values after fit make score refuse the stale cuts."""
+    scorer = RFMScorer(segments=SegmentRules([]), **kwargs).fit(small)
+    scorer.score(small)
+    setattr(scorer, attribute, value)
+    with pytest.raises(InvalidInputError, match="changed since fit"):
+        scorer.score(small)
+
+
+def test_seed_change_is_harmless_without_random_ties(small):
+    """The seed only matters for random ties: changing it under 'first' keeps the fit valid."""
+    scorer = RFMScorer(ties="first", seed=1, segments=SegmentRules([])).fit(small)
+    before = scorer.score(small)
+    scorer.seed = 5
+    assert scorer.score(small) == before
+
+
+def test_rfm_cell_joins_scores_for_many_bins():
+    """With more than 9 bins the cell joins the scores with '-', one per customer."""
+    s = summary_of(
+        frequency=list(range(12)),
+        since_last=list(range(12)),
+        monetary=[0, *range(1, 12)],
+        ids=list(range(12)),
+    )
+    table = RFMScorer(bins=12, ties="first", segments=SegmentRules([])).fit(s).score(s)
+    expected = [
+        f"{r}-{f}-{m}"
+        for r, f, m in zip(
+            table["recency_score"].tolist(),
+            table["frequency_score"].tolist(),
+            table["monetary_score"].tolist(),
+            strict=True,
+        )
+    ]
+    assert table["rfm_cell"].tolist() == expected
+    assert expected[0] == "12-1-1"  # most recent, one purchase, one-time buyer

@@ -158,6 +158,31 @@ def test_to_frame_errors(table, monkeypatch):
         table.to_frame("polars")
 
 
+@pytest.mark.parametrize("backend", ["pandas", "polars", "pyarrow"])
+def test_to_frame_uses_the_shared_frame_builder(table, backend, monkeypatch):
+    """to_frame hands customer_id and the columns, in order, to data._frames.to_native_frame."""
+    from relmark.data import _frames
+
+    calls = []
+    real = _frames.to_native_frame
+
+    def recording(data, name):
+        calls.append((list(data), name))
+        return real(data, name)
+
+    monkeypatch.setattr(_frames, "to_native_frame", recording)
+    table.to_frame(backend)
+    assert calls == [(["customer_id", "score", "label"], backend)]
+
+
+def test_pandas_frame_can_be_edited_without_touching_the_table(table):
+    """The read-only columns do not make the pandas frame read-only, nor leak edits back."""
+    frame = table.to_frame("pandas")
+    frame.loc[0, "score"] = 4
+    assert frame["score"].tolist() == [4, 5, 3]
+    assert table["score"].tolist() == [1, 5, 3]
+
+
 def test_mappings_are_read_only(table):
     """The column and metadata mappings cannot be modified in place."""
     with pytest.raises(TypeError):

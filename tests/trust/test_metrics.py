@@ -123,3 +123,12 @@ def test_ces_single_rating_has_no_interval():
     r = customer_effort_score([3])
     assert r.mean == 3.0
     assert all(math.isnan(v) for v in r.ci)
+
+
+@pytest.mark.parametrize("confidence", ["high", None, float("nan"), 1.0])
+def test_bad_confidence_is_invalid_input(confidence):
+    """A non-numeric or out-of-range confidence raises InvalidInputError naming the argument."""
+    with pytest.raises(InvalidInputError, match="'confidence'"):
+        net_promoter_score([9, 10, 3], confidence=confidence)
+    with pytest.raises(InvalidInputError, match="'confidence'"):
+        customer_effort_score([2, 3, 4], confidence=confidence)

@@ -207,3 +207,21 @@ def test_bad_path_data_is_refused(data, match):
     """Missing constructs, constant scores and tiny samples raise InvalidInputError."""
     with pytest.raises(InvalidInputError, match=match):
         fit_path_model(data, [Path(source="a", target="b")])
+
+
+@pytest.mark.parametrize("significance", ["high", None, float("nan"), 0.0])
+def test_bad_significance_is_invalid_input(significance):
+    """A non-numeric or out-of-range significance raises InvalidInputError naming the argument."""
+    data = {"a": np.arange(10.0), "b": np.arange(10.0) ** 2}
+    with pytest.raises(InvalidInputError, match="'significance'"):
+        fit_path_model(data, [Path(source="a", target="b")], significance=significance)
+
+
+def test_collinear_predictors_are_named():
+    """Perfectly collinear sources of one target raise InvalidInputError naming them, not LinAlgError."""
+    rng = np.random.default_rng(31)
+    a = rng.standard_normal(50)
+    data = {"a": a, "b": 2.0 * a + 1.0, "c": a + rng.standard_normal(50)}
+    paths = [Path(source="a", target="c"), Path(source="b", target="c")]
+    with pytest.raises(InvalidInputError, match=r"collinear.*'a'.*'b'"):
+        fit_path_model(data, paths)

@@ -19,6 +19,7 @@ from relmark.trust import (
     cronbach_alpha,
     fit_one_factor,
     item_rest_correlations,
+    keyed_responses,
     mcdonald_omega,
     reliability_report,
 )
@@ -319,3 +320,71 @@ def test_report_single_and_two_item_constructs():
     assert math.isnan(report.construct("two").omega)
     assert math.isnan(report.construct("one").alpha)
     assert any("single item" in w for w in report.warnings)
+
+
+def test_report_survives_construct_with_fewer_respondents_than_items():
+    """n <= k gives a singular covariance: the report records a note naming the construct and its items, ω/CR/AVE NaN."""
+    rng = np.random.default_rng(21)
+    items = [Item(code=f"T{i}", text=f"t{i}") for i in range(5)]
+    other = [Item(code=f"U{i}", text=f"u{i}") for i in range(3)]
+    inst = Instrument(
+        name="tiny",
+        constructs=[Construct(name="wide", items=items), Construct(name="narrow", items=other)],
+    )
+    answers = {f"T{i}": rng.integers(1, 8, 4).astype(float) for i in range(5)}
+    answers.update({f"U{i}": rng.integers(1, 8, 4).astype(float) for i in range(3)})
+    report = reliability_report(inst, answers, warn=False)
+    wide = report.construct("wide")
+    assert wide.n_respondents == 4
+    assert math.isfinite(wide.alpha)
+    assert math.isnan(wide.omega)
+    assert math.isnan(wide.composite_reliability)
+    assert math.isnan(wide.ave)
+    assert np.isnan(wide.loadings).all()
+    (note,) = [w for w in wide.warnings if "one-factor" in w]
+    assert "'wide'" in note
+    assert all(f"T{i}" in note for i in range(5))
+
+
+def test_report_names_zero_variance_item_by_code():
+    """A constant item is named by its code in the construct's note, and the report still completes."""
+    rng = np.random.default_rng(22)
+    items = [Item(code=code, text=code) for code in ("X1", "X2", "X3")]
+    inst = Instrument(name="flat", constructs=[Construct(name="c", items=items)])
+    answers = {
+        "X1": rng.integers(1, 8, 50).astype(float),
+        "X2": np.full(50, 4.0),
+        "X3": rng.integers(1, 8, 50).astype(float),
+    }
+    report = reliability_report(inst, answers, warn=False)
+    entry = report.construct("c")
+    assert math.isnan(entry.omega)
+    assert any("'X2'" in w and "variance" in w for w in entry.warnings)
+
+
+def test_fit_one_factor_names_zero_variance_items_by_code():
+    """fit_one_factor names a zero-variance item by its code when given item_codes."""
+    cov = np.diag([1.0, 0.0, 2.0])
+    with pytest.raises(InvalidInputError, match=r"\['B'\]"):
+        fit_one_factor(cov, item_codes=("A", "B", "C"))
+
+
+def test_report_refuses_item_responses_of_another_instrument():
+    """ItemResponses whose items differ from the instrument raise InvalidInputError, not KeyError."""
+    inst = two_construct_instrument()
+    other = Instrument(
+        name="other",
+        constructs=[Construct(name="z", items=[Item(code=f"Z{i}", text="z") for i in range(3)])],
+    )
+    keyed = keyed_responses(other, {f"Z{i}": [1.0, 2.0, 3.0] for i in range(3)})
+    with pytest.raises(InvalidInputError, match="ItemResponses hold items"):
+        reliability_report(inst, keyed)
+
+
+@pytest.mark.parametrize("confidence", ["high", None, [0.9]])
+def test_report_rejects_non_numeric_confidence(confidence):
+    """A non-numeric confidence is an InvalidInputError naming the argument."""
+    with pytest.raises(InvalidInputError, match="'confidence'"):
+        reliability_report(two_construct_instrument(), {}, confidence=confidence)
+    with pytest.raises(InvalidInputError, match="'confidence'"):
+        cronbach_alpha(HAND, confidence=confidence)

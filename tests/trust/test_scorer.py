@@ -142,3 +142,21 @@ def test_json_round_trip_of_fitted_state():
     np.testing.assert_array_equal(restored.reference_tenure_, scorer.reference_tenure_)
     np.testing.assert_array_equal(restored.reference_repeat_rate_, scorer.reference_repeat_rate_)
     assert restored.response_window_days == 1.0
+
+
+@pytest.mark.parametrize("kind", ["int", "str", "object"])
+def test_id_lookup_matches_a_dict_oracle(kind):
+    """The vectorized id lookup gives each id's row (-1 when absent), as a dict lookup would."""
+    from relmark.trust._checks import row_index
+
+    rng = np.random.default_rng(41)
+    keys = rng.permutation(200)[:60]
+    ids = rng.integers(0, 200, 500)
+    if kind == "str":
+        keys, ids = keys.astype(str), ids.astype(str)
+    elif kind == "object":
+        keys = np.array([*keys[:-1].tolist(), "x"], dtype=object)  # mixed types do not sort
+        ids = np.array([*ids[:-1].tolist(), "x"], dtype=object)
+    position = {key: i for i, key in enumerate(keys.tolist())}
+    expected = [position.get(i, -1) for i in ids.tolist()]
+    assert row_index(keys, ids).tolist() == expected

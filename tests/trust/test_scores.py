@@ -17,6 +17,7 @@ from relmark.trust import (
     MissingItemPolicy,
     MissingStrategy,
     default_kmv_instrument,
+    keyed_responses,
     relationship_quality_instrument,
     reverse_key,
     score_constructs,
@@ -184,3 +185,11 @@ def test_relationship_quality_index():
     )
     with pytest.raises(InvalidInputError, match="'satisfaction'"):
         kmv_scores.relationship_quality_index()
+
+
+def test_item_responses_columns_of_unknown_code_is_invalid_input():
+    """Asking ItemResponses for an item it does not hold raises InvalidInputError naming it."""
+    kmv = default_kmv_instrument()
+    keyed = keyed_responses(kmv, {code: [4.0] for code in kmv.item_codes})
+    with pytest.raises(InvalidInputError, match="'nope'"):
+        keyed.columns(["nope"])

@@ -13,10 +13,10 @@ import functools
 import math
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import attrs
 import numpy as np
+from numpy.typing import NDArray
 
 from relmark.cli._report import Cell, Report, Table
 from relmark.clv.bgnbd import BGNBD
@@ -45,6 +45,7 @@ from relmark.domain import (
     Transaction,
     TransactionId,
 )
+from relmark.errors import InvalidInputError
 from relmark.io import to_json
 from relmark.profile import ProfileBuilder, ValueSource
 from relmark.rfm import RFM_PACKAGE_SEGMENTS, RFMScorer
@@ -148,6 +149,16 @@ def _date(value: np.datetime64) -> str:
     return str(value.astype("datetime64[D]"))
 
 
+def _column(values: NDArray[Any] | None, name: str) -> NDArray[Any]:
+    """A summary column the demo needs; the CDNOW summaries always have it."""
+    if values is None:
+        raise InvalidInputError(
+            f"The CDNOW summary has no {name!r} column; the demo needs it (is the installed "
+            "relmark.datasets copy of CDNOW complete?)."
+        )
+    return values
+
+
 # ---------------------------------------------------------------- CDNOW sections
 
 
@@ -155,8 +166,8 @@ def demo_data(report: Report, data: DemoData) -> None:
     """Section: the CDNOW log and its calibration/holdout split."""
     report.heading("1. CDNOW: transactions, calibration and holdout")
     log, calibration = data.log, data.calibration
-    assert calibration.frequency_holdout is not None
-    assert calibration.duration_holdout is not None
+    frequency_holdout = _column(calibration.frequency_holdout, "frequency_holdout")
+    duration_holdout = _column(calibration.duration_holdout, "duration_holdout")
     report.text(
         "The CDNOW master data (Fader, Hardie & Lee 2005): a cohort of customers who first "
         "bought in Q1 1997, followed to mid-1998. Purchases are counted once per customer per "
@@ -169,11 +180,11 @@ def demo_data(report: Report, data: DemoData) -> None:
         ("last transaction", _date(log.end)),
         ("calibration period", f"{_date(log.start)} .. {CALIBRATION_END}"),
         ("holdout period", f"after {CALIBRATION_END} .. {OBSERVATION_END}"),
-        ("holdout length (weeks)", float(calibration.duration_holdout[0])),
+        ("holdout length (weeks)", float(duration_holdout[0])),
         ("customers in calibration", len(calibration)),
         ("repeat purchases in calibration", int(calibration.frequency.sum())),
         ("customers with a repeat purchase", int((calibration.frequency > 0).sum())),
-        ("purchases in holdout", int(calibration.frequency_holdout.sum())),
+        ("purchases in holdout", int(frequency_holdout.sum())),
     ]
     report.table(
         Table(
@@ -374,7 +385,7 @@ def demo_value(report: Report, data: DemoData) -> None:
         )
     )
     top = order[:_TOP]
-    assert summary.monetary is not None
+    monetary = _column(summary.monetary, "monetary")
     report.table(
         Table(
             name="top_customers",
@@ -399,7 +410,7 @@ def demo_value(report: Report, data: DemoData) -> None:
                     int(summary.frequency[i]),
                     float(summary.recency[i]),
                     float(summary.T[i]),
-                    float(summary.monetary[i]),
+                    float(monetary[i]),
                     float(values["probability_alive"][i]),
                     float(data.cet[i]),
                     float(values["expected_spend"][i]),
@@ -689,11 +700,13 @@ def demo_profile(report: Report, _data: DemoData) -> None:
 def demo_records(report: Report, _data: DemoData) -> None:
     """Section: a purchase and a complaint as typed records and as JSON."""
     report.heading("8. Records and JSON")
-    berlin = ZoneInfo("Europe/Berlin")
+    # A fixed offset rather than ZoneInfo("Europe/Berlin"): that needs a time-zone database,
+    # which Windows lacks unless the tzdata package is installed.
+    cest = dt.timezone(dt.timedelta(hours=2), "CEST")
     purchase = Transaction(
         transaction_id=TransactionId("O-5001"),
         customer_id=CustomerId("C-1001"),
-        at=dt.datetime(2024, 5, 3, 18, 42, tzinfo=berlin),
+        at=dt.datetime(2024, 5, 3, 18, 42, tzinfo=cest),
         amount=59.9,
         currency="EUR",
         quantity=2,
@@ -702,11 +715,11 @@ def demo_records(report: Report, _data: DemoData) -> None:
     complaint = Touchpoint(
         touchpoint_id=TouchpointId("T-4"),
         customer_id=CustomerId("C-1001"),
-        at=dt.datetime(2024, 5, 7, 9, 30, tzinfo=berlin),
+        at=dt.datetime(2024, 5, 7, 9, 30, tzinfo=cest),
         channel=Channel.PHONE,
         direction=Direction.INBOUND,
         kind=TouchpointKind.COMPLAINT,
-        resolved_at=dt.datetime(2024, 5, 8, 14, 0, tzinfo=berlin),
+        resolved_at=dt.datetime(2024, 5, 8, 14, 0, tzinfo=cest),
     )
     report.text(
         f"A {complaint.kind.value} by {complaint.counterpart_id} via "

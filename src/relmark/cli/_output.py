@@ -6,11 +6,16 @@ import base64
 import csv
 import html
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from relmark.cli._report import Cell, Figure, Report, Table
 
-__all__ = ["write_outputs"]
+__all__ = ["write_columns_csv", "write_csv", "write_outputs"]
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
@@ -24,18 +29,57 @@ figure { margin: 1em 0; } figcaption { font-style: italic; }
 """
 
 
-def _csv_value(value: Cell) -> str | int | float:
+def _csv_column(values: Sequence[Cell] | NDArray[Any]) -> list[Cell]:
+    """One column as Python values for the csv module, a missing value as ``""``."""
+    if isinstance(values, np.ndarray):
+        cells: list[Cell] = values.tolist()
+        if values.dtype.kind == "f":
+            for i in np.flatnonzero(np.isnan(values)).tolist():
+                cells[i] = ""
+        elif values.dtype.kind == "O":
+            cells = [_csv_cell(v) for v in cells]
+        return cells
+    return [_csv_cell(v) for v in values]
+
+
+def _csv_cell(value: Cell) -> Cell:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return value
 
 
+def write_columns_csv(columns: Mapping[str, Sequence[Cell] | NDArray[Any]], path: Path) -> None:
+    """Write equal-length columns as a CSV file with a header line (UTF-8, ``,``-separated).
+
+    This is the one CSV writer of the command line (``relmark score`` and
+    ``relmark demo --output``). Numbers are written unrounded, floats in Python's shortest
+    round-trip form, so they read back exactly. A missing value (NaN or ``None``) is an empty
+    cell, which pandas, polars and pyarrow read back as NaN / null.
+
+    Args:
+        columns: Column name → values (numpy array or sequence), in column order.
+        path: The file to write (replaced if present).
+
+    Raises:
+        OSError: When the file cannot be written.
+    """
+    _write(list(columns), list(columns.values()), path)
+
+
 def write_csv(table: Table, path: Path) -> None:
-    """Write one table (unrounded values) as CSV."""
+    """Write one table (unrounded values) as CSV, by the rules of `write_columns_csv`."""
+    by_column = list(zip(*table.rows, strict=True)) or [() for _ in table.columns]
+    _write(list(table.columns), by_column, path)
+
+
+def _write(
+    header: Sequence[str], columns: Sequence[Sequence[Cell] | NDArray[Any]], path: Path
+) -> None:
+    cells = [_csv_column(values) for values in columns]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(table.columns)
-        writer.writerows([_csv_value(v) for v in row] for row in table.rows)
+        writer.writerow(header)
+        writer.writerows(zip(*cells, strict=True))
 
 
 def _html_table(table: Table) -> str:

@@ -15,14 +15,16 @@ from typing import Any, TextIO
 
 from numpy.typing import NDArray
 
+from relmark.cli._output import write_columns_csv
 from relmark.clv.scorers import CLVScorer
+from relmark.data._frames import to_native_frame
 from relmark.data.log import TransactionLog
 from relmark.data.summary import CustomerSummary
 from relmark.errors import InvalidInputError, MissingDependencyError, RelmarkError
 from relmark.rfm import RFMScorer
 from relmark.scoring import score
 
-__all__ = ["COLUMN_CANDIDATES", "MODELS", "detect_columns", "run_score"]
+__all__ = ["COLUMN_CANDIDATES", "MODELS", "detect_columns", "run_score", "write_scores"]
 
 MODELS: dict[str, str] = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "paretonbd": "Pareto/NBD"}
 """``--model`` choices and their display names."""
@@ -132,24 +134,42 @@ def _csv_header(path: Path, delimiter: str) -> list[str]:
     return [name.strip() for name in row]
 
 
+def _frame_library() -> str | None:
+    """The library that reads and writes files: pyarrow, else polars, else ``None``.
+
+    The same preference as ``relmark.data._frames.read_table``.
+    """
+    for name in ("pyarrow", "polars"):
+        if importlib.util.find_spec(name) is not None:
+            return name
+    return None
+
+
+def _parquet_library(action: str) -> str:
+    """`_frame_library`, or a `MissingDependencyError` saying ``action`` Parquet needs one."""
+    library = _frame_library()
+    if library is None:
+        raise MissingDependencyError(
+            f"{action} Parquet needs pyarrow or polars. Install one with: "
+            "pip install 'relmark[arrow]'"
+        )
+    return library
+
+
 def _parquet_header(path: Path) -> list[str]:
-    if importlib.util.find_spec("pyarrow") is not None:
+    if _parquet_library("Reading") == "pyarrow":
         import pyarrow.parquet as pq
 
         return list(pq.read_schema(path).names)
-    if importlib.util.find_spec("polars") is not None:
-        import polars as pl
+    import polars as pl
 
-        return list(pl.read_parquet_schema(path))
-    raise MissingDependencyError(
-        "Reading Parquet needs pyarrow or polars. Install one with: pip install 'relmark[arrow]'"
-    )
+    return list(pl.read_parquet_schema(path))
 
 
 def _reader_errors() -> tuple[type[BaseException], ...]:
     """Exceptions a CSV/Parquet reader raises for a malformed file."""
     errors: tuple[type[BaseException], ...] = (ValueError, OSError, KeyError)
-    if importlib.util.find_spec("pyarrow") is None and importlib.util.find_spec("polars"):
+    if _frame_library() == "polars":
         import polars.exceptions
 
         errors = (*errors, polars.exceptions.PolarsError)
@@ -238,6 +258,11 @@ def _read(args: argparse.Namespace, path: Path, columns: dict[str, str]) -> Tran
 def _scores(
     args: argparse.Namespace, summary: CustomerSummary, progress: _Progress
 ) -> dict[str, NDArray[Any]]:
+    if summary.monetary is None:
+        raise InvalidInputError(
+            "The summary has no monetary values; scoring needs the amount column of each "
+            "transaction."
+        )
     clv = CLVScorer(
         transaction_model=args.model,
         horizon=args.horizon,
@@ -251,7 +276,6 @@ def _scores(
     ):
         table = score(summary, [RFMScorer(), clv])
     progress.say(f"clv: {table.info['clv'].description}")
-    assert summary.monetary is not None
     return {
         "customer_id": summary.customer_id,
         "frequency": summary.frequency,
@@ -276,31 +300,28 @@ def _scores(
     }
 
 
-def _write_csv(columns: dict[str, NDArray[Any]], path: Path) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(columns)
-        writer.writerows(zip(*(c.tolist() for c in columns.values()), strict=True))
+def write_scores(columns: dict[str, NDArray[Any]], path: Path, file_format: str) -> None:
+    """Write the score columns as CSV or Parquet.
 
+    CSV goes through ``write_columns_csv`` (a NaN is an
+    empty cell); Parquet keeps the numpy dtypes (a NaN stays a float NaN) and is written by
+    pyarrow, else polars, from a frame built by the data layer's ``to_native_frame``.
 
-def _write_parquet(columns: dict[str, NDArray[Any]], path: Path) -> None:
-    if importlib.util.find_spec("pyarrow") is not None:
-        import pyarrow as pa
+    Raises:
+        MissingDependencyError: For Parquet when neither pyarrow nor polars is installed.
+        OSError: When the file cannot be written.
+    """
+    if file_format != "parquet":
+        write_columns_csv(columns, path)
+        return
+    library = _parquet_library("Writing")
+    frame = to_native_frame(columns, library)
+    if library == "pyarrow":
         import pyarrow.parquet as pq
 
-        table = pa.table({name: pa.array(values.tolist()) for name, values in columns.items()})
-        pq.write_table(table, path)
-        return
-    if importlib.util.find_spec("polars") is not None:
-        import polars as pl
-
-        pl.DataFrame({name: values.tolist() for name, values in columns.items()}).write_parquet(
-            path
-        )
-        return
-    raise MissingDependencyError(
-        "Writing Parquet needs pyarrow or polars. Install one with: pip install 'relmark[arrow]'"
-    )
+        pq.write_table(frame, path)
+    else:
+        frame.write_parquet(path)
 
 
 def _output_format(args: argparse.Namespace, output: Path) -> str:
@@ -324,13 +345,8 @@ def run_score(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"Cannot write {output}: the directory {output.parent} does not exist."
         )
     file_format = _output_format(args, output)
-    if file_format == "parquet" and not (
-        importlib.util.find_spec("pyarrow") or importlib.util.find_spec("polars")
-    ):
-        raise MissingDependencyError(
-            "Writing Parquet needs pyarrow or polars. Install one with: "
-            "pip install 'relmark[arrow]'"
-        )
+    if file_format == "parquet":
+        _parquet_library("Writing")
     header = _parquet_header(path) if _is_parquet(path) else _csv_header(path, args.delimiter)
     columns = detect_columns(
         header, {"customer": args.customer, "time": args.time, "amount": args.amount}
@@ -347,10 +363,7 @@ def run_score(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             summary = log.summarize(args.observation_end, period=args.period, unit=args.unit)
         table = _scores(args, summary, progress)
         with progress.stage(f"writing {output}"):
-            if file_format == "parquet":
-                _write_parquet(table, output)
-            else:
-                _write_csv(table, output)
+            write_scores(table, output, file_format)
     finally:
         progress.close()
     out.write(

@@ -5,11 +5,18 @@ contractual: shifted beta-geometric; spend: Gamma-Gamma; and discounted CLV.
 
 Estimators follow one lifecycle: keyword-only hyperparameters in ``__init__``, ``fit(summary)``
 returns ``self``, learned state in trailing-underscore attributes (``params_``, ``covariance_``,
-``standard_errors_``, ``log_likelihood_``, ``fit_``), and ``from_params(...)`` builds a fitted model
-from known parameters.
+``log_covariance_``, ``standard_errors_``, ``log_likelihood_``, ``fit_``), and
+``from_params(...)`` builds a fitted model from known parameters. One exception:
+``ShiftedBetaGeometric.fit(periods, churned)`` (and ``fit_cohort(survivors)``) take contractual
+data, (periods observed, churned) pairs or survivor counts, since a contract's churn is
+observed and does not fit an $(x, t_x, T)$ summary.
+
+``probability_alive(summary)`` means the same for every transaction model: the probability of
+being alive at the end of observation; ``probability_alive_at(t, summary)`` looks ``t`` ahead
+(``t`` whole opportunities for the BG/BB).
 """
 
-from relmark.clv._base import FitResult, ParameterTable, ParametricModel
+from relmark.clv._base import FitResult, ParameterTable, ParametricModel, RepeatBuyingModel
 from relmark.clv.bgbb import BGBB, BGBBParams
 from relmark.clv.bgnbd import BGNBD, BGNBDParams
 from relmark.clv.diagnostics import (
@@ -59,6 +66,7 @@ __all__ = [
     "ParetoNBD",
     "ParetoNBDParams",
     "ParetoNBDScorer",
+    "RepeatBuyingModel",
     "RepeatPurchaseHistogram",
     "ShiftedBetaGeometric",
     "ShiftedBetaGeometricParams",

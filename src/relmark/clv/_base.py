@@ -1,36 +1,80 @@
-"""The base shared by relmark's parametric customer-base models, and their fit records.
+r"""The base shared by relmark's parametric customer-base models, and their fit records.
 
 A model declares a frozen attrs record of its (positive) parameters and one vectorized kernel;
-[`ParametricModel`][relmark.clv.ParametricModel] turns an
+[`ParametricModel`][relmark.clv.ParametricModel] runs the fit
+([`maximize_likelihood`][relmark.core.mle.maximize_likelihood]), turns its
 [`MLEResult`][relmark.core.mle.MLEResult] into the fitted attributes every model exposes
-(``params_``, ``covariance_``, ``standard_errors_``, ``log_likelihood_``, ``fit_``), builds the
-parameter table and the not-fitted check.
+(``params_``, ``covariance_``, ``log_covariance_``, ``standard_errors_``, ``log_likelihood_``,
+``fit_``), builds the parameter table and the not-fitted check.
+[`RepeatBuyingModel`][relmark.clv._base.RepeatBuyingModel] adds the lifecycle of the
+continuous-time models fitted on $(x, t_x, T)$ summaries (BG/NBD, MBG/NBD, Pareto/NBD).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import Any, ClassVar
+import numbers
+from collections.abc import Callable, Iterable, Sequence
+from types import ModuleType
+from typing import Any, ClassVar, Self
 
 import attrs
 import numpy as np
+from numpy.typing import ArrayLike
 
-from relmark.core.mle import MLEResult, wald_intervals
-from relmark.data.summary import CustomerSummary
+from relmark.clv._checks import (
+    as_column,
+    check_horizons,
+    check_real,
+    check_times,
+    describe_rows,
+    is_real,
+)
+from relmark.core.mle import LogLikelihoodFunction, MLEResult, maximize_likelihood, wald_intervals
+from relmark.data.summary import CompressedSummary, CustomerSummary
+from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError, NotFittedError
-from relmark.typing import FloatArray
+from relmark.typing import FloatArray, IntArray
 
-__all__ = ["FitResult", "ParameterTable", "ParametricModel", "positive_parameter"]
+__all__ = [
+    "FitResult",
+    "ParameterTable",
+    "ParametricModel",
+    "RepeatBuyingModel",
+    "parameter_converter",
+    "positive_parameter",
+]
 
 
-def positive_parameter(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
+def _parameter_message(owner: object, name: str, value: object) -> str:
+    return (
+        f"The {name!r} parameter of {type(owner).__name__} must be a finite float > 0. "
+        f"Got {value!r}."
+    )
+
+
+def positive_parameter(instance: Any, attribute: attrs.Attribute[float], value: object) -> None:
     """Validate (as an attrs validator) that a model parameter is a finite float > 0."""
-    if not (math.isfinite(value) and value > 0):
-        raise InvalidInputError(
-            f"The {attribute.name!r} parameter of {type(instance).__name__} must be a finite "
-            f"float > 0. Got {value!r}."
-        )
+    if not (isinstance(value, float) and math.isfinite(value) and value > 0):
+        raise InvalidInputError(_parameter_message(instance, attribute.name, value))
+
+
+def parameter_converter(value: object) -> object:
+    """Convert a model parameter (an attrs converter): a real scalar (or numeric text) becomes a float.
+
+    Anything else (None, a boolean, other text, an array) is passed on unchanged, so that
+    [`positive_parameter`][relmark.clv._base.positive_parameter] refuses it with an
+    [`InvalidInputError`][relmark.errors.InvalidInputError] naming the field, instead of
+    ``float()`` raising a bare ``TypeError`` or ``ValueError``.
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, bool | np.bool_) or not isinstance(value, str | numbers.Real):
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        return value
 
 
 @attrs.frozen(kw_only=True)
@@ -42,7 +86,9 @@ class FitResult:
         aic: Akaike information criterion, $2k - 2\ln L$.
         bic: Bayesian information criterion, $k\ln W - 2\ln L$, $W$ = number of customers.
         n_iterations: Optimizer iterations.
-        converged: Whether the gradient criterion was met.
+        converged: Always ``True``: [`maximize_likelihood`][relmark.core.mle.maximize_likelihood]
+            raises [`ConvergenceError`][relmark.errors.ConvergenceError] rather than return a
+            fit whose gradient criterion was not met. Kept so saved fits keep their shape.
         message: The optimizer's message.
         n_observations: Number of customers (total weight) the model was fitted on.
         n_rows: Number of distinct rows the likelihood was evaluated on.
@@ -133,18 +179,39 @@ class ParameterTable:
 
 
 class ParametricModel:
-    """Base of parametric models fitted by maximum likelihood (a convenience, not a contract).
+    r"""Base of parametric models fitted by maximum likelihood (a convenience, not a contract).
 
     Subclasses set ``_params_type`` to their frozen parameter record and annotate ``params_``
-    with it; the remaining fitted attributes are declared here.
+    with it; the remaining fitted attributes and the ``penalizer`` hyperparameter are declared
+    here. A subclass's ``fit`` validates its data, then calls ``_fit_rows``; its ``from_params``
+    builds the record and calls ``_from_record``.
+
+    Args:
+        penalizer: Strength $\lambda \ge 0$ of an L2 penalty on the log-parameters, set
+            against the *mean* log-likelihood per customer (see
+            [`relmark.core.mle`][relmark.core.mle]); 0 for plain maximum likelihood.
+
+    Attributes:
+        covariance_: Delta-method covariance of the parameters (NaN when built from known
+            parameters).
+        log_covariance_: Covariance of the log-parameters, $(-H)^{-1}$, from which the Wald
+            intervals of [`summary`][relmark.clv._base.ParametricModel.summary] are built (NaN when
+            built from known parameters).
+        standard_errors_: Standard error of each parameter by name.
+        log_likelihood_: Log-likelihood at the estimates.
+        fit_: Fit statistics, ``None`` for a model built from known parameters.
     """
 
     _params_type: ClassVar[type[Any]]
 
     covariance_: FloatArray
+    log_covariance_: FloatArray
     standard_errors_: dict[str, float]
     log_likelihood_: float
     fit_: FitResult | None
+
+    def __init__(self, *, penalizer: float = 0.0) -> None:
+        self.penalizer = penalizer
 
     @classmethod
     def parameter_names(cls) -> tuple[str, ...]:
@@ -166,12 +233,44 @@ class ParametricModel:
                 f"one from known parameters with {type(self).__name__}.from_params(...)."
             )
 
+    def _fit_rows(
+        self,
+        kernel: LogLikelihoodFunction,
+        data: Sequence[FloatArray],
+        weights: FloatArray,
+        start: FloatArray,
+        describe_rows: Callable[[IntArray], str],
+    ) -> Self:
+        """Check the penalizer, maximize the likelihood of validated rows and store the fit."""
+        penalizer = self._check_penalizer(self.penalizer)
+        result = maximize_likelihood(
+            kernel,
+            data,
+            weights,
+            self.parameter_names(),
+            start,
+            penalizer=penalizer,
+            describe_rows=describe_rows,
+        )
+        self._store_fit(result)
+        return self
+
+    @classmethod
+    def _from_record(cls, record: Any, unit: str | TimeUnit | None = None) -> Self:
+        """A model fitted to known parameters (``record``), with ``unit_`` when given."""
+        model = cls()
+        model._store_known(record)
+        if unit is not None:
+            model.__dict__["unit_"] = parse_unit(unit)
+        return model
+
     def _store_fit(self, result: MLEResult) -> None:
         names = self.parameter_names()
         self.__dict__["params_"] = self._params_type(
             **{n: float(v) for n, v in zip(names, result.params, strict=True)}
         )
         self.covariance_ = result.covariance
+        self.log_covariance_ = result.log_covariance
         self.standard_errors_ = {
             n: float(v) for n, v in zip(names, result.standard_errors, strict=True)
         }
@@ -183,22 +282,13 @@ class ParametricModel:
         k = len(names)
         self.__dict__["params_"] = record
         self.covariance_ = np.full((k, k), np.nan)
+        self.log_covariance_ = np.full((k, k), np.nan)
         self.standard_errors_ = dict.fromkeys(names, math.nan)
         self.log_likelihood_ = math.nan
         self.fit_ = None
 
     def _check_penalizer(self, value: object) -> float:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not math.isfinite(value)
-            or value < 0
-        ):
-            raise InvalidInputError(
-                f"The 'penalizer' parameter of {type(self).__name__} must be a float >= 0. "
-                f"Got {value!r}."
-            )
-        return float(value)
+        return check_real(value, name="penalizer", owner=type(self).__name__)
 
     def _check_summary(self, summary: object) -> CustomerSummary:
         if not isinstance(summary, CustomerSummary):
@@ -220,13 +310,19 @@ class ParametricModel:
 
         Raises:
             NotFittedError: Before ``fit``.
-            InvalidInputError: For a ``level`` outside $(0, 1)$.
+            InvalidInputError: For a ``level`` that is not a number in $(0, 1)$.
         """
         params = self._params_array()
-        if not 0 < level < 1:
-            raise InvalidInputError(f"The 'level' argument must be in (0, 1). Got {level!r}.")
-        log_cov = self.covariance_ / np.outer(params, params)
-        lower, upper = wald_intervals(params, log_cov, float(level))
+        if not (is_real(level) and 0 < level < 1):
+            raise InvalidInputError(
+                f"The 'level' argument must be a number in (0, 1). Got {level!r}."
+            )
+        coverage = float(level)
+        log_cov = self.__dict__.get("log_covariance_")
+        if log_cov is None:
+            # A fit saved before log_covariance_ was stored: undo the delta method.
+            log_cov = self.covariance_ / np.outer(params, params)
+        lower, upper = wald_intervals(params, log_cov, coverage)
         return ParameterTable(
             names=self.parameter_names(),
             estimate=params,
@@ -235,7 +331,7 @@ class ParametricModel:
             ),
             lower=lower,
             upper=upper,
-            level=float(level),
+            level=coverage,
         )
 
     def __repr__(self) -> str:
@@ -248,3 +344,186 @@ class ParametricModel:
             )
             return f"<{type(self).__name__}({hyper}) fitted: {fitted}>"
         return f"<{type(self).__name__}({hyper}) not fitted>"
+
+
+class RepeatBuyingModel(ParametricModel):
+    r"""Shared lifecycle of continuous-time repeat-buying models on $(x, t_x, T)$ summaries.
+
+    A convenience base (the models' contract is their public methods, not this class). A
+    subclass sets ``_kernels`` (a module of ``relmark.core`` with the kernel signatures
+    ``log_likelihood_and_gradient``, ``conditional_expected_purchases``,
+    ``probability_alive``, ``probability_alive_at``, ``expected_purchases`` and
+    ``probability_of_purchases``) and ``_params_type``, annotates ``params_`` and supplies
+    ``from_params``. The default start values suit the beta-geometric dropout models; a model
+    with another dropout process overrides ``_start``.
+    """
+
+    _kernels: ClassVar[ModuleType]
+
+    unit_: TimeUnit
+
+    def _start(self, mean_x: float, mean_T: float) -> FloatArray:
+        r"""Starting log-parameters from the customers' mean frequency and age.
+
+        A purchase rate of $(\bar x + 1)/\bar T$ per unit with $r = 1$, and $p \sim
+        \text{Beta}(1, 1)$.
+        """
+        alpha0 = max(mean_T, 1e-6) / (mean_x + 1.0)
+        return np.log(np.array([1.0, alpha0, 1.0, 1.0], dtype=np.float64))
+
+    def fit(self, summary: CustomerSummary) -> Self:
+        """Fit by maximum likelihood on the distinct rows of ``summary``.
+
+        Args:
+            summary: One row per customer; ``recency`` and ``T`` in ``summary.unit``, which
+                becomes the model's unit.
+
+        Returns:
+            ``self``, fitted.
+
+        Raises:
+            InvalidInputError: For a bad penalizer or an empty summary.
+            ConvergenceError: When the optimization fails (the message says what to try).
+        """
+        self._check_penalizer(self.penalizer)
+        summary = self._check_summary(summary)
+        if len(summary) == 0:
+            raise InvalidInputError(
+                f"The 'summary' argument of {type(self).__name__}.fit has no customers."
+            )
+        rows = summary.compress()
+        w = rows.weights
+        mean_x = float(w @ rows.frequency) / float(w.sum())
+        mean_T = float(w @ rows.T) / float(w.sum())
+        self._fit_rows(
+            self._kernels.log_likelihood_and_gradient,
+            (rows.frequency, rows.recency, rows.T),
+            w,
+            self._start(mean_x, mean_T),
+            lambda bad: describe_rows(summary, rows, bad),
+        )
+        self.unit_ = summary.unit
+        return self
+
+    def _on_rows(
+        self,
+        function_name: str,
+        t: FloatArray | None,
+        summary: CustomerSummary,
+        rows: CompressedSummary,
+    ) -> FloatArray:
+        """One kernel on the distinct rows of ``summary`` (no gather back to customers).
+
+        ``t`` is ``None`` for a kernel without a horizon, a scalar horizon, or a
+        one-dimensional array of horizons (one column each); recency and $T$ are converted
+        from ``summary.unit`` into ``unit_``.
+        """
+        params = tuple(self._params_array())
+        scale = summary.unit.days / self.unit_.days
+        recency, T = rows.recency * scale, rows.T * scale
+        function = getattr(self._kernels, function_name)
+        if t is None:
+            return np.asarray(function(rows.frequency, recency, T, *params), dtype=np.float64)
+        grid = t[np.newaxis, :] if t.ndim else t
+        x, t_x, age = (as_column(v, needed=bool(t.ndim)) for v in (rows.frequency, recency, T))
+        return np.asarray(function(grid, x, t_x, age, *params), dtype=np.float64)
+
+    def _per_customer(
+        self, function_name: str, t: FloatArray | None, summary: CustomerSummary
+    ) -> FloatArray:
+        summary = self._check_summary(summary)
+        rows = summary.compress()
+        return self._on_rows(function_name, t, summary, rows)[rows.inverse]
+
+    def expected_purchases(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
+        """Expected repeat purchases of each customer in the next ``t``, given the history.
+
+        Args:
+            t: A horizon, or a one-dimensional array of horizons, in ``unit_``.
+            summary: The customers' histories (converted to ``unit_`` if in another unit).
+
+        Returns:
+            Shape ``(n_customers,)`` for a scalar ``t``; ``(n_customers, len(t))`` for an array.
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            InvalidInputError: For negative or non-finite horizons.
+        """
+        self._check_fitted()
+        return self._per_customer("conditional_expected_purchases", check_horizons(t), summary)
+
+    def probability_alive(self, summary: CustomerSummary) -> FloatArray:
+        """Probability that each customer is still alive at the end of observation, $T$.
+
+        Returns:
+            One value in $[0, 1]$ per customer.
+
+        Raises:
+            NotFittedError: Before ``fit``.
+        """
+        self._check_fitted()
+        return self._per_customer("probability_alive", None, summary)
+
+    def probability_alive_at(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
+        """Probability that each customer is still alive ``t`` after the end of observation.
+
+        ``probability_alive_at(0, summary)`` equals ``probability_alive(summary)``.
+
+        Args:
+            t: A horizon, or a one-dimensional array of horizons, in ``unit_``.
+            summary: The customers' histories.
+
+        Returns:
+            Shape ``(n_customers,)`` for a scalar ``t``; ``(n_customers, len(t))`` for an array.
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            InvalidInputError: For negative or non-finite horizons.
+        """
+        self._check_fitted()
+        return self._per_customer("probability_alive_at", check_horizons(t), summary)
+
+    def expected_purchases_new_customer(self, t: ArrayLike) -> FloatArray:
+        """Expected repeat purchases within ``t`` of a newly acquired customer.
+
+        Args:
+            t: Horizons in ``unit_`` (any shape).
+
+        Returns:
+            Same shape as ``t``.
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            InvalidInputError: For negative or non-finite horizons.
+        """
+        params = tuple(self._params_array())
+        horizons = check_times("t", t)
+        return np.asarray(self._kernels.expected_purchases(horizons, *params), dtype=np.float64)
+
+    def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> FloatArray:
+        """$P(X(t) = n)$ for a newly acquired customer, broadcast over ``n`` and ``t``.
+
+        Args:
+            n: Numbers of repeat purchases (non-negative whole numbers).
+            t: Horizons in ``unit_``.
+
+        Returns:
+            The broadcast shape of ``n`` and ``t``.
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            InvalidInputError: For bad counts or horizons, or shapes that do not broadcast.
+        """
+        params = tuple(self._params_array())
+        counts = check_times("n", n, integral=True)
+        horizons = check_times("t", t)
+        try:
+            counts, horizons = np.broadcast_arrays(counts, horizons)
+        except ValueError as exc:
+            raise InvalidInputError(
+                f"The 'n' and 't' arguments must broadcast together; got shapes "
+                f"{np.shape(counts)} and {np.shape(horizons)}."
+            ) from exc
+        return np.asarray(
+            self._kernels.probability_of_purchases(counts, horizons, *params), dtype=np.float64
+        )

@@ -15,13 +15,12 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike
 
-from relmark.clv._base import FitResult, ParametricModel, positive_parameter
-from relmark.clv.bgnbd import check_times
-from relmark.clv.paretonbd import as_column, describe_rows
+from relmark.clv._base import ParametricModel, parameter_converter, positive_parameter
+from relmark.clv._checks import as_column, check_horizons, check_times, describe_rows
 from relmark.core import bgbb as kernels
-from relmark.core.mle import maximize_likelihood
-from relmark.data.summary import CompressedSummary, CustomerSummary, offending_rows
-from relmark.data.units import TimeUnit, parse_unit
+from relmark.data._validation import offending_rows
+from relmark.data.summary import CompressedSummary, CustomerSummary
+from relmark.data.units import TimeUnit
 from relmark.errors import InvalidInputError
 from relmark.typing import FloatArray
 
@@ -41,10 +40,10 @@ class BGBBParams:
             $\gamma/(\gamma+\delta)$.
     """
 
-    alpha: float = attrs.field(converter=float, validator=positive_parameter)
-    beta: float = attrs.field(converter=float, validator=positive_parameter)
-    gamma: float = attrs.field(converter=float, validator=positive_parameter)
-    delta: float = attrs.field(converter=float, validator=positive_parameter)
+    alpha: float = attrs.field(converter=parameter_converter, validator=positive_parameter)
+    beta: float = attrs.field(converter=parameter_converter, validator=positive_parameter)
+    gamma: float = attrs.field(converter=parameter_converter, validator=positive_parameter)
+    delta: float = attrs.field(converter=parameter_converter, validator=positive_parameter)
 
 
 def _check_patterns(summary: CustomerSummary, where: str) -> None:
@@ -74,6 +73,12 @@ class BGBB(ParametricModel):
     probability $p \sim \text{Beta}(\alpha, \beta)$ and dies at the beginning of each
     opportunity with probability $\theta \sim \text{Beta}(\gamma, \delta)$.
 
+    As for the continuous-time models, ``probability_alive(summary)`` is the probability of being
+    alive at the end of observation (opportunity $n$) and ``probability_alive_at(t, summary)``
+    the probability of being alive at opportunity $n + t$; FHS (2010) eq. (11), "alive in
+    period $n + 1$", is ``probability_alive_at(1, summary)``. Summaries must be counted in the
+    model's opportunities (``summary.unit == unit_``).
+
     Args:
         penalizer: Strength $\lambda \ge 0$ of an L2 penalty on the log-parameters, set against
             the *mean* log-likelihood per customer (see [`relmark.core.mle`][relmark.core.mle]).
@@ -100,14 +105,7 @@ class BGBB(ParametricModel):
     _params_type: ClassVar[type[BGBBParams]] = BGBBParams
 
     params_: BGBBParams
-    covariance_: FloatArray
-    standard_errors_: dict[str, float]
-    log_likelihood_: float
-    fit_: FitResult | None
     unit_: TimeUnit
-
-    def __init__(self, *, penalizer: float = 0.0) -> None:
-        self.penalizer = penalizer
 
     @classmethod
     def from_params(
@@ -134,10 +132,7 @@ class BGBB(ParametricModel):
         Raises:
             InvalidInputError: For a parameter that is not a finite float > 0.
         """
-        model = cls()
-        model._store_known(BGBBParams(alpha=alpha, beta=beta, gamma=gamma, delta=delta))
-        model.unit_ = parse_unit(unit)
-        return model
+        return cls._from_record(BGBBParams(alpha=alpha, beta=beta, gamma=gamma, delta=delta), unit)
 
     def fit(self, summary: CustomerSummary) -> Self:
         """Fit by maximum likelihood on the distinct $(x, t_x, n)$ patterns of ``summary``.
@@ -154,29 +149,48 @@ class BGBB(ParametricModel):
                 or ``frequency > recency``.
             ConvergenceError: When the optimization fails (the message says what to try).
         """
-        penalizer = self._check_penalizer(self.penalizer)
+        self._check_penalizer(self.penalizer)
         summary = self._check_summary(summary)
         if len(summary) == 0:
             raise InvalidInputError("The 'summary' argument of BGBB.fit has no customers.")
         _check_patterns(summary, "BGBB.fit")
         rows = summary.compress()
-        result = maximize_likelihood(
+        self._fit_rows(
             kernels.log_likelihood_and_gradient,
             (rows.frequency, rows.recency, rows.T),
             rows.weights,
-            self.parameter_names(),
             np.zeros(4),
-            penalizer=penalizer,
-            describe_rows=lambda bad: describe_rows(summary, rows, bad),
+            lambda bad: describe_rows(summary, rows, bad),
         )
-        self._store_fit(result)
         self.unit_ = summary.unit
         return self
 
     def _rows(self, summary: CustomerSummary, where: str) -> CompressedSummary:
         summary = self._check_summary(summary)
+        if summary.unit is not self.unit_:
+            raise InvalidInputError(
+                f"The 'summary' argument of {where} counts opportunities of "
+                f"{summary.unit.value!r} but the model's opportunity is {self.unit_.value!r}; "
+                "BG/BB counts are not converted between units, so build the summary in the "
+                "model's unit."
+            )
         _check_patterns(summary, where)
         return summary.compress()
+
+    def _per_horizon(
+        self, function_name: str, t: ArrayLike, summary: CustomerSummary, where: str
+    ) -> FloatArray:
+        """A kernel ``f(t, x, t_x, n, *params)`` per customer and horizon of opportunities."""
+        p = self._params_record()
+        periods = check_horizons(t, integral=True)
+        rows = self._rows(summary, where)
+        grid = periods[np.newaxis, :] if periods.ndim else periods
+        x, t_x, n = (
+            as_column(v, needed=bool(periods.ndim)) for v in (rows.frequency, rows.recency, rows.T)
+        )
+        function = getattr(kernels, function_name)
+        values = function(grid, x, t_x, n, p.alpha, p.beta, p.gamma, p.delta)
+        return np.asarray(values[rows.inverse], dtype=np.float64)
 
     def expected_purchases(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
         """Expected transactions of each customer over the next ``t`` opportunities (FHS eq. 13).
@@ -192,57 +206,44 @@ class BGBB(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For negative or fractional ``t``, or invalid patterns.
         """
-        p = self._params_record()
-        periods = check_times("t", t, integral=True)
-        if periods.ndim > 1:
-            raise InvalidInputError(
-                f"The 't' argument must be a number or a one-dimensional array. Got shape "
-                f"{periods.shape}."
-            )
-        rows = self._rows(summary, "BGBB.expected_purchases")
-        grid = periods[np.newaxis, :] if periods.ndim else periods
-        x, t_x, n = (
-            as_column(v, needed=bool(periods.ndim)) for v in (rows.frequency, rows.recency, rows.T)
+        return self._per_horizon(
+            "conditional_expected_transactions", t, summary, "BGBB.expected_purchases"
         )
-        values = kernels.conditional_expected_transactions(
-            grid,
-            x,
-            t_x,
-            n,
-            p.alpha,
-            p.beta,
-            p.gamma,
-            p.delta,
-        )
-        return np.asarray(values[rows.inverse], dtype=np.float64)
 
-    def probability_alive(self, summary: CustomerSummary, *, periods_ahead: int = 1) -> FloatArray:
-        """Probability that each customer is alive at opportunity $n$ + ``periods_ahead``.
-
-        With the default 1 this is FHS's "alive in period $n + 1$".
+    def probability_alive(self, summary: CustomerSummary) -> FloatArray:
+        """Probability that each customer is alive at the end of observation (opportunity $n$).
 
         Args:
-            summary: The customers' patterns.
-            periods_ahead: Opportunities after the last observed one (a whole number >= 0).
+            summary: The customers' patterns, in the model's unit.
 
         Returns:
             One value in $[0, 1]$ per customer.
 
         Raises:
             NotFittedError: Before ``fit``.
-            InvalidInputError: For a bad ``periods_ahead`` or invalid patterns.
+            InvalidInputError: For invalid patterns or a summary in another unit.
         """
-        p = self._params_record()
-        ahead = check_times("periods_ahead", periods_ahead, integral=True)
-        if ahead.ndim:
-            raise InvalidInputError(
-                f"The 'periods_ahead' argument must be a single whole number. Got {periods_ahead!r}."
-            )
-        rows = self._rows(summary, "BGBB.probability_alive")
-        values = kernels.probability_alive(
-            ahead, rows.frequency, rows.recency, rows.T, p.alpha, p.beta, p.gamma, p.delta
-        )
-        return np.asarray(values[rows.inverse], dtype=np.float64)
+        return self._per_horizon("probability_alive", 0.0, summary, "BGBB.probability_alive")
+
+    def probability_alive_at(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
+        """Probability that each customer is alive at opportunity $n$ + ``t``.
+
+        ``t = 1`` is FHS (2010) eq. (11), "alive in period $n + 1$"; ``t = 0`` equals
+        [`probability_alive`][relmark.clv.bgbb.BGBB.probability_alive].
+
+        Args:
+            t: A number of future opportunities, or a one-dimensional array of them.
+            summary: The customers' patterns, in the model's unit.
+
+        Returns:
+            Shape ``(n_customers,)`` for a scalar ``t``; ``(n_customers, len(t))`` for an array.
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            InvalidInputError: For negative or fractional ``t``, invalid patterns or a summary
+                in another unit.
+        """
+        return self._per_horizon("probability_alive", t, summary, "BGBB.probability_alive_at")
 
     def expected_purchases_new_customer(self, t: ArrayLike) -> FloatArray:
         """Expected transactions of a new customer over the first ``t`` opportunities.

@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from relmark.clv._base import FitResult
+from relmark.clv._checks import check_real
 from relmark.data._timestamps import parse_instant
 from relmark.data.log import TransactionLog
 from relmark.data.summary import CustomerSummary
@@ -373,11 +374,7 @@ def _check_count(name: str, value: object, *, minimum: int) -> int:
 
 
 def _check_positive(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise InvalidInputError(f"The {name!r} argument must be a number > 0. Got {value!r}.")
-    if not math.isfinite(value):
-        raise InvalidInputError(f"The {name!r} argument must be finite. Got {value!r}.")
-    return float(value)
+    return check_real(value, name=name, role="argument", strict=True)
 
 
 def _check_summary(summary: object, *, holdout: bool) -> CustomerSummary:
@@ -624,8 +621,9 @@ def _first_and_repeat_days(
     """Each customer's first purchase day, and the days of all repeat purchases.
 
     A repeat purchase is a distinct purchase day after the customer's first, exactly as
-    ``TransactionLog.summarize(period="D")`` counts them.
+    ``TransactionLog.summarize(period="D")`` counts them; returns are not purchases.
     """
+    log = log.purchases()
     days = log.time.astype("datetime64[us]").view(np.int64) // _MICROS_PER_DAY
     try:
         _, code = np.unique(log.customer_id, return_inverse=True)

@@ -11,9 +11,8 @@ from typing import ClassVar, Self
 import attrs
 import numpy as np
 
-from relmark.clv._base import FitResult, ParametricModel, positive_parameter
+from relmark.clv._base import ParametricModel, parameter_converter, positive_parameter
 from relmark.core import gamma_gamma as kernels
-from relmark.core.mle import maximize_likelihood
 from relmark.data.summary import CustomerSummary
 from relmark.errors import InvalidInputError, ModelAssumptionWarning
 from relmark.typing import FloatArray, IntArray
@@ -35,9 +34,9 @@ class GammaGammaParams:
             transaction is $p\gamma/(q-1)$ when $q > 1$.
     """
 
-    p: float = attrs.field(converter=float, validator=positive_parameter)
-    q: float = attrs.field(converter=float, validator=positive_parameter)
-    gamma: float = attrs.field(converter=float, validator=positive_parameter)
+    p: float = attrs.field(converter=parameter_converter, validator=positive_parameter)
+    q: float = attrs.field(converter=parameter_converter, validator=positive_parameter)
+    gamma: float = attrs.field(converter=parameter_converter, validator=positive_parameter)
 
 
 class GammaGamma(ParametricModel):
@@ -64,20 +63,11 @@ class GammaGamma(ParametricModel):
     _params_type: ClassVar[type[GammaGammaParams]] = GammaGammaParams
 
     params_: GammaGammaParams
-    covariance_: FloatArray
-    standard_errors_: dict[str, float]
-    log_likelihood_: float
-    fit_: FitResult | None
-
-    def __init__(self, *, penalizer: float = 0.0) -> None:
-        self.penalizer = penalizer
 
     @classmethod
     def from_params(cls, *, p: float, q: float, gamma: float) -> Self:
         """Build a fitted model from known parameters (standard errors unknown, NaN)."""
-        model = cls()
-        model._store_known(GammaGammaParams(p=p, q=q, gamma=gamma))
-        return model
+        return cls._from_record(GammaGammaParams(p=p, q=q, gamma=gamma))
 
     def _monetary(self, summary: CustomerSummary) -> FloatArray:
         summary = self._check_summary(summary)
@@ -101,7 +91,7 @@ class GammaGamma(ParametricModel):
             InvalidInputError: No ``monetary`` column, or fewer than 3 repeat customers.
             ConvergenceError: When the optimization fails.
         """
-        penalizer = self._check_penalizer(self.penalizer)
+        self._check_penalizer(self.penalizer)
         monetary = self._monetary(summary)
         repeat = (summary.frequency > 0) & (monetary > 0)
         if int(repeat.sum()) < 3:
@@ -115,17 +105,13 @@ class GammaGamma(ParametricModel):
         weights = summary.row_weights[index]
         _warn_if_correlated(x, spend, weights)
         start = np.log(np.array([1.0, 1.0, float(np.average(spend, weights=weights))]))
-        result = maximize_likelihood(
+        return self._fit_rows(
             kernels.log_likelihood_and_gradient,
             (x, spend),
             weights,
-            self.parameter_names(),
             start,
-            penalizer=penalizer,
-            describe_rows=lambda bad: _describe_rows(summary, index, bad),
+            lambda bad: _describe_rows(summary, index, bad),
         )
-        self._store_fit(result)
-        return self
 
     def expected_spend(self, summary: CustomerSummary) -> FloatArray:
         r"""Conditional expected average transaction value of each customer (F&H 2013 eq. 5).

@@ -9,13 +9,10 @@ from types import ModuleType
 from typing import ClassVar, Self
 
 import attrs
-import numpy as np
 
-from relmark.clv._base import FitResult, positive_parameter
-from relmark.clv.paretonbd import _RepeatBuyingModel
+from relmark.clv._base import RepeatBuyingModel, parameter_converter, positive_parameter
 from relmark.core import mbgnbd as kernels
-from relmark.data.units import TimeUnit, parse_unit
-from relmark.typing import FloatArray
+from relmark.data.units import TimeUnit
 
 __all__ = ["MBGNBD", "MBGNBDParams"]
 
@@ -32,13 +29,13 @@ class MBGNBDParams:
         b: Second parameter of that beta; the mean dropout probability is $a/(a+b)$.
     """
 
-    r: float = attrs.field(converter=float, validator=positive_parameter)
-    alpha: float = attrs.field(converter=float, validator=positive_parameter)
-    a: float = attrs.field(converter=float, validator=positive_parameter)
-    b: float = attrs.field(converter=float, validator=positive_parameter)
+    r: float = attrs.field(converter=parameter_converter, validator=positive_parameter)
+    alpha: float = attrs.field(converter=parameter_converter, validator=positive_parameter)
+    a: float = attrs.field(converter=parameter_converter, validator=positive_parameter)
+    b: float = attrs.field(converter=parameter_converter, validator=positive_parameter)
 
 
-class MBGNBD(_RepeatBuyingModel):
+class MBGNBD(RepeatBuyingModel):
     r"""Modified BG/NBD model of repeat purchasing (Batislam, Denizel & Filiztekin 2007).
 
     As the BG/NBD, but a dropout opportunity also follows the first purchase, so customers with
@@ -72,16 +69,6 @@ class MBGNBD(_RepeatBuyingModel):
     _kernels: ClassVar[ModuleType] = kernels
 
     params_: MBGNBDParams
-    covariance_: FloatArray
-    standard_errors_: dict[str, float]
-    log_likelihood_: float
-    fit_: FitResult | None
-    unit_: TimeUnit
-
-    def _start(self, mean_x: float, mean_T: float) -> FloatArray:
-        # A purchase rate of (x + 1)/T per unit with r = 1, and p ~ Beta(1, 1).
-        alpha0 = max(mean_T, 1e-6) / (mean_x + 1.0)
-        return np.log(np.array([1.0, alpha0, 1.0, 1.0], dtype=np.float64))
 
     @classmethod
     def from_params(
@@ -102,7 +89,4 @@ class MBGNBD(_RepeatBuyingModel):
         Raises:
             InvalidInputError: For a parameter that is not a finite float > 0.
         """
-        model = cls()
-        model._store_known(MBGNBDParams(r=r, alpha=alpha, a=a, b=b))
-        model.unit_ = parse_unit(unit)
-        return model
+        return cls._from_record(MBGNBDParams(r=r, alpha=alpha, a=a, b=b), unit)

@@ -13,11 +13,11 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike
 
-from relmark.clv._base import FitResult, ParametricModel, positive_parameter
-from relmark.clv.bgnbd import check_times
+from relmark.clv._base import ParametricModel, parameter_converter, positive_parameter
+from relmark.clv._checks import check_real, check_times
 from relmark.core import sbg as kernels
-from relmark.core.mle import maximize_likelihood
-from relmark.data.summary import offending_rows
+from relmark.data._validation import offending_rows
+from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError
 from relmark.typing import FloatArray
 
@@ -35,8 +35,8 @@ class ShiftedBetaGeometricParams:
             $\alpha/(\alpha+\beta)$.
     """
 
-    alpha: float = attrs.field(converter=float, validator=positive_parameter)
-    beta: float = attrs.field(converter=float, validator=positive_parameter)
+    alpha: float = attrs.field(converter=parameter_converter, validator=positive_parameter)
+    beta: float = attrs.field(converter=parameter_converter, validator=positive_parameter)
 
 
 def _whole_column(name: str, values: ArrayLike, where: str) -> FloatArray:
@@ -70,6 +70,12 @@ class ShiftedBetaGeometric(ParametricModel):
     or on individual (periods observed, churned) data
     ([`fit`][relmark.clv.sbg.ShiftedBetaGeometric.fit]); periods are the model's time unit.
 
+    The one exception to the ``fit(summary)`` lifecycle of ``relmark.clv``: contractual data
+    are (periods observed, churned) pairs or survivor counts, not a
+    [`CustomerSummary`][relmark.data.summary.CustomerSummary] of $(x, t_x, T)$, so ``fit`` takes
+    them directly (and the model is not a [`Scorer`][relmark.typing.Scorer]). Pass ``unit`` to
+    record how long a period is; it is bookkeeping only (every count here is in periods).
+
     Args:
         penalizer: Strength $\lambda \ge 0$ of an L2 penalty on the log-parameters, set against
             the *mean* log-likelihood per customer (see [`relmark.core.mle`][relmark.core.mle]).
@@ -82,6 +88,8 @@ class ShiftedBetaGeometric(ParametricModel):
         standard_errors_: Standard error of each parameter by name.
         log_likelihood_: Log-likelihood at the estimates.
         fit_: Fit statistics, ``None`` for a model built with ``from_params``.
+        unit_: Length of one period when given to ``fit``, ``fit_cohort`` or ``from_params``,
+            else ``None``.
 
     Examples:
         >>> regular = [1000, 631, 468, 382, 326, 289, 262, 241]
@@ -93,21 +101,16 @@ class ShiftedBetaGeometric(ParametricModel):
     _params_type: ClassVar[type[ShiftedBetaGeometricParams]] = ShiftedBetaGeometricParams
 
     params_: ShiftedBetaGeometricParams
-    covariance_: FloatArray
-    standard_errors_: dict[str, float]
-    log_likelihood_: float
-    fit_: FitResult | None
-
-    def __init__(self, *, penalizer: float = 0.0) -> None:
-        self.penalizer = penalizer
+    unit_: TimeUnit | None
 
     @classmethod
-    def from_params(cls, *, alpha: float, beta: float) -> Self:
+    def from_params(cls, *, alpha: float, beta: float, unit: str | TimeUnit | None = None) -> Self:
         """Build a fitted model from known parameters (published values, a fit made elsewhere).
 
         Args:
             alpha: Beta parameter of the churn probability.
             beta: Beta parameter of the churn probability.
+            unit: Length of one period (``"D"``, ``"W"``, ``"M"``, ``"Q"``, ``"Y"``), if known.
 
         Returns:
             A model whose standard errors and covariance are NaN (unknown).
@@ -115,33 +118,40 @@ class ShiftedBetaGeometric(ParametricModel):
         Raises:
             InvalidInputError: For a parameter that is not a finite float > 0.
         """
-        model = cls()
-        model._store_known(ShiftedBetaGeometricParams(alpha=alpha, beta=beta))
+        model = cls._from_record(ShiftedBetaGeometricParams(alpha=alpha, beta=beta))
+        model.unit_ = None if unit is None else parse_unit(unit)
         return model
 
-    def _fit_rows(self, t: FloatArray, churned: FloatArray, weights: FloatArray) -> Self:
-        penalizer = self._check_penalizer(self.penalizer)
-        result = maximize_likelihood(
+    def _fit_periods(
+        self,
+        t: FloatArray,
+        churned: FloatArray,
+        weights: FloatArray,
+        unit: str | TimeUnit | None,
+    ) -> Self:
+        period = None if unit is None else parse_unit(unit)
+        self._fit_rows(
             kernels.log_likelihood_and_gradient,
             (t, churned),
             weights,
-            self.parameter_names(),
             np.zeros(2),
-            penalizer=penalizer,
-            describe_rows=lambda bad: ", ".join(
+            lambda bad: ", ".join(
                 f"(periods={t[i]:g}, churned={bool(churned[i])})" for i in bad[:5]
             ),
         )
-        self._store_fit(result)
+        self.unit_ = period
         return self
 
-    def fit(self, periods: ArrayLike, churned: ArrayLike) -> Self:
+    def fit(
+        self, periods: ArrayLike, churned: ArrayLike, *, unit: str | TimeUnit | None = None
+    ) -> Self:
         r"""Fit on individual customers: periods observed and whether each one churned.
 
         Args:
             periods: For a churned customer, the period in which he cancelled ($\ge 1$); for an
                 active one, the number of periods he has been observed (censored).
             churned: ``True`` (or 1) for customers who cancelled, ``False`` (0) for active ones.
+            unit: Length of one period, if known (stored as ``unit_``).
 
         Returns:
             ``self``, fitted.
@@ -172,14 +182,15 @@ class ShiftedBetaGeometric(ParametricModel):
                 f"period in which they cancelled); got 0 at {offending_rows(instant)}."
             )
         rows, counts = np.unique(np.column_stack([t, flags]), axis=0, return_counts=True)
-        return self._fit_rows(rows[:, 0], rows[:, 1], counts.astype(np.float64))
+        return self._fit_periods(rows[:, 0], rows[:, 1], counts.astype(np.float64), unit)
 
-    def fit_cohort(self, survivors: ArrayLike) -> Self:
+    def fit_cohort(self, survivors: ArrayLike, *, unit: str | TimeUnit | None = None) -> Self:
         r"""Fit on a cohort's survivor counts $n_0, n_1, \dots, n_k$ (Fader & Hardie 2007).
 
         Args:
             survivors: Customers still active at the start (index 0) and after each period;
                 whole numbers, non-increasing, at least two values, $n_0 > 0$.
+            unit: Length of one period, if known (stored as ``unit_``).
 
         Returns:
             ``self``, fitted.
@@ -205,7 +216,7 @@ class ShiftedBetaGeometric(ParametricModel):
                 f"after period {i}."
             )
         t, flags, weights = kernels.cohort_rows(counts)
-        return self._fit_rows(t, flags, weights)
+        return self._fit_periods(t, flags, weights, unit)
 
     def _periods(self, name: str, t: ArrayLike, minimum: float) -> FloatArray:
         periods = check_times(name, t, integral=True)
@@ -259,9 +270,5 @@ class ShiftedBetaGeometric(ParametricModel):
         """
         p = self._params_record()
         periods = self._periods("periods_active", periods_active, 1.0)
-        rate = check_times("discount_rate", discount_rate)
-        if rate.ndim or not float(rate) > 0:
-            raise InvalidInputError(
-                f"The 'discount_rate' argument must be a single number > 0. Got {discount_rate!r}."
-            )
-        return kernels.discounted_expected_residual_lifetime(periods, float(rate), p.alpha, p.beta)
+        rate = check_real(discount_rate, name="discount_rate", role="argument", strict=True)
+        return kernels.discounted_expected_residual_lifetime(periods, rate, p.alpha, p.beta)

@@ -28,11 +28,13 @@ from typing import ClassVar, Literal, Self
 import numpy as np
 from numpy.typing import NDArray
 
+from relmark.clv._checks import check_real, check_whole
 from relmark.clv.bgnbd import BGNBD
 from relmark.clv.gamma_gamma import GammaGamma
 from relmark.clv.mbgnbd import MBGNBD
 from relmark.clv.paretonbd import ParetoNBD
-from relmark.clv.value import customer_lifetime_value
+from relmark.clv.value import _lifetime_value
+from relmark.core.quantiles import weighted_quantile
 from relmark.data.summary import CustomerSummary
 from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError, NotFittedError
@@ -74,18 +76,7 @@ _NON_NEGATIVE = (0.0, math.inf)
 
 def _number(owner: str, name: str, value: object, *, positive: bool) -> float:
     """Validate a finite real hyperparameter (> 0 or >= 0)."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float | np.integer | np.floating)
-        or not math.isfinite(value)
-        or value < 0
-        or (positive and value == 0)
-    ):
-        bound = "> 0" if positive else ">= 0"
-        raise InvalidInputError(
-            f"The {name!r} parameter of {owner} must be a finite float {bound}. Got {value!r}."
-        )
-    return float(value)
+    return check_real(value, name=name, owner=owner, strict=positive)
 
 
 def _unit(owner: str, value: object) -> TimeUnit:
@@ -200,13 +191,17 @@ class _TransactionModelScorer:
         horizon, unit = self._config()
         summary = _summary(owner, "score", summary)
         model = self.model_
-        t = horizon * unit.days / model.unit_.days
+        t = np.asarray(horizon * unit.days / model.unit_.days, dtype=np.float64)
         name = _LITERATURE_NAMES[type(model)]
+        rows = summary.compress()
+        # The model's private row-level kernels: one compression serves both columns.
+        alive = model._on_rows("probability_alive", None, summary, rows)  # noqa: SLF001
+        purchases = model._on_rows("conditional_expected_purchases", t, summary, rows)  # noqa: SLF001
         return ScoreTable.from_columns(
             summary.customer_id,
             {
-                "probability_alive": model.probability_alive(summary),
-                "expected_purchases": model.expected_purchases(t, summary),
+                "probability_alive": alive[rows.inverse],
+                "expected_purchases": purchases[rows.inverse],
             },
             {
                 "probability_alive": _alive_info(name),
@@ -274,14 +269,6 @@ class ParetoNBDScorer(_TransactionModelScorer):
     _model_type: ClassVar[type[ParetoNBD]] = ParetoNBD
 
     model_: ParetoNBD
-
-
-def _weighted_quantile(values: FloatArray, weights: FloatArray, q: float) -> float:
-    """Inverted-CDF quantile: the smallest value whose weighted CDF reaches ``q``."""
-    order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    index = int(np.searchsorted(cumulative, q * cumulative[-1], side="left"))
-    return float(values[order][min(index, values.size - 1)])
 
 
 class CLVScorer:
@@ -368,15 +355,9 @@ class CLVScorer:
                 f"The 'transaction_model' parameter of CLVScorer must be one of {allowed}. "
                 f"Got {name!r}."
             )
-        horizon: object = self.horizon
-        if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
-            raise InvalidInputError(
-                "The 'horizon' parameter of CLVScorer must be a whole number of periods >= 1. "
-                f"Got {horizon!r}."
-            )
         return (
             _TRANSACTION_MODELS[name],
-            int(horizon),
+            check_whole(self.horizon, name="horizon", owner="CLVScorer", minimum=1),
             _unit("CLVScorer", self.unit),
             _number("CLVScorer", "discount_rate", self.discount_rate, positive=False),
             _number("CLVScorer", "margin", self.margin, positive=False),
@@ -419,25 +400,33 @@ class CLVScorer:
         spend_model = GammaGamma(penalizer=spend_penalizer).fit(summary.take(canonical))
         self.transaction_model_ = transaction_model
         self.spend_model_ = spend_model
-        clv = self._clv(summary)
+        clv = self._clv(summary)[0]
         weights = summary.row_weights
         self.clv_tier_cuts_ = np.array(
-            [_weighted_quantile(clv, weights, 1 / 3), _weighted_quantile(clv, weights, 2 / 3)],
+            [weighted_quantile(clv, weights, 1 / 3), weighted_quantile(clv, weights, 2 / 3)],
             dtype=np.float64,
         )
         return self
 
-    def _clv(self, summary: CustomerSummary) -> FloatArray:
+    def _clv(self, summary: CustomerSummary) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """CLV per customer, expected purchases over the horizon and spend per customer.
+
+        One compression of ``summary`` and one evaluation of the transaction model per
+        distinct row give both the CLV and the ``expected_purchases`` column.
+        """
         _, horizon, unit, discount_rate, margin = self._config()
-        return customer_lifetime_value(
+        rows = summary.compress()
+        clv, purchases, spend = _lifetime_value(
             self.transaction_model_,
             self.spend_model_,
             summary,
-            horizon=horizon,
-            unit=unit,
-            discount_rate=discount_rate,
+            rows,
+            periods=horizon,
+            period=unit,
+            rate=discount_rate,
             margin=margin,
         )
+        return clv, purchases[rows.inverse], spend
 
     def _tiers(self, clv: FloatArray) -> NDArray[np.str_]:
         low_cut, high_cut = (float(c) for c in self.clv_tier_cuts_)
@@ -467,8 +456,7 @@ class CLVScorer:
         summary, _ = self._monetary_summary(summary, "score")
         model = self.transaction_model_
         name = _LITERATURE_NAMES[type(model)]
-        clv = self._clv(summary)
-        t = horizon * unit.days / model.unit_.days
+        clv, purchases, spend = self._clv(summary)
         window = _horizon_text(horizon, unit)
         info = {
             "probability_alive": _alive_info(name),
@@ -502,8 +490,8 @@ class CLVScorer:
         }
         columns = {
             "probability_alive": model.probability_alive(summary),
-            "expected_purchases": model.expected_purchases(t, summary),
-            "expected_spend": self.spend_model_.expected_spend(summary),
+            "expected_purchases": purchases,
+            "expected_spend": spend,
             "clv": clv,
             "clv_tier": self._tiers(clv),
         }

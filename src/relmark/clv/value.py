@@ -16,15 +16,16 @@ to it.
 
 from __future__ import annotations
 
-import math
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from relmark.data.summary import CustomerSummary
+from relmark.clv._base import RepeatBuyingModel
+from relmark.clv._checks import check_real, check_whole
+from relmark.data.summary import CompressedSummary, CustomerSummary
 from relmark.data.units import TimeUnit, parse_unit
-from relmark.errors import InvalidInputError
+from relmark.errors import InvalidInputError, NotFittedError
 from relmark.typing import FloatArray
 
 __all__ = ["SpendModel", "TransactionModel", "customer_lifetime_value"]
@@ -50,27 +51,91 @@ class SpendModel(Protocol):
         ...
 
 
-def _check_number(name: str, value: object, *, lower: float) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value < lower
-    ):
-        raise InvalidInputError(
-            f"The {name!r} argument of customer_lifetime_value must be a finite number "
-            f">= {lower:g}. Got {value!r}."
-        )
-    return float(value)
+_OWNER = "customer_lifetime_value"
 
 
-def _check_horizon(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InvalidInputError(
-            "The 'horizon' argument of customer_lifetime_value must be a whole number of "
-            f"periods >= 1. Got {value!r}."
+def _model_unit(transaction_model: TransactionModel) -> TimeUnit:
+    try:
+        unit = transaction_model.unit_
+    except AttributeError:
+        # NotFittedError is an AttributeError too: a relmark model says so itself.
+        name = type(transaction_model).__name__
+        raise NotFittedError(
+            f"The 'transaction_model' argument of {_OWNER} ({name}) is not fitted yet: it has "
+            "no unit_. Call fit(summary) or from_params(...) first."
+        ) from None
+    return unit
+
+
+def _expected_purchases_on_rows(
+    transaction_model: TransactionModel,
+    horizons: FloatArray,
+    summary: CustomerSummary,
+    rows: CompressedSummary,
+) -> FloatArray:
+    """$E[X(t)]$ per distinct row of ``summary`` and horizon, shape ``(n_rows, len(horizons))``."""
+    if isinstance(transaction_model, RepeatBuyingModel):
+        return transaction_model._on_rows(  # noqa: SLF001 - same package, skips re-validation
+            "conditional_expected_purchases", horizons, summary, rows
         )
-    return int(value)
+    distinct = CustomerSummary.from_arrays(rows.frequency, rows.recency, rows.T, unit=summary.unit)
+    return np.asarray(transaction_model.expected_purchases(horizons, distinct), dtype=np.float64)
+
+
+def _discounted_purchases(
+    transaction_model: TransactionModel,
+    summary: CustomerSummary,
+    rows: CompressedSummary,
+    *,
+    periods: int,
+    period: TimeUnit,
+    rate: float,
+) -> tuple[FloatArray, FloatArray]:
+    r"""Discounted expected purchases and $E[X(K\Delta)]$, per distinct row of ``summary``.
+
+    One evaluation of the transaction model serves both: the CLV sum needs $E[X]$ at every
+    period end anyway, and the last one is the expected purchases over the whole horizon.
+
+    Returns:
+        ``(discounted, total)``, each of shape ``(n_rows,)``: $\sum_k (E_k - E_{k-1})
+        (1+d)^{-k}$ and $E[X(K\Delta)]$ with $K\Delta$ = ``periods * period.days /
+        unit_.days`` in the model's unit.
+    """
+    model_unit = _model_unit(transaction_model)
+    k = np.arange(1, periods + 1, dtype=np.float64)
+    # Summation by parts: sum_k (E_k - E_{k-1}) v^k = sum_{k<K} E_k (v^k - v^{k+1}) + E_K v^K,
+    # so the expected purchases are needed only at the K period ends (E_0 = 0).
+    discount = (1.0 + rate) ** -k
+    coefficients = discount - np.append(discount[1:], 0.0)
+    # (k * days) / unit_days, rounded once after the product: the last period end is then
+    # exactly the horizon K * days / unit_days that the scorers report expected purchases for.
+    horizons = k * period.days / model_unit.days
+    purchases = _expected_purchases_on_rows(transaction_model, horizons, summary, rows)
+    discounted = purchases @ coefficients
+    return np.asarray(discounted, dtype=np.float64), np.asarray(purchases[:, -1], dtype=np.float64)
+
+
+def _lifetime_value(
+    transaction_model: TransactionModel,
+    spend_model: SpendModel,
+    summary: CustomerSummary,
+    rows: CompressedSummary,
+    *,
+    periods: int,
+    period: TimeUnit,
+    rate: float,
+    margin: float,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    r"""CLV per customer, $E[X(K\Delta)]$ per distinct row and spend per customer.
+
+    The arguments are already validated; ``rows`` is ``summary.compress()``.
+    """
+    discounted, total = _discounted_purchases(
+        transaction_model, summary, rows, periods=periods, period=period, rate=rate
+    )
+    spend = np.asarray(spend_model.expected_spend(summary), dtype=np.float64)
+    clv = np.asarray(margin * spend * discounted[rows.inverse], dtype=np.float64)
+    return clv, total, spend
 
 
 def customer_lifetime_value(
@@ -100,6 +165,7 @@ def customer_lifetime_value(
 
     Raises:
         InvalidInputError: For a bad horizon, unit, discount rate or margin.
+        NotFittedError: When ``transaction_model`` is not fitted.
 
     Examples:
         >>> from relmark import CustomerSummary
@@ -111,24 +177,23 @@ def customer_lifetime_value(
         >>> bool(clv[0] > 0)
         True
     """
-    periods = _check_horizon(horizon)
+    periods = check_whole(horizon, name="horizon", owner=_OWNER, role="argument", minimum=1)
     period = parse_unit(unit)
-    rate = _check_number("discount_rate", discount_rate, lower=0.0)
-    margin = _check_number("margin", margin, lower=0.0)
+    rate = check_real(discount_rate, name="discount_rate", owner=_OWNER, role="argument")
+    margin = check_real(margin, name="margin", owner=_OWNER, role="argument")
     if not isinstance(summary, CustomerSummary):
         raise InvalidInputError(
-            "The 'summary' argument of customer_lifetime_value must be a CustomerSummary. "
+            f"The 'summary' argument of {_OWNER} must be a CustomerSummary. "
             f"Got {type(summary).__name__}."
         )
-    k = np.arange(1, periods + 1, dtype=np.float64)
-    # Summation by parts: sum_k (E_k - E_{k-1}) v^k = sum_{k<K} E_k (v^k - v^{k+1}) + E_K v^K,
-    # so the expected purchases are needed only at the K period ends (E_0 = 0).
-    discount = (1.0 + rate) ** -k
-    coefficients = discount - np.append(discount[1:], 0.0)
-    period_length = period.days / transaction_model.unit_.days
-    rows = summary.compress()
-    distinct = CustomerSummary.from_arrays(rows.frequency, rows.recency, rows.T, unit=summary.unit)
-    purchases = transaction_model.expected_purchases(k * period_length, distinct)
-    discounted = (purchases @ coefficients)[rows.inverse]
-    spend = np.asarray(spend_model.expected_spend(summary), dtype=np.float64)
-    return np.asarray(margin * spend * discounted, dtype=np.float64)
+    value, _, _ = _lifetime_value(
+        transaction_model,
+        spend_model,
+        summary,
+        summary.compress(),
+        periods=periods,
+        period=period,
+        rate=rate,
+        margin=margin,
+    )
+    return value

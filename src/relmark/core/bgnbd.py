@@ -25,6 +25,7 @@ __all__ = [
     "log_likelihood",
     "log_likelihood_and_gradient",
     "probability_alive",
+    "probability_alive_at",
     "probability_of_purchases",
 ]
 
@@ -252,6 +253,35 @@ def conditional_expected_purchases(
     t, x, t_x, T = (np.array(v, dtype=np.float64) for v in np.broadcast_arrays(t, x, t_x, T))
     alive = probability_alive(x, t_x, T, r, alpha, a, b)
     return alive * _expected_if_alive(t, x, T, r, alpha, a, b)
+
+
+def probability_alive_at(
+    t: FloatArray,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+) -> FloatArray:
+    r"""$P(\text{alive at } T + t \mid x, t_x, T)$ for the BG/NBD.
+
+    Dropout happens only right after a purchase, so a customer alive at $T$ is still alive at
+    $T + t$ unless one of the $N \sim \text{Poisson}(\lambda t)$ purchases made meanwhile is
+    followed by dropout: $E[(1-p)^{N}] = e^{-\lambda p t}$. The posterior of a customer alive at
+    $T$ is $\lambda \sim \Gamma(r+x, \alpha+T)$, $p \sim \text{Beta}(a, b+x)$ (the alive
+    branch of FHL 2005 eq. 3 is $(1-p)^x\lambda^x e^{-\lambda T}$); averaging over $\lambda$
+    gives $(1 + pt/(\alpha+T))^{-(r+x)}$, and over $p$ Euler's integral (Abramowitz & Stegun
+    15.3.1), so (derived here, as for the MBG/NBD with $b+x$ in place of $b+x+1$)
+
+    $$P(\text{alive at } T+t) = P(\text{alive at } T)\;
+    {}_2F_1\Big(r+x, a; a+b+x; -\frac{t}{\alpha+T}\Big).$$
+    """
+    t, x, t_x, T = (np.asarray(v, dtype=np.float64) for v in np.broadcast_arrays(t, x, t_x, T))
+    alive = probability_alive(x, t_x, T, r, alpha, a, b)
+    log_f = log_hyp2f1(r + x, np.full_like(t, a), a + b + x, -t / (alpha + T))
+    return np.asarray(alive * np.exp(log_f), dtype=np.float64)
 
 
 def expected_purchases(t: FloatArray, r: float, alpha: float, a: float, b: float) -> FloatArray:

@@ -75,7 +75,11 @@ class MLEResult:
         aic: $2k - 2\ln L$.
         bic: $k\ln W - 2\ln L$ with $W$ the total weight (number of customers).
         n_iterations: Quasi-Newton iterations plus Newton polishing steps.
-        converged: Whether the gradient criterion was met.
+        converged: Always ``True``:
+            [`maximize_likelihood`][relmark.core.mle.maximize_likelihood] raises
+            [`ConvergenceError`][relmark.errors.ConvergenceError] instead of returning a result
+            whose gradient criterion was not met. Kept as a record of that check (and in saved
+            fits).
         message: The optimizer's message.
         n_observations: Total weight $W$.
         n_rows: Number of (distinct) rows the likelihood was evaluated on.
@@ -172,10 +176,11 @@ class _Objective:
         return (hess + hess.T) / 2.0
 
 
-def _non_finite_rows(objective: _Objective, log_params: FloatArray) -> IntArray:
+def _rows_at(objective: _Objective, log_params: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Each row's log-likelihood at ``log_params`` and the rows where it (or its gradient) is not finite."""
     ll, grad = objective.rows(log_params)
     bad = ~np.isfinite(ll) | ~np.all(np.isfinite(grad), axis=1)
-    return np.flatnonzero(bad)
+    return ll, np.flatnonzero(bad)
 
 
 def _advice(names: Sequence[str]) -> str:
@@ -317,7 +322,7 @@ def maximize_likelihood(
     names = tuple(names)
     objective = _Objective(function, data, weights, penalizer)
     start = np.asarray(start, dtype=np.float64)
-    bad = _non_finite_rows(objective, start)
+    _, bad = _rows_at(objective, start)
     if bad.size:
         raise _fail(
             "the log-likelihood is not finite at the starting values", names, bad, describe_rows
@@ -325,7 +330,8 @@ def maximize_likelihood(
     x, n_iterations, message = _quasi_newton(objective, start, max_iterations)
     value, gradient = objective(x)
     x, value, gradient, polish_steps = _newton_polish(objective, x, value, gradient)
-    bad = _non_finite_rows(objective, x)
+    # One kernel evaluation at the optimum serves the finiteness check and the log-likelihood.
+    ll_rows, bad = _rows_at(objective, x)
     if not np.isfinite(value) or bad.size:
         raise _fail("the log-likelihood became non-finite", names, bad, describe_rows)
     at_bound = np.abs(x) >= _LOG_BOUND - 1e-6
@@ -360,7 +366,7 @@ def maximize_likelihood(
     cov = (cov + cov.T) / 2.0
     with np.errstate(invalid="ignore"):
         se = np.sqrt(np.diag(cov))
-    ll_total = float(np.sum(weights * objective.rows(x)[0]))
+    ll_total = float(np.sum(weights * ll_rows))
     k = len(names)
     return MLEResult(
         names=names,

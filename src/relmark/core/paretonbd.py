@@ -14,8 +14,7 @@ death-time integral $\int_{t_x}^{T}(\alpha+\tau)^{-(r+x)}(\beta+\tau)^{-(s+1)}d\
 integral instead of writing it through ${}_2F_1$: after a change of variables that absorbs its
 power-law decay the integrand is smooth and bounded, and a fixed quadrature rule (24 Gauss-Legendre
 nodes for almost every row, a 113-node double-exponential rule for rows with extreme scale
-ratios) evaluates it in logs to about $10^{-12}$ relative, for customers with tens of thousands
-of purchases as well. The same nodes give the exact gradient (derivatives under the integral), so
+ratios) evaluates it in logs, for customers with tens of thousands of purchases as well. The same nodes give the exact gradient (derivatives under the integral), so
 one evaluation of the likelihood and its gradient is plain array arithmetic over rows × nodes,
 with no series and no finite differences. The PMF of FH-06 evaluates
 its ${}_2F_1$ terms in logs with [`log_hyp2f1`][relmark.core.special.log_hyp2f1], with the
@@ -294,8 +293,10 @@ def _death_integral(
 
     Rows that are smooth after the change of variables of ``_plan`` use 24-node Gauss-Legendre;
     the others (decay rate varying by more than a factor 3, or a singularity close to the
-    interval) the 113-node tanh-sinh rule. Against mpmath (arbitrary-precision ${}_2F_1$ form) the
-    relative error of $I$ is below $10^{-11}$ over the tested range (``tests/core/test_paretonbd.py``).
+    interval) the 113-node tanh-sinh rule. Against mpmath (the ${}_2F_1$ form at 60 digits) on
+    396 random rows with parameters from $e^{-8}$ to $e^{8}$, $x$ up to 1,000 and $T$ up to 1,000,
+    $\ln I$ was within $10^{-11}$ (a relative error of $I$ below $10^{-11}$) wherever
+    $|\ln I| < 50$, and within $10^{-12}|\ln I|$ elsewhere.
     """
     x, t_x, T = (np.asarray(v, dtype=np.float64).ravel() for v in np.broadcast_arrays(x, t_x, T))
     active = t_x < T

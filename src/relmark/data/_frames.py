@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from relmark.data.summary import offending_rows
+from relmark.data._validation import offending_rows
 from relmark.errors import InvalidInputError, require
 
 __all__ = ["BACKENDS", "extract_columns", "read_table", "to_native_frame"]
@@ -86,9 +86,7 @@ def extract_columns(
             ) from None
         available = list(frame.columns)
         getter = frame.get_column
-    missing = [c for c in columns.values() if c not in available]
-    if missing:
-        raise InvalidInputError(f"Column(s) {missing} not found; the data has columns {available}.")
+    _require_columns(list(columns.values()), available)
     result: dict[str, tuple[NDArray[Any], str | None]] = {}
     for role, name in columns.items():
         raw = getter(name)
@@ -96,8 +94,20 @@ def extract_columns(
         if series is not None:
             result[role] = _column_from_series(name, series)
         else:
-            result[role] = (np.asarray(raw), None)
+            values = np.asarray(raw)
+            if values.ndim != 1:
+                raise InvalidInputError(
+                    f"Column {name!r} must be one-dimensional (one value per row); got shape "
+                    f"{values.shape}."
+                )
+            result[role] = (values, None)
     return result
+
+
+def _require_columns(wanted: list[str], available: list[str]) -> None:
+    missing = [c for c in wanted if c not in available]
+    if missing:
+        raise InvalidInputError(f"Column(s) {missing} not found; the data has columns {available}.")
 
 
 def to_native_frame(data: Mapping[str, NDArray[Any]], backend: str) -> Any:
@@ -136,6 +146,8 @@ def read_table(
 
     Raises:
         MissingDependencyError: When neither pyarrow nor polars is installed.
+        InvalidInputError: When the file lacks one of ``columns`` (checked against its header
+            or schema before reading the data).
     """
     import importlib.util
 
@@ -145,13 +157,19 @@ def read_table(
     if file_format == "parquet":
         import pyarrow.parquet as pq
 
+        _require_columns(columns, list(pq.read_schema(path).names))
         return pq.read_table(path, columns=columns)
     import pyarrow as pa
     from pyarrow import csv
 
+    parse_options = csv.ParseOptions(delimiter=delimiter)
+    # A streaming reader parses only the first block, enough for the column names.
+    with csv.open_csv(path, parse_options=parse_options) as head:
+        available = list(head.schema.names)
+    _require_columns(columns, available)
     return csv.read_csv(
         path,
-        parse_options=csv.ParseOptions(delimiter=delimiter),
+        parse_options=parse_options,
         convert_options=csv.ConvertOptions(
             include_columns=columns,
             column_types=dict.fromkeys(as_string, pa.string()),
@@ -169,7 +187,9 @@ def _read_with_polars(
     import polars as pl
 
     if file_format == "parquet":
+        _require_columns(columns, list(pl.read_parquet_schema(path)))
         return pl.read_parquet(path, columns=columns)
+    _require_columns(columns, pl.read_csv(path, separator=delimiter, n_rows=0).columns)
     return pl.read_csv(
         path,
         columns=columns,

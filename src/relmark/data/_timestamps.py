@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from relmark.data.summary import offending_rows
+from relmark.data._validation import offending_rows
 from relmark.errors import InvalidInputError
 
 __all__ = ["parse_instant", "parse_time_column", "zone_name"]
@@ -139,10 +139,6 @@ def parse_time_column(
     Raises:
         InvalidInputError: On missing, unparseable or zone-inconsistent values, naming the rows.
     """
-    if values.ndim != 1:
-        raise InvalidInputError(
-            f"Column {name!r} must be one-dimensional; got shape {values.shape}."
-        )
     if np.issubdtype(values.dtype, np.datetime64):
         bad = np.isnat(values)
         if bad.any():
@@ -156,35 +152,67 @@ def parse_time_column(
             f"Column {name!r} holds integers ({values[:3].tolist()}...), not times; pass "
             "time_format (for example '%Y%m%d') to read them as dates."
         )
-    if kind in "fcb" or (kind in "iu" and time_format is None):
+    if kind in "fcb":
         raise InvalidInputError(
             f"Column {name!r} must hold dates or times; got dtype {values.dtype}."
         )
-    objects = values.astype(object)
-    missing = np.fromiter((_is_missing(v) for v in objects), dtype=bool, count=objects.size)
+    # Logs repeat the same dates many times: encode each distinct value once, then check and
+    # parse only the distinct values.
+    uniques, first_rows, inverse = _distinct_values(values)
+    missing = np.fromiter((_is_missing(v) for v in uniques), dtype=bool, count=len(uniques))
     if missing.any():
         raise InvalidInputError(
-            f"Column {name!r} has missing times (None/NaN/NaT) at {offending_rows(missing)}."
+            f"Column {name!r} has missing times (None/NaN/NaT) at "
+            f"{offending_rows(missing[inverse])}."
         )
-    # Parse each distinct string once: logs repeat the same dates many times. Other objects are
-    # parsed one by one, because datetimes in different zones can compare equal as instants.
-    if all(isinstance(v, str) for v in objects):
-        uniques, first_rows, inverse = np.unique(objects, return_index=True, return_inverse=True)
-    else:
-        uniques, first_rows = objects, np.arange(objects.size)
-        inverse = first_rows
     parsed = [_as_datetime(v, time_format) for v in uniques]
     failed = np.array([p is None for p in parsed], dtype=bool)
     if failed.any():
         bad_rows = failed[inverse]
         expected = f"format {time_format!r}" if time_format else "ISO 8601 (e.g. '2024-03-31')"
-        shown = objects[bad_rows][:_MAX_SHOWN].tolist()
+        shown = values[bad_rows][:_MAX_SHOWN].tolist()
         raise InvalidInputError(
             f"Column {name!r} has values that are not times in {expected} at "
             f"{offending_rows(bad_rows)}: {shown}."
         )
     wall, found_zone = _wall_clock(name, parsed, first_rows)  # type: ignore[arg-type]
     return wall[inverse], found_zone
+
+
+def _distinct_values(
+    values: NDArray[Any],
+) -> tuple[list[object], NDArray[np.int64], NDArray[np.int64]]:
+    """Distinct values of a column, the first row of each and each row's index into them.
+
+    Values are encoded with one dictionary pass, much faster than sorting strings. When the
+    column holds several types, or aware datetimes, values are keyed by type and zone too: a
+    plain dictionary would merge ``1`` with ``1.0``, or the same instant in two zones. Unhashable
+    values are kept one per row.
+    """
+    items = values.tolist()
+    types = set(map(type, items))
+    plain = len(types) == 1 and not issubclass(next(iter(types)), dt.datetime)
+    positions: dict[object, int] = {}
+    try:
+        if plain:
+            codes = [positions.setdefault(v, len(positions)) for v in items]
+        else:
+            codes = [positions.setdefault(_identity(v), len(positions)) for v in items]
+    except TypeError:
+        rows = np.arange(len(items), dtype=np.int64)
+        return items, rows, rows
+    inverse = np.array(codes, dtype=np.int64)
+    first_rows = np.empty(len(positions), dtype=np.int64)
+    # Assigning in reverse order leaves each distinct value's first row.
+    first_rows[inverse[::-1]] = np.arange(inverse.size - 1, -1, -1, dtype=np.int64)
+    return [items[row] for row in first_rows.tolist()], first_rows, inverse
+
+
+def _identity(value: object) -> object:
+    """Dictionary key that tells apart values equal across types or time zones."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return (type(value), value, zone_name(value.tzinfo), value.utcoffset())
+    return (type(value), value)
 
 
 def parse_instant(

@@ -10,7 +10,8 @@ see ``docs/explanation/summaries.md``.
 
 from __future__ import annotations
 
-import math
+import contextlib
+import zoneinfo
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,24 +23,24 @@ from numpy.typing import ArrayLike, NDArray
 from relmark.data import _frames
 from relmark.data._periods import period_index, period_start_day
 from relmark.data._timestamps import parse_instant, parse_time_column
-from relmark.data.summary import CustomerSummary, offending_rows
+from relmark.data._validation import (
+    MAX_SHOWN,
+    cmp,
+    float_column,
+    id_column,
+    offending_rows,
+    validate_ids,
+)
+from relmark.data.summary import CustomerSummary
 from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError
-from relmark.typing import FloatArray, IntArray
+from relmark.typing import BoolArray, FloatArray, IntArray
 
 __all__ = ["TransactionLog"]
 
-_MAX_SHOWN = 5
 _DENSE_FACTOR = 4
-
-
-def _array_eq(a: NDArray[Any] | None, b: NDArray[Any] | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return a.shape == b.shape and bool(np.array_equal(a, b))
-
-
-_cmp = attrs.cmp_using(eq=_array_eq)
+_ROLES = ("customer_id", "time", "amount", "is_return")
+"""Columns of a log; the names under which ``from_arrays`` reports them."""
 
 
 def _column(name: str, values: ArrayLike) -> NDArray[Any]:
@@ -59,94 +60,42 @@ def _column(name: str, values: ArrayLike) -> NDArray[Any]:
     return column
 
 
-def _validate_ids(values: NDArray[Any]) -> NDArray[Any]:
-    name = "customer_id"
-    if values.ndim != 1:
-        raise InvalidInputError(
-            f"Column {name!r} must be one-dimensional; got shape {values.shape}."
-        )
-    kind = values.dtype.kind
-    if kind in "US" or (kind == "T"):
-        values = values.astype(object)
-        kind = "O"
-    if kind == "f":
-        bad = np.isnan(values)
-        if bad.any():
-            raise InvalidInputError(
-                f"Column {name!r} has missing customer ids (NaN) at {offending_rows(bad)}."
-            )
-    elif kind in "mM":
-        bad = np.isnat(values)
-        if bad.any():
-            raise InvalidInputError(
-                f"Column {name!r} has missing customer ids (NaT) at {offending_rows(bad)}."
-            )
-    elif kind == "O":
-        bad = np.fromiter(
-            (v is None or (isinstance(v, float) and math.isnan(v)) for v in values),
-            dtype=bool,
-            count=values.size,
-        )
-        if bad.any():
-            raise InvalidInputError(
-                f"Column {name!r} has missing customer ids (None/NaN) at {offending_rows(bad)}."
-            )
-        types = {type(v).__name__ for v in values}
-        if len(types) > 1:
-            raise InvalidInputError(
-                f"Column {name!r} mixes id types {sorted(types)}; give every id the same type "
-                "(all integers or all strings)."
-            )
-    elif kind not in "iub":
-        raise InvalidInputError(
-            f"Column {name!r} must hold integer or string ids; got dtype {values.dtype}."
-        )
-    return values
-
-
-def _validate_amounts(values: ArrayLike, n: int, *, allow_returns: bool) -> FloatArray:
-    name = "amount"
-    try:
-        amounts = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(_non_numeric_message(name, values, exc)) from exc
-    if amounts.ndim != 1 or amounts.size != n:
-        raise InvalidInputError(
-            f"Column {name!r} must be one-dimensional with {n} rows (one per transaction); got "
-            f"shape {amounts.shape}."
-        )
-    bad = ~np.isfinite(amounts)
-    if bad.any():
-        raise InvalidInputError(
-            f"Column {name!r} must hold finite amounts; found NaN or infinity at "
-            f"{offending_rows(bad)}: {amounts[bad][:_MAX_SHOWN].tolist()}."
-        )
+def _validate_amounts(name: str, values: ArrayLike, n: int, *, allow_returns: bool) -> FloatArray:
+    amounts = float_column(name, values, n, what="amounts")
     if not allow_returns:
         bad = amounts < 0
         if bad.any():
             raise InvalidInputError(
-                f"Column {name!r} must be >= 0; got {amounts[bad][:_MAX_SHOWN].tolist()} at "
+                f"Column {name!r} must be >= 0; got {amounts[bad][:MAX_SHOWN].tolist()} at "
                 f"{offending_rows(bad)}. Pass allow_returns=True if negative amounts are returns."
             )
     return amounts
 
 
-def _non_numeric_message(name: str, values: ArrayLike, exc: Exception) -> str:
-    """Name the first rows of a column that do not convert to float, or repeat ``exc``."""
-    column = np.asarray(values, dtype=object)
-    if column.ndim != 1:
-        return f"Column {name!r} must be numeric; could not convert it: {exc}"
-    bad = np.zeros(column.size, dtype=bool)
-    for row, value in enumerate(column):
+def _validate_flags(name: str, values: NDArray[Any], n: int) -> BoolArray:
+    if values.dtype.kind != "b" or values.ndim != 1 or values.size != n:
+        raise InvalidInputError(
+            f"Column {name!r} must hold one True/False per transaction ({n} rows); got dtype "
+            f"{values.dtype} and shape {values.shape}."
+        )
+    return values
+
+
+def _validate_timezone(timezone: object, found: str | None) -> None:
+    """Check the ``timezone`` argument: an IANA zone name, unless it names the data's own zone."""
+    if timezone is None or timezone == found:
+        return
+    reason = "it is not a string"
+    if isinstance(timezone, str):
         try:
-            np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            bad[row] = True
-    if not bad.any():
-        return f"Column {name!r} must be numeric; could not convert it: {exc}"
-    return (
-        f"Column {name!r} must be numeric; found values that are not numbers at "
-        f"{offending_rows(bad)}: {column[bad][:_MAX_SHOWN].tolist()}."
+            zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            reason = f"no such zone is known ({type(exc).__name__})"
+        else:
+            return
+    raise InvalidInputError(
+        f"The 'timezone' parameter must be an IANA time-zone name such as 'Europe/Berlin' or "
+        f"'UTC'; {reason}. Got {timezone!r}."
     )
 
 
@@ -166,7 +115,7 @@ class _Grouped:
 
 @attrs.frozen(kw_only=True)
 class TransactionLog:
-    """One row per transaction: who bought, when, and (optionally) for how much.
+    """One row per transaction: who bought (or returned), when, and (optionally) for how much.
 
     Build one with [`from_arrays`][relmark.data.log.TransactionLog.from_arrays],
     [`from_frame`][relmark.data.log.TransactionLog.from_frame],
@@ -175,19 +124,26 @@ class TransactionLog:
     [`read_parquet`][relmark.data.log.TransactionLog.read_parquet]; each validates its input and
     never drops or alters a row.
 
+    Returns (refunds) are rows too, accepted only with ``allow_returns=True``: a row is a return
+    when its amount is negative or it is flagged as one (``is_return``). A return is never a
+    purchase; see [`summarize`][relmark.data.log.TransactionLog.summarize] for how its amount
+    is netted into the customer's spend.
+
     Attributes:
         customer_id: Customer id per transaction, in its original type (integers stay
             integers; strings are held as an object array of ``str``).
         time: Wall-clock time of each transaction, ``datetime64[us]``.
-        amount: Monetary value per transaction (float64), or ``None``.
+        amount: Monetary value per transaction (float64; negative for a refund), or ``None``.
         timezone: Name of the time zone of ``time`` (all times share it), or ``None`` for naive
             times.
+        is_return: Whether each row is a return, or ``None`` when no row is.
     """
 
-    customer_id: NDArray[Any] = attrs.field(eq=_cmp)
-    time: NDArray[np.datetime64] = attrs.field(eq=_cmp)
-    amount: FloatArray | None = attrs.field(default=None, eq=_cmp)
+    customer_id: NDArray[Any] = attrs.field(eq=cmp)
+    time: NDArray[np.datetime64] = attrs.field(eq=cmp)
+    amount: FloatArray | None = attrs.field(default=None, eq=cmp)
     timezone: str | None = None
+    is_return: BoolArray | None = attrs.field(default=None, eq=cmp)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -200,6 +156,7 @@ class TransactionLog:
         timezone: str | None = None,
         time_format: str | None = None,
         allow_returns: bool = False,
+        is_return: ArrayLike | None = None,
     ) -> TransactionLog:
         """Validate three columns and build a log.
 
@@ -208,15 +165,20 @@ class TransactionLog:
             time: ``datetime64`` values, ``datetime``/``date`` objects, or strings (ISO 8601, or
                 ``time_format``); all naive or all in one time zone.
             amount: Transaction values; finite and non-negative unless ``allow_returns``.
-            timezone: Zone name of naive ``datetime64`` input that is wall-clock time in a zone.
+            timezone: IANA name of the zone (``"Europe/Berlin"``) whose wall-clock time naive
+                ``time`` values are; must agree with the zone of aware values.
             time_format: ``strptime`` format of string or integer times (``"%Y%m%d"``).
-            allow_returns: Accept negative amounts (returns and refunds).
+            allow_returns: Accept returns: negative amounts (refunds) and rows flagged by
+                ``is_return``.
+            is_return: One boolean per transaction marking returns (needed for a return whose
+                amount is 0 or unknown); a flagged row must not have a positive amount.
 
         Returns:
             The validated log.
 
         Raises:
-            InvalidInputError: Naming the column and the first offending rows.
+            InvalidInputError: Naming the column and the first offending rows, or an unknown
+                ``timezone``.
 
         Examples:
             >>> log = TransactionLog.from_arrays(
@@ -226,10 +188,13 @@ class TransactionLog:
             (3, [7, 7, 9])
         """
         return cls._build(
-            _column("customer_id", customer_id),
+            id_column("customer_id", customer_id),
             _column("time", time),
             None if amount is None else _column("amount", amount),
-            zone=timezone,
+            None if is_return is None else _column("is_return", is_return),
+            names=dict(zip(_ROLES, _ROLES, strict=True)),
+            timezone=timezone,
+            column_zone=None,
             time_format=time_format,
             allow_returns=allow_returns,
         )
@@ -240,28 +205,64 @@ class TransactionLog:
         customer_id: NDArray[Any],
         time: NDArray[Any],
         amount: NDArray[Any] | None,
+        flags: NDArray[Any] | None,
         *,
-        zone: str | None,
+        names: Mapping[str, str],
+        timezone: str | None,
+        column_zone: str | None,
         time_format: str | None,
         allow_returns: bool,
     ) -> TransactionLog:
-        ids = _validate_ids(customer_id)
+        """Validate the columns, reporting each under ``names[role]`` (the user's name for it)."""
+        ids = validate_ids(names["customer_id"], customer_id)
         n = ids.size
         if time.ndim != 1 or time.size != n:
             raise InvalidInputError(
-                f"Column 'time' must be one-dimensional with {n} rows (one per transaction); got "
-                f"shape {time.shape}."
+                f"Column {names['time']!r} must be one-dimensional with {n} rows (one per "
+                f"transaction); got shape {time.shape}."
             )
-        given_zone = zone if np.issubdtype(time.dtype, np.datetime64) else None
-        wall, found_zone = parse_time_column("time", time, zone=given_zone, time_format=time_format)
-        if zone is not None and found_zone is not None and zone != found_zone:
+        wall, found_zone = parse_time_column(
+            names["time"],
+            time,
+            zone=column_zone if np.issubdtype(time.dtype, np.datetime64) else None,
+            time_format=time_format,
+        )
+        _validate_timezone(timezone, found_zone)
+        if timezone is not None and found_zone is not None and timezone != found_zone:
             raise InvalidInputError(
-                f"Column 'time' is in time zone {found_zone!r} but timezone={zone!r} was given."
+                f"Column {names['time']!r} is in time zone {found_zone!r} but "
+                f"timezone={timezone!r} was given."
             )
         amounts = (
-            None if amount is None else _validate_amounts(amount, n, allow_returns=allow_returns)
+            None
+            if amount is None
+            else _validate_amounts(names["amount"], amount, n, allow_returns=allow_returns)
         )
-        return cls(customer_id=ids, time=wall, amount=amounts, timezone=found_zone or zone)
+        returns = None if amounts is None else amounts < 0
+        if flags is not None:
+            flagged = _validate_flags(names["is_return"], flags, n)
+            if flagged.any() and not allow_returns:
+                raise InvalidInputError(
+                    f"Column {names['is_return']!r} marks returns at {offending_rows(flagged)}; "
+                    "pass allow_returns=True to read returns (their amounts are netted into "
+                    "the customer's spend; they never count as purchases)."
+                )
+            if amounts is not None:
+                bad = flagged & (amounts > 0)
+                if bad.any():
+                    raise InvalidInputError(
+                        f"Column {names['amount']!r} must be <= 0 for a return (flagged by "
+                        f"{names['is_return']!r}: the refund flows out); got "
+                        f"{amounts[bad][:MAX_SHOWN].tolist()} at {offending_rows(bad)}."
+                    )
+            returns = flagged if returns is None else returns | flagged
+        return cls(
+            customer_id=ids,
+            time=wall,
+            amount=amounts,
+            timezone=found_zone or timezone,
+            is_return=returns if returns is not None and returns.any() else None,
+        )
 
     @classmethod
     def from_frame(
@@ -271,6 +272,8 @@ class TransactionLog:
         customer: str,
         time: str,
         amount: str | None = None,
+        is_return: str | None = None,
+        timezone: str | None = None,
         time_format: str | None = None,
         allow_returns: bool = False,
     ) -> TransactionLog:
@@ -281,14 +284,19 @@ class TransactionLog:
             customer: Name of the customer-id column.
             time: Name of the time column (datetime, date, or strings).
             amount: Name of the monetary-value column, if any.
+            is_return: Name of a boolean column marking returns, if any.
+            timezone: IANA zone name of a naive time column that is wall-clock time in a zone
+                (as in [`from_arrays`][relmark.data.log.TransactionLog.from_arrays]); must agree
+                with the zone of a zoned column.
             time_format: ``strptime`` format of a string or integer time column.
-            allow_returns: Accept negative amounts.
+            allow_returns: Accept returns (negative amounts, rows flagged by ``is_return``).
 
         Returns:
             The validated log. A zoned datetime column keeps its zone (``log.timezone``).
 
         Raises:
-            InvalidInputError: For missing columns, nulls, unparseable times, bad amounts.
+            InvalidInputError: For missing columns, nulls, unparseable times, bad amounts or an
+                unknown ``timezone``; messages use the frame's column names.
 
         Examples:
             >>> log = TransactionLog.from_frame(
@@ -300,21 +308,23 @@ class TransactionLog:
             >>> log.amount.tolist()
             [10.0, 4.5]
         """
-        roles = {"customer_id": customer, "time": time}
+        names = {"customer_id": customer, "time": time}
         if amount is not None:
-            roles["amount"] = amount
-        columns = _frames.extract_columns(frame, roles)
-        try:
-            return cls._build(
-                columns["customer_id"][0],
-                columns["time"][0],
-                columns["amount"][0] if amount is not None else None,
-                zone=columns["time"][1],
-                time_format=time_format,
-                allow_returns=allow_returns,
-            )
-        except InvalidInputError as exc:
-            raise InvalidInputError(_rename_columns(str(exc), roles)) from None
+            names["amount"] = amount
+        if is_return is not None:
+            names["is_return"] = is_return
+        columns = _frames.extract_columns(frame, names)
+        return cls._build(
+            columns["customer_id"][0],
+            columns["time"][0],
+            columns["amount"][0] if amount is not None else None,
+            columns["is_return"][0] if is_return is not None else None,
+            names=names,
+            timezone=timezone,
+            column_zone=columns["time"][1],
+            time_format=time_format,
+            allow_returns=allow_returns,
+        )
 
     @classmethod
     def from_records(cls, records: Iterable[Any], *, allow_returns: bool = False) -> TransactionLog:
@@ -323,20 +333,22 @@ class TransactionLog:
         Records are [`Transaction`][relmark.domain.records.Transaction]s or
         [`Touchpoint`][relmark.domain.records.Touchpoint]s (or any objects with the same
         attributes). Each record gives ``customer_id`` and ``at`` (its time); transactions also give
-        ``amount``, which becomes the amount column. Touchpoints carry no amount, so a log from
-        touchpoints has none, and only touchpoints of kind ``purchase`` are transactions.
+        ``amount``, which becomes the amount column, and ``is_return``. Touchpoints carry no
+        amount, so a log from touchpoints has none, and only touchpoints of kind ``purchase``
+        are transactions.
 
         Args:
             records: The records, in any order.
-            allow_returns: Accept returns (negative amounts); otherwise they are rejected.
+            allow_returns: Accept returns (``is_return=True`` or a negative amount); otherwise
+                they are rejected, naming their rows (positions in ``records``).
 
         Returns:
             The validated log.
 
         Raises:
             InvalidInputError: For a record without these attributes, a touchpoint that is not a
-                purchase or has no customer, records mixing amounts and none, or transactions in
-                different currencies.
+                purchase or has no customer, records mixing amounts and none, transactions in
+                different currencies, or returns without ``allow_returns``.
         """
         rows = [_record_fields(row, record) for row, record in enumerate(records)]
         ids = [r[0] for r in rows]
@@ -356,14 +368,24 @@ class TransactionLog:
         id_values = np.empty(len(ids), dtype=object)
         id_values[:] = ids
         if ids and all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-            id_values = np.asarray(ids, dtype=np.int64)
+            # Ids beyond int64 stay Python ints in the object array.
+            with contextlib.suppress(OverflowError):
+                id_values = np.asarray(ids, dtype=np.int64)
         time_values = np.empty(len(rows), dtype=object)
         time_values[:] = [r[1] for r in rows]
+        amount_values = None
+        if rows and has_amount.all():
+            amount_values = np.empty(len(rows), dtype=object)
+            amount_values[:] = amounts
+        flags = np.array([r[4] for r in rows], dtype=bool)
         return cls._build(
             id_values,
             time_values,
-            np.asarray(amounts, dtype=np.float64) if rows and has_amount.all() else None,
-            zone=None,
+            amount_values,
+            flags if flags.any() else None,
+            names=dict(zip(_ROLES, _ROLES, strict=True)),
+            timezone=None,
+            column_zone=None,
             time_format=None,
             allow_returns=allow_returns,
         )
@@ -376,6 +398,8 @@ class TransactionLog:
         customer: str,
         time: str,
         amount: str | None = None,
+        is_return: str | None = None,
+        timezone: str | None = None,
         time_format: str | None = None,
         allow_returns: bool = False,
         delimiter: str = ",",
@@ -393,16 +417,20 @@ class TransactionLog:
             customer: Customer-id column.
             time: Time column.
             amount: Monetary-value column, if any.
+            is_return: Boolean column marking returns (``true``/``false``), if any.
+            timezone: IANA zone name of naive times (see
+                [`from_frame`][relmark.data.log.TransactionLog.from_frame]).
             time_format: ``strptime`` format of the time column.
-            allow_returns: Accept negative amounts.
+            allow_returns: Accept returns (negative amounts, rows flagged by ``is_return``).
             delimiter: Field separator.
             string_ids: Read customer ids as text, keeping leading zeros.
 
         Raises:
             MissingDependencyError: When neither pyarrow nor polars is installed.
-            InvalidInputError: As [`from_frame`][relmark.data.log.TransactionLog.from_frame].
+            InvalidInputError: As [`from_frame`][relmark.data.log.TransactionLog.from_frame],
+                including for a column the file does not have.
         """
-        names = [customer, time] + ([amount] if amount is not None else [])
+        names = [c for c in (customer, time, amount, is_return) if c is not None]
         table = _frames.read_table(
             path,
             names,
@@ -415,6 +443,8 @@ class TransactionLog:
             customer=customer,
             time=time,
             amount=amount,
+            is_return=is_return,
+            timezone=timezone,
             time_format=time_format,
             allow_returns=allow_returns,
         )
@@ -427,22 +457,29 @@ class TransactionLog:
         customer: str,
         time: str,
         amount: str | None = None,
+        is_return: str | None = None,
+        timezone: str | None = None,
         time_format: str | None = None,
         allow_returns: bool = False,
     ) -> TransactionLog:
         """Read a Parquet file of transactions (with pyarrow, or polars when pyarrow is absent).
 
+        Arguments are those of [`read_csv`][relmark.data.log.TransactionLog.read_csv].
+
         Raises:
             MissingDependencyError: When neither pyarrow nor polars is installed.
-            InvalidInputError: As [`from_frame`][relmark.data.log.TransactionLog.from_frame].
+            InvalidInputError: As [`from_frame`][relmark.data.log.TransactionLog.from_frame],
+                including for a column the file does not have.
         """
-        names = [customer, time] + ([amount] if amount is not None else [])
+        names = [c for c in (customer, time, amount, is_return) if c is not None]
         table = _frames.read_table(path, names, file_format="parquet", as_string=[])
         return cls.from_frame(
             table,
             customer=customer,
             time=time,
             amount=amount,
+            is_return=is_return,
+            timezone=timezone,
             time_format=time_format,
             allow_returns=allow_returns,
         )
@@ -496,6 +533,14 @@ class TransactionLog:
         ``excluded_transactions``. With ``period="D"``, ``unit="W"`` this equals lifetimes'
         ``summary_data_from_transaction_data(..., freq="D", freq_multiplier=7)``.
 
+        Returns (rows of ``is_return``) never make a purchase period: ``frequency``,
+        ``recency`` and ``T`` come from purchases alone, and a customer with only returns is
+        absent. A return's (negative) amount is netted into the customer's latest purchase
+        period at or before the return's period, the purchase it most plausibly refunds; netted
+        into the first purchase, it leaves ``monetary`` unchanged. A return with no purchase
+        period before it is not counted and adds to ``excluded_transactions``. Net spend is
+        not clipped, so ``monetary`` is negative when refunds exceed the repeat purchases.
+
         Args:
             observation_end: End of observation (datetime, ``numpy.datetime64`` or ISO string);
                 the latest transaction time by default.
@@ -518,6 +563,18 @@ class TransactionLog:
             >>> s = log.summarize("2024-01-29")
             >>> s.frequency.tolist(), s.recency.tolist(), s.T.tolist(), s.monetary.tolist()
             ([1, 0], [2.0, 0.0], [4.0, 3.0], [7.0, 0.0])
+
+            A refund of 2.0 on 2024-01-20 nets into the purchase of 2024-01-15:
+
+            >>> with_refund = TransactionLog.from_arrays(
+            ...     [1, 1, 1, 2, 1],
+            ...     ["2024-01-01", "2024-01-01", "2024-01-15", "2024-01-08", "2024-01-20"],
+            ...     [5, 5, 7, 3, -2],
+            ...     allow_returns=True,
+            ... )
+            >>> r = with_refund.summarize("2024-01-29")
+            >>> r.frequency.tolist(), r.monetary.tolist()
+            ([1, 0], [5.0, 0.0])
         """
         bucket, to_unit = parse_unit(period, field="period"), parse_unit(unit)
         end = self._period_of("observation_end", observation_end, bucket)
@@ -542,6 +599,11 @@ class TransactionLog:
         ``unit``. Customers whose first purchase falls in the holdout are not in the result;
         their transactions, and any after ``observation_end``, are counted in
         ``excluded_transactions``.
+
+        Returns are netted as in [`summarize`][relmark.data.log.TransactionLog.summarize],
+        with one more rule: a holdout return nets only into a holdout purchase period (the
+        calibration summary must not depend on holdout data), and otherwise is not counted
+        (it adds to ``excluded_transactions``).
 
         Args:
             calibration_end: Last instant of the calibration period.
@@ -599,15 +661,27 @@ class TransactionLog:
             keep = periods <= observation_end
             n_after = int(keep.size - np.count_nonzero(keep))
             periods, log = periods[keep], self._subset(keep)
+        purchase = None if log.is_return is None else ~log.is_return
         if periods.size == 0:
             raise InvalidInputError(
                 "No transaction falls on or before 'observation_end'; nothing to summarize."
+            )
+        if purchase is not None and not purchase.any():
+            raise InvalidInputError(
+                "No purchase falls on or before 'observation_end', only returns (returns are "
+                "not purchases); nothing to summarize."
             )
         low = int(periods.min())
         # Period offsets take the low bits of the key, so splitting a key is a shift and a mask.
         shift = (int(periods.max()) - low).bit_length()
         codes, id_base, n_codes = _customer_codes(log.customer_id, shift)
-        pair_code, pair_offset = _distinct_pairs(codes, periods - low, shift, n_codes)
+        offsets = periods - low
+        if purchase is None:
+            pair_code, pair_offset = _distinct_pairs(codes, offsets, shift, n_codes)
+        else:
+            pair_code, pair_offset = _distinct_pairs(
+                codes[purchase], offsets[purchase], shift, n_codes
+            )
         pair_period = pair_offset + low
         new_customer = np.empty(pair_code.size, dtype=bool)
         new_customer[0] = True
@@ -624,15 +698,36 @@ class TransactionLog:
         customer_code = pair_code[starts].astype(np.int64)
         first = pair_period[starts]
         last = pair_period[starts + np.maximum(n_calibration - 1, 0)]
+        # Rows that count: purchases, and returns netted into a purchase period (at that period).
+        counted_codes, counted_periods, counted_amounts = codes, periods, log.amount
         excluded = n_after
+        if purchase is not None:
+            matched, target = _match_returns(
+                pair_code,
+                pair_offset,
+                codes[~purchase],
+                offsets[~purchase],
+                shift=shift,
+                calibration_offset=calibration_end - low if has_holdout else None,
+            )
+            excluded += int(matched.size - np.count_nonzero(matched))
+            counted_codes, counted_periods, counted_amounts = _with_netted_returns(
+                purchase, matched, codes, periods, target + low, log.amount
+            )
         if has_holdout and not included.all():
-            transactions = np.bincount(codes, minlength=n_codes)
+            transactions = np.bincount(counted_codes, minlength=n_codes)
             excluded += int(transactions[customer_code[~included]].sum())
         repeat_sum: FloatArray | None = None
         holdout_sum: FloatArray | None = None
-        if log.amount is not None:
+        if counted_amounts is not None:
             repeat_sum, holdout_sum = _repeat_and_holdout_sums(
-                codes, periods, log.amount, customer_code, first, calibration_end, n_codes
+                counted_codes,
+                counted_periods,
+                counted_amounts,
+                customer_code,
+                first,
+                calibration_end,
+                n_codes,
             )
             repeat_sum, holdout_sum = repeat_sum[included], holdout_sum[included]
         customer_code = customer_code[included]
@@ -657,7 +752,22 @@ class TransactionLog:
             customer_id=self.customer_id[mask],
             time=self.time[mask],
             amount=None if self.amount is None else self.amount[mask],
+            is_return=None if self.is_return is None else self.is_return[mask],
         )
+
+    def purchases(self) -> TransactionLog:
+        """The log without its returns (the rows that make purchase periods).
+
+        Examples:
+            >>> log = TransactionLog.from_arrays(
+            ...     [1, 1], ["2024-01-01", "2024-01-05"], [9.5, -9.5], allow_returns=True
+            ... )
+            >>> log.purchases().amount.tolist(), log.purchases().is_return
+            ([9.5], None)
+        """
+        if self.is_return is None:
+            return self
+        return attrs.evolve(self._subset(~self.is_return), is_return=None)
 
     def _calibration_summary(
         self, grouped: _Grouped, end: int, bucket: TimeUnit, unit: TimeUnit
@@ -689,8 +799,8 @@ class TransactionLog:
         )
 
 
-def _record_fields(row: int, record: Any) -> tuple[Any, Any, float | None, object]:
-    """``(customer_id, at, amount, currency)`` of a transaction or purchase touchpoint."""
+def _record_fields(row: int, record: Any) -> tuple[Any, Any, object, object, bool]:
+    """``(customer_id, at, amount, currency, is_return)`` of a transaction or touchpoint."""
     try:
         customer_id, at = record.customer_id, record.at
     except AttributeError:
@@ -706,12 +816,17 @@ def _record_fields(row: int, record: Any) -> tuple[Any, Any, float | None, objec
         )
     if customer_id is None:
         raise InvalidInputError(f"Record {row} has no customer_id (a stakeholder touchpoint?).")
-    amount = getattr(record, "amount", None)
+    is_return = getattr(record, "is_return", False)
+    if not isinstance(is_return, bool | np.bool_):
+        raise InvalidInputError(
+            f"Record {row} has is_return={is_return!r}; expected True or False."
+        )
     return (
         customer_id,
         at,
-        None if amount is None else float(amount),
+        getattr(record, "amount", None),
         getattr(record, "currency", None),
+        bool(is_return),
     )
 
 
@@ -756,6 +871,54 @@ def _distinct_pairs(
     return (distinct >> dtype(shift)).astype(np.int64), (distinct & mask).astype(np.int64)
 
 
+def _match_returns(
+    pair_code: IntArray,
+    pair_offset: IntArray,
+    return_code: IntArray,
+    return_offset: IntArray,
+    *,
+    shift: int,
+    calibration_offset: int | None,
+) -> tuple[BoolArray, IntArray]:
+    """For each return, whether it nets into a purchase period, and that period's offset.
+
+    A return nets into its customer's latest purchase period at or before its own period; after
+    a split, a holdout return only into a holdout purchase period (calibration spend must not
+    depend on holdout data). The purchase pairs are sorted by (code, offset), so one binary
+    search over the packed keys finds each return's period.
+    """
+    pair_key = (pair_code << shift) | pair_offset
+    position = np.searchsorted(pair_key, (return_code << shift) | return_offset, side="right") - 1
+    candidate = np.maximum(position, 0)
+    target = pair_offset[candidate]
+    matched = (position >= 0) & (pair_code[candidate] == return_code)
+    if calibration_offset is not None:
+        matched &= (return_offset <= calibration_offset) | (target > calibration_offset)
+    return matched, target
+
+
+def _with_netted_returns(
+    purchase: BoolArray,
+    matched: BoolArray,
+    codes: IntArray,
+    periods: IntArray,
+    target: IntArray,
+    amounts: FloatArray | None,
+) -> tuple[IntArray, IntArray, FloatArray | None]:
+    """Codes, periods and amounts of the purchases and of the matched returns at their target.
+
+    ``matched`` and ``target`` are per return row (the rows where ``purchase`` is false).
+    """
+    returned = ~purchase
+    return (
+        np.concatenate([codes[purchase], codes[returned][matched]]),
+        np.concatenate([periods[purchase], target[matched]]),
+        None
+        if amounts is None
+        else np.concatenate([amounts[purchase], amounts[returned][matched]]),
+    )
+
+
 def _repeat_and_holdout_sums(
     codes: IntArray,
     periods: IntArray,
@@ -785,10 +948,3 @@ def _repeat_and_holdout_sums(
         repeat.astype(np.float64, copy=False)[customer_code],
         holdout.astype(np.float64, copy=False)[customer_code],
     )
-
-
-def _rename_columns(message: str, roles: Mapping[str, str]) -> str:
-    """Replace relmark's role names in a message by the user's column names."""
-    for role, column in roles.items():
-        message = message.replace(f"Column {role!r}", f"Column {column!r}")
-    return message

@@ -16,41 +16,21 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from relmark.data._validation import (
+    MAX_SHOWN,
+    cmp,
+    float_column,
+    id_column,
+    offending_rows,
+)
 from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError
 from relmark.typing import BoolArray, FloatArray, IntArray
 
 __all__ = ["CompressedSummary", "CustomerSummary"]
 
-_MAX_LISTED_ROWS = 5
-
-
-def offending_rows(mask: BoolArray) -> str:
-    """Describe the first offending rows of ``mask`` (0-based positions) for an error message."""
-    rows = np.flatnonzero(mask)
-    shown = ", ".join(str(int(i)) for i in rows[:_MAX_LISTED_ROWS])
-    more = f" (and {rows.size - _MAX_LISTED_ROWS} more)" if rows.size > _MAX_LISTED_ROWS else ""
-    return f"row(s) {shown}{more}"
-
-
-def _as_float_column(name: str, values: ArrayLike) -> FloatArray:
-    try:
-        array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"Column {name!r} must be numeric; could not convert it: {exc}"
-        ) from exc
-    if array.ndim != 1:
-        raise InvalidInputError(
-            f"Column {name!r} must be one-dimensional; got shape {array.shape}."
-        )
-    bad = ~np.isfinite(array)
-    if bad.any():
-        raise InvalidInputError(
-            f"Column {name!r} must hold finite numbers; found NaN or infinity at "
-            f"{offending_rows(bad)}: {array[bad][:_MAX_LISTED_ROWS].tolist()}."
-        )
-    return array
+_MAX_FREQUENCY = 2**53
+"""Largest frequency held exactly by the float64 the columns are validated as."""
 
 
 @attrs.frozen(kw_only=True)
@@ -77,15 +57,6 @@ class CompressedSummary:
         return int(self.frequency.size)
 
 
-def _array_eq(a: NDArray[Any] | None, b: NDArray[Any] | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return a.shape == b.shape and bool(np.array_equal(a, b))
-
-
-_cmp = attrs.cmp_using(eq=_array_eq)
-
-
 @attrs.frozen(kw_only=True)
 class CustomerSummary:
     """One row per customer: repeat frequency, recency, age and average repeat spend.
@@ -96,12 +67,13 @@ class CustomerSummary:
     trusts its inputs and is meant for relmark's own use.
 
     Attributes:
-        customer_id: Customer identifiers, as given (never converted).
+        customer_id: Customer identifiers, values as given (integers keep their dtype; strings
+            are held as an object array of ``str``).
         frequency: Number of repeat purchases $x$ (purchase periods after the first), int64.
         recency: Time from the first to the last purchase, $t_x$, in ``unit``; 0 when $x = 0$.
         T: Time from the first purchase to the end of observation, in ``unit``.
-        monetary: Mean value of the repeat purchases (0 where $x = 0$), or ``None`` when the
-            source had no amounts.
+        monetary: Mean value of the repeat purchases, net of the returns netted into them (0
+            where $x = 0$), or ``None`` when the source had no amounts.
         unit: The time unit of ``recency``, ``T`` and ``duration_holdout``.
         weights: How many customers each row stands for (float64), or ``None`` for one each.
         frequency_holdout: Purchases in the holdout period (after a calibration/holdout split).
@@ -112,16 +84,16 @@ class CustomerSummary:
             first purchase falls in the holdout. 0 for summaries not built from a log.
     """
 
-    customer_id: NDArray[Any] = attrs.field(eq=_cmp)
-    frequency: IntArray = attrs.field(eq=_cmp)
-    recency: FloatArray = attrs.field(eq=_cmp)
-    T: FloatArray = attrs.field(eq=_cmp)
-    monetary: FloatArray | None = attrs.field(default=None, eq=_cmp)
+    customer_id: NDArray[Any] = attrs.field(eq=cmp)
+    frequency: IntArray = attrs.field(eq=cmp)
+    recency: FloatArray = attrs.field(eq=cmp)
+    T: FloatArray = attrs.field(eq=cmp)
+    monetary: FloatArray | None = attrs.field(default=None, eq=cmp)
     unit: TimeUnit = TimeUnit.WEEK
-    weights: FloatArray | None = attrs.field(default=None, eq=_cmp)
-    frequency_holdout: IntArray | None = attrs.field(default=None, eq=_cmp)
-    monetary_holdout: FloatArray | None = attrs.field(default=None, eq=_cmp)
-    duration_holdout: FloatArray | None = attrs.field(default=None, eq=_cmp)
+    weights: FloatArray | None = attrs.field(default=None, eq=cmp)
+    frequency_holdout: IntArray | None = attrs.field(default=None, eq=cmp)
+    monetary_holdout: FloatArray | None = attrs.field(default=None, eq=cmp)
+    duration_holdout: FloatArray | None = attrs.field(default=None, eq=cmp)
     excluded_transactions: int = 0
 
     @classmethod
@@ -138,11 +110,13 @@ class CustomerSummary:
         """Validate summary columns a user already holds and build a summary from them.
 
         Args:
-            frequency: Repeat purchases $x$ per customer: non-negative whole numbers.
+            frequency: Repeat purchases $x$ per customer: non-negative whole numbers (at most
+                $2^{53}$, the largest whole number float64 holds exactly).
             recency: $t_x$, time from first to last purchase; 0 where ``frequency`` is 0.
             T: Time from first purchase to end of observation; ``recency <= T``.
             monetary: Mean repeat-purchase value, non-negative; optional.
-            customer_id: Identifiers; defaults to ``0..n-1``. Must be unique.
+            customer_id: Integer or string identifiers, all of one type, none missing, unique;
+                defaults to ``0..n-1``.
             unit: Time unit of ``recency`` and ``T`` (``"D"``, ``"W"``, ``"M"``, ``"Q"``, ``"Y"``
                 or a [`TimeUnit`][relmark.data.units.TimeUnit]).
             weights: Positive number of customers each row stands for (for pre-aggregated data).
@@ -158,9 +132,9 @@ class CustomerSummary:
             >>> s.frequency.tolist(), len(s)
             ([2, 0], 2)
         """
-        x = _as_float_column("frequency", frequency)
-        t_x = _as_float_column("recency", recency)
-        age = _as_float_column("T", T)
+        x = float_column("frequency", frequency)
+        t_x = float_column("recency", recency)
+        age = float_column("T", T)
         n = x.size
         for name, col in (("recency", t_x), ("T", age)):
             if col.size != n:
@@ -168,16 +142,16 @@ class CustomerSummary:
                     f"Column {name!r} has {col.size} rows but 'frequency' has {n}; "
                     "all columns must have equal length."
                 )
-        bad = (x < 0) | (x != np.floor(x))
+        bad = (x < 0) | (x != np.floor(x)) | (x > _MAX_FREQUENCY)
         if bad.any():
             raise InvalidInputError(
                 f"Column 'frequency' must hold non-negative whole numbers; got "
-                f"{x[bad][:_MAX_LISTED_ROWS].tolist()} at {offending_rows(bad)}."
+                f"{x[bad][:MAX_SHOWN].tolist()} at {offending_rows(bad)} (expected 0 to 2**53)."
             )
         bad = t_x < 0
         if bad.any():
             raise InvalidInputError(
-                f"Column 'recency' must be >= 0; got {t_x[bad][:_MAX_LISTED_ROWS].tolist()} "
+                f"Column 'recency' must be >= 0; got {t_x[bad][:MAX_SHOWN].tolist()} "
                 f"at {offending_rows(bad)}."
             )
         bad = t_x > age
@@ -194,7 +168,7 @@ class CustomerSummary:
             )
         money: FloatArray | None = None
         if monetary is not None:
-            money = _as_float_column("monetary", monetary)
+            money = float_column("monetary", monetary)
             if money.size != n:
                 raise InvalidInputError(
                     f"Column 'monetary' has {money.size} rows but 'frequency' has {n}."
@@ -202,12 +176,12 @@ class CustomerSummary:
             bad = money < 0
             if bad.any():
                 raise InvalidInputError(
-                    f"Column 'monetary' must be >= 0; got {money[bad][:_MAX_LISTED_ROWS].tolist()} "
+                    f"Column 'monetary' must be >= 0; got {money[bad][:MAX_SHOWN].tolist()} "
                     f"at {offending_rows(bad)}."
                 )
         w: FloatArray | None = None
         if weights is not None:
-            w = _as_float_column("weights", weights)
+            w = float_column("weights", weights)
             if w.size != n:
                 raise InvalidInputError(
                     f"Column 'weights' has {w.size} rows but 'frequency' has {n}."
@@ -215,14 +189,14 @@ class CustomerSummary:
             bad = w <= 0
             if bad.any():
                 raise InvalidInputError(
-                    f"Column 'weights' must be > 0; got {w[bad][:_MAX_LISTED_ROWS].tolist()} "
+                    f"Column 'weights' must be > 0; got {w[bad][:MAX_SHOWN].tolist()} "
                     f"at {offending_rows(bad)}."
                 )
-        ids = np.arange(n, dtype=np.int64) if customer_id is None else np.asarray(customer_id)
-        if ids.ndim != 1 or ids.size != n:
-            raise InvalidInputError(
-                f"Column 'customer_id' must be one-dimensional with {n} rows; got shape {ids.shape}."
-            )
+        ids = (
+            np.arange(n, dtype=np.int64)
+            if customer_id is None
+            else id_column("customer_id", customer_id, n)
+        )
         _check_unique_ids(ids)
         return cls(
             customer_id=ids,
@@ -432,9 +406,14 @@ def _sum_weights(inverse: IntArray, weights: FloatArray | None, size: int) -> Fl
 def _check_unique_ids(ids: NDArray[Any]) -> None:
     if ids.size == 0:
         return
-    uniq, counts = np.unique(ids, return_counts=True)
+    try:
+        uniq, counts = np.unique(ids, return_counts=True)
+    except TypeError as exc:
+        raise InvalidInputError(
+            f"Column 'customer_id' holds ids that cannot be ordered: {exc}"
+        ) from None
     dup = counts > 1
     if dup.any():
         raise InvalidInputError(
-            f"Column 'customer_id' must be unique; duplicated: {uniq[dup][:_MAX_LISTED_ROWS].tolist()}."
+            f"Column 'customer_id' must be unique; duplicated: {uniq[dup][:MAX_SHOWN].tolist()}."
         )

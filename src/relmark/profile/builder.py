@@ -31,7 +31,7 @@ import numpy as np
 from relmark.data.summary import CustomerSummary
 from relmark.domain.vocabulary import Channel
 from relmark.errors import ConsentRequiredError, InvalidInputError, InvalidPayloadError
-from relmark.profile._checks import is_int
+from relmark.profile._checks import frozen_mapping, is_int
 from relmark.profile.catalogue import Catalogue, FieldSpec, LawfulBasis, default_catalogue
 from relmark.profile.derive import (
     DEFAULT_SCORE_FIELDS,
@@ -39,6 +39,8 @@ from relmark.profile.derive import (
     ProfileBook,
     TouchpointLike,
     derive_columns,
+    permitted,
+    with_derived,
 )
 from relmark.profile.ranking import ExpectedValueRanker, QuestionRanker, RankedQuestion
 from relmark.profile.records import (
@@ -53,6 +55,7 @@ from relmark.profile.records import (
 )
 from relmark.profile.relationship import LifecycleThresholds
 from relmark.scoring.table import ScoreTable
+from relmark.typing import BoolArray
 
 __all__ = ["ConsentRequiredError", "CustomerLike", "ProfileBuilder"]
 
@@ -92,6 +95,10 @@ def _check_ranker(instance: ProfileBuilder, attribute: attrs.Attribute[Any], val
             f"rank(profile, candidates, *, now) method (the QuestionRanker protocol). "
             f"Got {type(value).__name__}."
         )
+
+
+def _score_fields(value: Mapping[str, str]) -> Mapping[str, str]:
+    return frozen_mapping(value, "ProfileBuilder", "score_fields")
 
 
 def _check_channel(channel: object) -> None:
@@ -141,7 +148,9 @@ class ProfileBuilder:
         factory=ResolutionPolicy, validator=attrs.validators.instance_of(ResolutionPolicy)
     )
     gate_stages: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
-    score_fields: Mapping[str, str] = attrs.field(factory=lambda: dict(DEFAULT_SCORE_FIELDS))
+    score_fields: Mapping[str, str] = attrs.field(
+        factory=lambda: DEFAULT_SCORE_FIELDS, converter=_score_fields
+    )
     lifecycle_thresholds: LifecycleThresholds = attrs.field(factory=LifecycleThresholds)
 
     # ------------------------------------------------------------------ creation and observation
@@ -213,19 +222,26 @@ class ProfileBuilder:
         field: str,
         value: object,
         at: dt.datetime,
+        *,
+        derived: bool,
     ) -> FieldSpec:
         spec = self.catalogue[field]
         spec.check_value(value)
-        if not profile.basis_available(spec, at):
-            if spec.lawful_basis is LawfulBasis.CONSENT:
-                why = f"needs consent for purpose {spec.purpose!r}, which is not granted at {at}"
-            else:
-                why = f"relies on legitimate interest, and the customer objected to purpose {spec.purpose!r}"
-            raise ConsentRequiredError(
-                f"Cannot store field {field!r} for customer {profile.customer_id!r}: it {why}. "
-                "Record the customer's consent first (grant_consent)."
+        if profile.may_store(spec, at, derived=derived):
+            return spec
+        if profile.basis_available(spec, at):
+            why = (
+                f"is a derived value of a field erased at {profile.erased_at(field)}, and the "
+                f"customer has not granted consent to purpose {spec.purpose!r} since"
             )
-        return spec
+        elif spec.lawful_basis is LawfulBasis.CONSENT:
+            why = f"needs consent for purpose {spec.purpose!r}, which is not granted at {at}"
+        else:
+            why = f"relies on legitimate interest, and the customer objected to purpose {spec.purpose!r}"
+        raise ConsentRequiredError(
+            f"Cannot store field {field!r} for customer {profile.customer_id!r}: it {why}. "
+            "Record the customer's consent first (grant_consent)."
+        )
 
     def observe(
         self,
@@ -296,7 +312,7 @@ class ProfileBuilder:
         _check_channel(channel)
         pairs = list(values.items()) if isinstance(values, Mapping) else list(values)
         for field, value in pairs:
-            self._checked(profile, field, value, at)
+            self._checked(profile, field, value, at, derived=origin is ValueSource.DERIVED)
         provenance = Provenance(
             source=origin,
             collected_at=at,
@@ -483,7 +499,8 @@ class ProfileBuilder:
 
         Args:
             profile: The profile.
-            fields: Fields to erase; ``None`` erases every value held.
+            fields: Fields to erase; ``None`` erases every value held, also values of fields the
+                builder's catalogue does not define, and records every field of both catalogues.
             at: When the erasure is carried out.
             requested_by: Who asked for it.
             reason: Why.
@@ -492,7 +509,8 @@ class ProfileBuilder:
             A new profile without the erased values. The audit record lists the fields and how
             many values went, never the values. The consent log is kept: it is the record that
             past processing was lawful. The profile you passed in still holds the values; drop it
-            and replace every stored copy.
+            and replace every stored copy. The erased fields are not derived again from the
+            same data: see [`Profile.may_store`][relmark.profile.records.Profile.may_store].
 
         Raises:
             InvalidInputError: For an unknown field or a naive ``at``.
@@ -500,7 +518,16 @@ class ProfileBuilder:
         profile = self._check_profile(profile)
         at = _aware("at", at)
         if fields is None:
-            names = tuple(self.catalogue.names)
+            # Everything held, also values of fields this builder's catalogue no longer defines.
+            names = tuple(
+                dict.fromkeys(
+                    [
+                        *self.catalogue.names,
+                        *profile.catalogue.names,
+                        *(v.field for v in profile.observations),
+                    ]
+                )
+            )
         else:
             names = tuple(dict.fromkeys(fields))
             for name in names:
@@ -677,6 +704,7 @@ class ProfileBuilder:
         *score_tables: ScoreTable | Mapping[str, ScoreTable],
         at: dt.datetime,
         touchpoints: Iterable[TouchpointLike] | None = None,
+        rederive_erased: bool = False,
     ) -> list[Profile]:
         """Add the derived stage-2 fields to each profile, with provenance "derived by <scorer>".
 
@@ -687,22 +715,30 @@ class ProfileBuilder:
                 (the name goes into the provenance).
             at: When the derivation is made (timezone-aware).
             touchpoints: Touchpoints for ``preferred_channel``.
+            rederive_erased: Derive again fields that were erased from a profile. Pass ``True``
+                only when the new values rest on data collected after the erasure under a
+                lawful basis; by default an erased field is derived again only once the customer
+                has granted consent to its purpose after the erasure
+                (see [`Profile.may_store`][relmark.profile.records.Profile.may_store]).
 
         Returns:
             The updated profiles, in input order. A customer absent from the summary has no
-            purchase history and is returned unchanged; a derived field whose lawful basis is not
-            available for a customer (an objection to its purpose) is not stored for them.
+            purchase history and is returned unchanged. A derived field is stored for a customer
+            only where [`Profile.may_store`][relmark.profile.records.Profile.may_store] allows
+            it: not after an objection to (or withdrawal for) its purpose, not again after an
+            erasure. Each value records the purposes consented to at ``at``.
             See [`relmark.profile.derive`][relmark.profile.derive] for the fields.
 
         Raises:
-            InvalidInputError: For a naive ``at`` or a score column that does not fit its field.
+            InvalidInputError: For a naive ``at``, a non-bool ``rederive_erased`` or a score
+                column that does not fit its field.
         """
         at = _aware("at", at)
+        _check_bool("rederive_erased", rederive_erased)
         start = [p if isinstance(p, Profile) else self.new(p) for p in profiles]
         columns = self._derive_columns(summary, score_tables, touchpoints)
         rows = {cid: i for i, cid in enumerate(summary.customer_id.tolist())}
         specs = [self.catalogue[col.field] for col in columns]
-        # Provenance records are immutable: share one per (scorer, consent snapshot).
         shared: dict[tuple[str, tuple[str, ...]], Provenance] = {}
         out: list[Profile] = []
         for profile in start:
@@ -710,33 +746,8 @@ class ProfileBuilder:
             if row is None:
                 out.append(profile)
                 continue
-            consent = profile.consented_purposes(at)
-            lawful: dict[tuple[str, LawfulBasis], bool] = {}
-            added: list[ProvenancedValue] = []
-            for col, spec in zip(columns, specs, strict=True):
-                basis = (spec.purpose, spec.lawful_basis)
-                if basis not in lawful:
-                    lawful[basis] = profile.basis_available(spec, at)
-                if not col.present[row] or not lawful[basis]:
-                    continue
-                key = (col.collector, consent)
-                provenance = shared.get(key)
-                if provenance is None:
-                    provenance = shared[key] = Provenance(
-                        source=ValueSource.DERIVED,
-                        collected_at=at,
-                        collector=col.collector,
-                        consent=consent,
-                    )
-                added.append(
-                    ProvenancedValue(
-                        field=col.field,
-                        value=col.values[row],
-                        provenance=provenance,
-                        sequence=profile.next_sequence + len(added),
-                    )
-                )
-            out.append(_with_values(profile, added))
+            allowed = permitted(profile, specs, at, rederive_erased=rederive_erased)
+            out.append(with_derived(profile, row, columns, at, shared, allowed))
         return out
 
     def derive_book(
@@ -744,28 +755,86 @@ class ProfileBuilder:
         summary: CustomerSummary,
         *score_tables: ScoreTable | Mapping[str, ScoreTable],
         at: dt.datetime,
+        profiles: Iterable[Profile],
         touchpoints: Iterable[TouchpointLike] | None = None,
+        rederive_erased: bool = False,
     ) -> ProfileBook:
         """Derive stage-2 fields for every customer of ``summary`` at once, columnar.
+
+        The customers' objections, withdrawals and erasures apply exactly as in
+        [`derive`][relmark.profile.builder.ProfileBuilder.derive]: they are read from
+        ``profiles``, which is therefore required. Pass ``profiles=()`` only when no customer of
+        the summary has a profile yet (no recorded choice to respect); customers without a
+        profile are treated as new ones.
 
         Args:
             summary: Customer summary.
             *score_tables: As for [`derive`][relmark.profile.builder.ProfileBuilder.derive].
             at: When the derivation is made (timezone-aware).
+            profiles: The existing profiles of (some of) the summary's customers, at most one
+                per customer; profiles of other customers are ignored.
             touchpoints: Touchpoints for ``preferred_channel``.
+            rederive_erased: As for ``derive``.
 
         Returns:
-            A [`ProfileBook`][relmark.profile.derive.ProfileBook].
+            A [`ProfileBook`][relmark.profile.derive.ProfileBook] whose columns hold only values
+            that may be stored for each customer, and whose profiles equal what ``derive`` returns.
+
+        Raises:
+            InvalidInputError: For a naive ``at``, a non-bool ``rederive_erased``, an item of
+                ``profiles`` that is not a Profile, two profiles of one customer, or a score
+                column that does not fit its field.
         """
         at = _aware("at", at)
+        _check_bool("rederive_erased", rederive_erased)
+        given: dict[Hashable, Profile] = {}
+        for item in profiles:
+            profile = self._check_profile(item)
+            if profile.customer_id in given:
+                raise InvalidInputError(
+                    f"The 'profiles' argument holds two profiles of customer "
+                    f"{profile.customer_id!r}; pass one profile per customer."
+                )
+            given[profile.customer_id] = profile
         columns = self._derive_columns(summary, score_tables, touchpoints)
+        specs = [self.catalogue[col.field] for col in columns]
+        ids = summary.customer_id.tolist()
+        # A customer without a profile has recorded no choice: the rule for an empty profile.
+        nobody = Profile(
+            customer_id=None, opened_at=None, catalogue=self.catalogue, resolution=self.resolution
+        )
+        default = permitted(nobody, specs, at, rederive_erased=rederive_erased)
+        allowed = np.tile(np.asarray(default, dtype=bool), (len(ids), 1))
+        held: dict[Hashable, Profile] = {}
+        for row, cid in enumerate(ids):
+            own = given.get(cid)
+            if own is not None:
+                held[cid] = own
+                allowed[row] = permitted(own, specs, at, rederive_erased=rederive_erased)
         return ProfileBook(
             customer_id=summary.customer_id,
-            columns={c.field: c for c in columns},
+            columns={c.field: _restricted(c, allowed[:, i]) for i, c in enumerate(columns)},
             at=at,
             catalogue=self.catalogue,
             resolution=self.resolution,
+            profiles=held,
         )
+
+
+def _restricted(column: DerivedColumn, allowed: BoolArray) -> DerivedColumn:
+    """``column`` with its values removed (``None``, not present) where not ``allowed``."""
+    refused = column.present & ~allowed
+    if not refused.any():
+        return column
+    values = list(column.values)
+    for row in np.flatnonzero(refused).tolist():
+        values[row] = None
+    return attrs.evolve(column, values=values, present=column.present & allowed)
+
+
+def _check_bool(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"The {name!r} argument must be a bool. Got {value!r}.")
 
 
 def _parse_source(source: object) -> ValueSource:

@@ -144,9 +144,10 @@ def _check_freshness(instance: FieldSpec, attribute: attrs.Attribute[Any], value
         )
 
 
-def _check_choices(instance: FieldSpec, attribute: attrs.Attribute[Any], value: object) -> None:
-    del attribute
-    assert isinstance(value, tuple)
+def _check_choices(
+    instance: FieldSpec, attribute: attrs.Attribute[Any], value: tuple[Any, ...]
+) -> None:
+    del attribute  # the converter made ``value`` a tuple
     if not value:
         return
     if len(set(value)) != len(value):
@@ -162,11 +163,12 @@ def _check_choices(instance: FieldSpec, attribute: attrs.Attribute[Any], value: 
         )
 
 
-def _check_channels(instance: FieldSpec, attribute: attrs.Attribute[Any], value: object) -> None:
-    del attribute
+def _check_channels(
+    instance: FieldSpec, attribute: attrs.Attribute[Any], value: frozenset[object] | None
+) -> None:
+    del attribute  # the converter made ``value`` a frozenset (or left None)
     if value is None:
         return
-    assert isinstance(value, frozenset)
     bad = [c for c in value if not isinstance(c, Channel)]
     if bad or not value:
         raise InvalidInputError(

@@ -18,7 +18,7 @@ Fields derived from the summary (when the catalogue defines them):
 | `days_since_last_purchase` | $(T - t_x)$ in days |
 | `purchase_rate_per_year` | $x / T$ per year (customers with $T > 0$) |
 | `average_spend` | mean repeat spend (customers with $x > 0$ and amounts) |
-| `spend_level` | `low` / `medium` / `high` by terciles of `average_spend` |
+| `spend_level` | `low` / `medium` / `high` by the terciles of `average_spend` over the customers |
 | `lifecycle_stage` | [`lifecycle_stages`][relmark.profile.relationship.lifecycle_stages] with $x + 1$ purchases, tenure and P(alive) if scored |
 
 When a score table supplies P(alive), `lifecycle_stage` uses it (provenance "derived by
@@ -29,25 +29,37 @@ Score columns are mapped to fields by name
 ([`DEFAULT_SCORE_FIELDS`][relmark.profile.derive.DEFAULT_SCORE_FIELDS]). A table with a column
 mapped to `clv_tier` (the [`CLVScorer`][relmark.clv.scorers.CLVScorer]'s, whose tiers are cut at
 the terciles of the customers it was fitted on) fills `clv_tier` from it; otherwise a `clv`
-column yields `clv_tier` by the terciles of that table's values. Inbound touchpoints yield `preferred_channel`, the channel the
-customer used most (ties: the channel declared first in
+column yields `clv_tier` by the terciles of that table's values. Terciles are the weighted
+inverted-CDF quantiles of [`weighted_quantile`][relmark.core.quantiles.weighted_quantile] over the
+customers (a summary row of weight $w$ counts as $w$ customers), cut as the ``CLVScorer`` cuts its
+tiers. Inbound touchpoints yield `preferred_channel`, the channel the customer used most (ties: the channel declared first in
 [`Channel`][relmark.domain.vocabulary.Channel]). Columns of a score table that map to no field are
 not profile fields and are left in the table.
+
+Whether a derived value may be stored for a customer is decided by one rule,
+[`Profile.may_store`][relmark.profile.records.Profile.may_store], on both paths (individual
+profiles and the columnar book): not after an objection or withdrawal for the field's purpose, and
+not again after the field was erased (unless the customer granted consent to the purpose after the
+erasure, or the caller passes ``rederive_erased=True``). Stored values record the purposes the
+customer had consented to at derivation time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Hashable, Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from relmark.core.quantiles import weighted_quantile
 from relmark.data.summary import CustomerSummary
 from relmark.domain.vocabulary import Channel, Direction
 from relmark.errors import InvalidInputError
+from relmark.profile._checks import frozen_mapping
 from relmark.profile.catalogue import Catalogue, FieldSpec
 from relmark.profile.records import (
     Profile,
@@ -68,16 +80,18 @@ __all__ = [
     "derive_columns",
 ]
 
-DEFAULT_SCORE_FIELDS: Mapping[str, str] = {
-    "recency_score": "rfm_recency_score",
-    "frequency_score": "rfm_frequency_score",
-    "monetary_score": "rfm_monetary_score",
-    "rfm_cell": "rfm_cell",
-    "segment": "rfm_segment",
-    "probability_alive": "probability_alive",
-    "clv": "clv",
-    "clv_tier": "clv_tier",
-}
+DEFAULT_SCORE_FIELDS: Mapping[str, str] = MappingProxyType(
+    {
+        "recency_score": "rfm_recency_score",
+        "frequency_score": "rfm_frequency_score",
+        "monetary_score": "rfm_monetary_score",
+        "rfm_cell": "rfm_cell",
+        "segment": "rfm_segment",
+        "probability_alive": "probability_alive",
+        "clv": "clv",
+        "clv_tier": "clv_tier",
+    }
+)
 """Score column → profile field used when the builder is given no mapping of its own.
 
 The names are those of the built-in scorers: ``rfm``
@@ -126,16 +140,25 @@ class DerivedColumn:
     collector: str
 
 
-def _terciles(values: NDArray[np.float64], present: BoolArray) -> NDArray[np.str_]:
-    """``low`` / ``medium`` / ``high`` by the empirical terciles of the present values."""
+def _terciles(
+    values: NDArray[np.float64], present: BoolArray, weights: NDArray[np.float64]
+) -> NDArray[np.str_]:
+    """``low`` / ``medium`` / ``high`` by the weighted inverted-CDF terciles of the present values.
+
+    The cut points $c_1, c_2$ are
+    [`weighted_quantile`][relmark.core.quantiles.weighted_quantile]s at 1/3 and 2/3 with the
+    summary's row weights, the definition the [`CLVScorer`][relmark.clv.scorers.CLVScorer]'s tiers
+    use: ``low`` below $c_1$, ``high`` at or above $c_2$ when $c_2 > c_1$ (above $c_2$ when they
+    are equal), ``medium`` otherwise.
+    """
     out = np.full(values.shape, "medium", dtype="<U6")
     if not present.any():
         return out
-    low_cut, high_cut = np.quantile(values[present], [1 / 3, 2 / 3])
+    kept, kept_weights = values[present], weights[present]
+    low_cut = weighted_quantile(kept, kept_weights, 1 / 3)
+    high_cut = weighted_quantile(kept, kept_weights, 2 / 3)
     out[values < low_cut] = "low"
-    out[values >= high_cut] = "high"
-    if low_cut == high_cut:
-        out[values == high_cut] = "medium"
+    out[(values >= high_cut) & (values > low_cut)] = "high"
     return out
 
 
@@ -254,6 +277,7 @@ def derive_columns(
     everyone = np.ones(n, dtype=bool)
     x = summary.frequency
     days = summary.unit.days
+    weights = summary.row_weights
     tenure = summary.T * days
     columns = _Columns(catalogue)
     put = columns.put
@@ -272,7 +296,12 @@ def derive_columns(
     if summary.monetary is not None:
         repeat = x > 0
         put("average_spend", summary.monetary.tolist(), repeat, _SUMMARY)
-        put("spend_level", _terciles(summary.monetary, repeat).tolist(), repeat, _SUMMARY)
+        put(
+            "spend_level",
+            _terciles(summary.monetary, repeat, weights).tolist(),
+            repeat,
+            _SUMMARY,
+        )
 
     p_alive: NDArray[np.float64] | None = None
     p_alive_present = everyone
@@ -290,7 +319,7 @@ def derive_columns(
                 p_alive_present = found
             if field == "clv" and "clv_tier" in catalogue and not has_tier:
                 money = raw.astype(np.float64)
-                put("clv_tier", _terciles(money, found).tolist(), found, name)
+                put("clv_tier", _terciles(money, found, weights).tolist(), found, name)
 
     if "lifecycle_stage" in catalogue:
         stage = lifecycle_stages(
@@ -338,30 +367,114 @@ def _preferred_channels(
     return values, present
 
 
+def permitted(
+    profile: Profile, specs: Sequence[FieldSpec], at: dt.datetime, *, rederive_erased: bool
+) -> list[bool]:
+    """For each field of ``specs``, whether a derived value may be stored for ``profile`` at ``at``.
+
+    [`Profile.may_store`][relmark.profile.records.Profile.may_store] per field; without erasures
+    the answer depends only on the field's purpose and lawful basis, so it is computed once per
+    pair.
+    """
+    if profile.erasures:
+        return [
+            profile.may_store(spec, at, derived=True, rederive_erased=rederive_erased)
+            for spec in specs
+        ]
+    by_basis: dict[tuple[str, object], bool] = {}
+    out: list[bool] = []
+    for spec in specs:
+        key = (spec.purpose, spec.lawful_basis)
+        if key not in by_basis:
+            by_basis[key] = profile.may_store(spec, at, derived=True)
+        out.append(by_basis[key])
+    return out
+
+
+def with_derived(
+    profile: Profile,
+    row: int,
+    columns: Iterable[DerivedColumn],
+    at: dt.datetime,
+    shared: dict[tuple[str, tuple[str, ...]], Provenance],
+    allowed: Sequence[bool] | None = None,
+) -> Profile:
+    """``profile`` with the values of ``row`` of ``columns`` added (where present and allowed).
+
+    Each value's provenance records the purposes consented to at ``at``; provenance records are
+    immutable and shared through ``shared``, one per (collector, consent snapshot).
+    """
+    consent = profile.consented_purposes(at)
+    added: list[ProvenancedValue] = []
+    for i, col in enumerate(columns):
+        if not col.present[row] or (allowed is not None and not allowed[i]):
+            continue
+        key = (col.collector, consent)
+        provenance = shared.get(key)
+        if provenance is None:
+            provenance = shared[key] = Provenance(
+                source=ValueSource.DERIVED,
+                collected_at=at,
+                collector=col.collector,
+                consent=consent,
+            )
+        added.append(
+            ProvenancedValue(
+                field=col.field,
+                value=col.values[row],
+                provenance=provenance,
+                sequence=profile.next_sequence + len(added),
+            )
+        )
+    return attrs.evolve(
+        profile,
+        observations=(*profile.observations, *added),
+        next_sequence=profile.next_sequence + len(added),
+    )
+
+
+def _columns(value: Mapping[str, DerivedColumn]) -> Mapping[str, DerivedColumn]:
+    return frozen_mapping(value, "ProfileBook", "columns")
+
+
+def _profiles(value: Mapping[Hashable, Profile]) -> Mapping[Hashable, Profile]:
+    return frozen_mapping(value, "ProfileBook", "profiles")
+
+
 @attrs.frozen(kw_only=True, eq=False)
 class ProfileBook:
     """Derived stage-2 profiles of a whole customer base, kept columnar.
 
     Build one with
-    [`ProfileBuilder.derive_book`][relmark.profile.builder.ProfileBuilder.derive_book]. Read a
+    [`ProfileBuilder.derive_book`][relmark.profile.builder.ProfileBuilder.derive_book], which
+    applies each customer's objections and erasures
+    ([`Profile.may_store`][relmark.profile.records.Profile.may_store]) before the columns are
+    stored: a value that may not be stored for a customer is ``None`` and not present. Read a
     field for everyone with [`column`][relmark.profile.derive.ProfileBook.column]; materialize a
     [`Profile`][relmark.profile.records.Profile] for one customer with
     [`profile`][relmark.profile.derive.ProfileBook.profile] or for all with
-    [`to_profiles`][relmark.profile.derive.ProfileBook.to_profiles].
+    [`to_profiles`][relmark.profile.derive.ProfileBook.to_profiles]: the customer's own profile
+    (when given) with the derived values added, exactly as
+    [`ProfileBuilder.derive`][relmark.profile.builder.ProfileBuilder.derive] would return it.
 
     Attributes:
         customer_id: Customer ids in summary order.
-        columns: Derived columns by field name, in catalogue order.
+        columns: Derived columns by field name, in catalogue order (read-only).
         at: When the values were derived.
         catalogue: The field catalogue.
         resolution: Resolution policy of the profiles it makes.
+        profiles: The customers' existing profiles by customer id (read-only); a customer
+            without one gets a new, empty profile.
     """
 
     customer_id: NDArray[Any]
-    columns: Mapping[str, DerivedColumn]
+    columns: Mapping[str, DerivedColumn] = attrs.field(converter=_columns)
     at: dt.datetime
     catalogue: Catalogue
     resolution: ResolutionPolicy
+    profiles: Mapping[Hashable, Profile] = attrs.field(
+        factory=lambda: MappingProxyType({}), converter=_profiles
+    )
     _rows: dict[Hashable, int] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -388,36 +501,19 @@ class ProfileBook:
             ) from None
         return col.values, col.present
 
-    def _provenances(self) -> dict[str, Provenance]:
-        return {
-            name: Provenance(
-                source=ValueSource.DERIVED, collected_at=self.at, collector=c.collector
+    def _make(self, row: int, shared: dict[tuple[str, tuple[str, ...]], Provenance]) -> Profile:
+        customer_id = self.customer_id[row]
+        if isinstance(customer_id, np.generic):
+            customer_id = customer_id.item()
+        profile = self.profiles.get(customer_id)
+        if profile is None:
+            profile = Profile(
+                customer_id=customer_id,
+                opened_at=None,
+                catalogue=self.catalogue,
+                resolution=self.resolution,
             )
-            for name, c in self.columns.items()
-        }
-
-    def _make(self, row: int, provenances: Mapping[str, Provenance]) -> Profile:
-        observations: list[ProvenancedValue] = []
-        for name, col in self.columns.items():
-            if col.present[row]:
-                observations.append(
-                    ProvenancedValue(
-                        field=name,
-                        value=col.values[row],
-                        provenance=provenances[name],
-                        sequence=len(observations),
-                    )
-                )
-        return Profile(
-            customer_id=self.customer_id[row].item()
-            if hasattr(self.customer_id[row], "item")
-            else self.customer_id[row],
-            opened_at=None,
-            catalogue=self.catalogue,
-            resolution=self.resolution,
-            observations=tuple(observations),
-            next_sequence=len(observations),
-        )
+        return with_derived(profile, row, self.columns.values(), self.at, shared)
 
     def profile(self, customer_id: Hashable) -> Profile:
         """The profile of one customer, holding its derived values with provenance.
@@ -431,9 +527,9 @@ class ProfileBook:
             raise InvalidInputError(
                 f"Customer {customer_id!r} is not in this profile book of {len(self)} customers."
             ) from None
-        return self._make(row, self._provenances())
+        return self._make(row, {})
 
     def to_profiles(self) -> list[Profile]:
         """Profiles of every customer, in summary order."""
-        provenances = self._provenances()
-        return [self._make(row, provenances) for row in range(len(self))]
+        shared: dict[tuple[str, tuple[str, ...]], Provenance] = {}
+        return [self._make(row, shared) for row in range(len(self))]

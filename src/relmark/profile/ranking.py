@@ -19,13 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
 from relmark.domain.vocabulary import Channel
 from relmark.errors import InvalidInputError
-from relmark.profile._checks import is_real
+from relmark.profile._checks import frozen_mapping, is_real
 from relmark.profile.catalogue import (
     Catalogue,
     FieldSpec,
@@ -184,19 +185,30 @@ def default_answer_models() -> dict[str, AnswerModel]:
     }
 
 
-_DEFAULT_INTRUSIVENESS: dict[Sensitivity, float] = {
-    Sensitivity.LOW: 0.0,
-    Sensitivity.MEDIUM: 0.25,
-    Sensitivity.HIGH: 0.5,
-    Sensitivity.SPECIAL_CATEGORY: 1.0,
-}
+_DEFAULT_INTRUSIVENESS: Mapping[Sensitivity, float] = MappingProxyType(
+    {
+        Sensitivity.LOW: 0.0,
+        Sensitivity.MEDIUM: 0.25,
+        Sensitivity.HIGH: 0.5,
+        Sensitivity.SPECIAL_CATEGORY: 1.0,
+    }
+)
+
+
+def _models(value: Mapping[str, AnswerModel]) -> Mapping[str, AnswerModel]:
+    return frozen_mapping(value, "ExpectedValueRanker", "models")
+
+
+def _intrusiveness(value: Mapping[Sensitivity, float]) -> Mapping[Sensitivity, float]:
+    return frozen_mapping(value, "ExpectedValueRanker", "intrusiveness")
 
 
 def _check_models(
-    instance: ExpectedValueRanker, attribute: attrs.Attribute[Any], value: object
+    instance: ExpectedValueRanker,
+    attribute: attrs.Attribute[Any],
+    value: Mapping[object, object],
 ) -> None:
     del instance
-    assert isinstance(value, Mapping)
     bad = [k for k, v in value.items() if not isinstance(k, str) or not isinstance(v, AnswerModel)]
     if bad:
         raise InvalidInputError(
@@ -232,10 +244,11 @@ def _float_validator(
 
 
 def _check_intrusiveness(
-    instance: ExpectedValueRanker, attribute: attrs.Attribute[Any], value: object
+    instance: ExpectedValueRanker,
+    attribute: attrs.Attribute[Any],
+    value: Mapping[object, object],
 ) -> None:
     del instance
-    assert isinstance(value, Mapping)
     missing = [s.name for s in Sensitivity if s not in value]
     bad = [v for v in value.values() if not isinstance(v, int | float) or v < 0]
     if missing or bad:
@@ -270,16 +283,17 @@ class ExpectedValueRanker:
     ``min_score`` (if set) are left out.
 
     Attributes:
-        models: Answer models by field name.
+        models: Answer models by field name (stored as a read-only copy).
         value_field: Profile field holding the customer's value.
         reference_value: Value $v_\text{ref}$ at which $w_c = 1$; ``None`` for $w_c = 1$ always.
         penalty: $\lambda \ge 0$.
-        intrusiveness: $\iota$ for each [`Sensitivity`][relmark.profile.catalogue.Sensitivity].
+        intrusiveness: $\iota$ for each [`Sensitivity`][relmark.profile.catalogue.Sensitivity]
+            (stored as a read-only copy).
         min_score: Leave out fields scoring below this; ``None`` to keep all.
     """
 
     models: Mapping[str, AnswerModel] = attrs.field(
-        factory=default_answer_models, validator=_check_models
+        factory=default_answer_models, converter=_models, validator=_check_models
     )
     value_field: str = "clv"
     reference_value: float | None = attrs.field(
@@ -289,7 +303,9 @@ class ExpectedValueRanker:
         default=0.02, validator=_float_validator(positive=False, optional=False)
     )
     intrusiveness: Mapping[Sensitivity, float] = attrs.field(
-        factory=lambda: dict(_DEFAULT_INTRUSIVENESS), validator=_check_intrusiveness
+        factory=lambda: _DEFAULT_INTRUSIVENESS,
+        converter=_intrusiveness,
+        validator=_check_intrusiveness,
     )
     min_score: float | None = None
 
@@ -341,6 +357,7 @@ class ExpectedValueRanker:
         profiles: Iterable[Profile],
         *,
         catalogue: Catalogue,
+        now: dt.datetime,
         value_field: str = "clv",
         smoothing: float = 1.0,
         penalty: float = 0.02,
@@ -360,9 +377,16 @@ class ExpectedValueRanker:
 
         The reference value is the mean of ``value_field`` over all profiles that hold it.
 
+        Only values the customer still allows to be processed at ``now`` are learnt from: an
+        answer or a customer value is skipped when its field's lawful basis is not available
+        at ``now`` ([`Profile.basis_available`][relmark.profile.records.Profile.basis_available]),
+        e.g. an answer kept after consent to its purpose was withdrawn (GDPR Art. 7(3) keeps
+        past processing lawful, not new processing) or a value after an objection.
+
         Args:
             profiles: Profiles of customers (answers and values are read with ``value``).
             catalogue: The catalogue whose askable fields get models.
+            now: The moment of estimation (timezone-aware), at which lawful bases are checked.
             value_field: Field holding each customer's value (non-negative number).
             smoothing: $s > 0$.
             penalty: Intrusiveness penalty $\lambda$ of the ranker.
@@ -372,16 +396,25 @@ class ExpectedValueRanker:
             A ranker whose models are the estimated ones (fields nobody answered get none).
 
         Raises:
-            InvalidInputError: For a non-positive ``smoothing``, an unknown ``value_field`` or a
-                negative customer value.
+            InvalidInputError: For a non-positive ``smoothing``, an unknown ``value_field``, a
+                naive ``now`` or a negative customer value.
         """
         if not is_real(smoothing) or not smoothing > 0:
             raise InvalidInputError(
                 f"The 'smoothing' parameter of ExpectedValueRanker.from_profiles must be a "
                 f"float > 0. Got {smoothing!r}."
             )
-        catalogue[value_field]
-        rows = [(p, p.value(value_field)) for p in profiles]
+        given: object = now
+        if not isinstance(given, dt.datetime) or given.utcoffset() is None:
+            raise InvalidInputError(
+                f"The 'now' argument of ExpectedValueRanker.from_profiles must be a "
+                f"timezone-aware datetime. Got {now!r}."
+            )
+        value_spec = catalogue[value_field]
+        rows = [
+            (p, p.value(value_field) if p.basis_available(value_spec, now) else None)
+            for p in profiles
+        ]
         bad = [(p.customer_id, v) for p, v in rows if v is not None and not v >= 0]
         if bad:
             raise InvalidInputError(
@@ -394,7 +427,7 @@ class ExpectedValueRanker:
             answers = spec.answers
             if not spec.askable or answers is None:
                 continue
-            model = _estimate(spec.name, answers, rows, smoothing)
+            model = _estimate(spec, answers, rows, smoothing, now)
             if model is not None:
                 models[spec.name] = model
         return cls(
@@ -407,16 +440,19 @@ class ExpectedValueRanker:
 
 
 def _estimate(
-    field: str,
+    spec: FieldSpec,
     answers: tuple[Any, ...],
     rows: Sequence[tuple[Profile, Any]],
     smoothing: float,
+    now: dt.datetime,
 ) -> AnswerModel | None:
     counts: dict[Hashable, int] = dict.fromkeys(answers, 0)
     sums: dict[Hashable, float] = dict.fromkeys(answers, 0.0)
     valued: dict[Hashable, int] = dict.fromkeys(answers, 0)
     for profile, value in rows:
-        answer = profile.value(field)
+        if not profile.basis_available(spec, now):
+            continue
+        answer = profile.value(spec.name)
         if answer is None or answer not in counts:
             continue
         counts[answer] += 1

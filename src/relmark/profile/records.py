@@ -340,6 +340,54 @@ class Profile:
             return status not in {ConsentAction.OBJECT, ConsentAction.WITHDRAW}
         return True
 
+    def erased_at(self, field: str) -> dt.datetime | None:
+        """When the values of ``field`` were last erased (``None`` if they never were)."""
+        return max((r.at for r in self.erasures if field in r.fields), default=None)
+
+    def may_store(
+        self,
+        spec: FieldSpec,
+        at: dt.datetime,
+        *,
+        derived: bool = False,
+        rederive_erased: bool = False,
+    ) -> bool:
+        """Whether a value of ``spec`` may be stored for this customer at ``at``: the one rule.
+
+        Every write of [`ProfileBuilder`][relmark.profile.builder.ProfileBuilder] and every
+        value of a [`ProfileBook`][relmark.profile.derive.ProfileBook] goes through it.
+
+        - The field's lawful basis must be available at ``at``
+          ([`basis_available`][relmark.profile.records.Profile.basis_available]): no consent
+          field without a current grant, no legitimate-interest field after an objection or a
+          withdrawal for its purpose.
+        - A *derived* value (``derived=True``) of a field that was erased is not stored again:
+          deriving it anew from the data it was first derived from would undo the erasure
+          (GDPR Art. 17). The block lifts when the customer has granted consent to the field's
+          purpose after the latest erasure of the field (and at or before ``at``) — a fresh
+          lawful basis the customer chose — or when the caller passes
+          ``rederive_erased=True``, stating that the new value rests on new data and a new
+          lawful basis. A value the customer declares again after an erasure is a new
+          collection and is not blocked.
+
+        Args:
+            spec: The field.
+            at: When the value would be stored.
+            derived: Whether the value is derived (rather than declared, observed or received).
+            rederive_erased: Lift the erasure block for derived values (see above).
+        """
+        if not self.basis_available(spec, at):
+            return False
+        if not derived or rederive_erased or not self.erasures:
+            return True
+        erased = self.erased_at(spec.name)
+        if erased is None:
+            return True
+        return any(
+            e.purpose == spec.purpose and e.action is ConsentAction.GRANT and erased < e.at <= at
+            for e in self.consent_log
+        )
+
     def completeness(self, stage: int) -> float:
         """Share of the fields of ``stage`` that are known (1.0 for a stage without fields)."""
         fields = self.catalogue.stage_fields(stage)

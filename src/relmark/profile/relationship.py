@@ -34,6 +34,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -41,7 +42,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from relmark.errors import InvalidInputError
-from relmark.profile._checks import is_int, is_real
+from relmark.profile._checks import frozen_mapping, is_int, is_real
 
 __all__ = [
     "KOTLER_MATRIX",
@@ -88,11 +89,18 @@ def _check_bounds(
         )
 
 
+def _cells(
+    value: Mapping[tuple[str, str], RelationshipLevel],
+) -> Mapping[tuple[str, str], RelationshipLevel]:
+    return frozen_mapping(value, "RelationshipMatrix", "cells")
+
+
 def _check_cells(
-    instance: RelationshipMatrix, attribute: attrs.Attribute[Any], value: object
+    instance: RelationshipMatrix,
+    attribute: attrs.Attribute[Any],
+    value: Mapping[object, object],
 ) -> None:
     del instance
-    assert isinstance(value, Mapping)
     expected = {(c, m) for c in _CUSTOMER_CLASSES for m in _MARGIN_CLASSES}
     missing = sorted(expected - set(value))
     extra = sorted(map(repr, set(value) - expected))
@@ -118,7 +126,8 @@ class RelationshipMatrix:
         customer_bounds: ``(few_below, many_from)``: fewer than ``few_below`` customers is
             *few*, at least ``many_from`` is *many*, anything between *medium*.
         margin_bounds: ``(low_below, high_from)`` on the margin as a fraction of revenue.
-        cells: ``(customer_class, margin_class) -> level`` for the nine class pairs.
+        cells: ``(customer_class, margin_class) -> level`` for the nine class pairs (stored as a
+            read-only copy).
     """
 
     customer_bounds: tuple[float, float] = attrs.field(
@@ -128,22 +137,24 @@ class RelationshipMatrix:
         default=(0.10, 0.30), converter=_to_float_pair, validator=_check_bounds
     )
     cells: Mapping[tuple[str, str], RelationshipLevel] = attrs.field(
-        factory=lambda: dict(_KOTLER_CELLS), validator=_check_cells
+        factory=lambda: _KOTLER_CELLS, converter=_cells, validator=_check_cells
     )
 
 
 _L = RelationshipLevel
-_KOTLER_CELLS: dict[tuple[str, str], RelationshipLevel] = {
-    ("many", "high"): _L.ACCOUNTABLE,
-    ("many", "medium"): _L.REACTIVE,
-    ("many", "low"): _L.BASIC,
-    ("medium", "high"): _L.PROACTIVE,
-    ("medium", "medium"): _L.ACCOUNTABLE,
-    ("medium", "low"): _L.REACTIVE,
-    ("few", "high"): _L.PARTNERSHIP,
-    ("few", "medium"): _L.PROACTIVE,
-    ("few", "low"): _L.ACCOUNTABLE,
-}
+_KOTLER_CELLS: Mapping[tuple[str, str], RelationshipLevel] = MappingProxyType(
+    {
+        ("many", "high"): _L.ACCOUNTABLE,
+        ("many", "medium"): _L.REACTIVE,
+        ("many", "low"): _L.BASIC,
+        ("medium", "high"): _L.PROACTIVE,
+        ("medium", "medium"): _L.ACCOUNTABLE,
+        ("medium", "low"): _L.REACTIVE,
+        ("few", "high"): _L.PARTNERSHIP,
+        ("few", "medium"): _L.PROACTIVE,
+        ("few", "low"): _L.ACCOUNTABLE,
+    }
+)
 
 KOTLER_MATRIX = RelationshipMatrix()
 """Kotler's matrix with relmark's default class boundaries (see the module docs)."""

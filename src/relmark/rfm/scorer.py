@@ -28,9 +28,11 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from relmark.data.summary import CustomerSummary, offending_rows
+from relmark.data._validation import array_eq, cmp, offending_rows
+from relmark.data.summary import CustomerSummary
 from relmark.errors import InvalidInputError, NotFittedError
 from relmark.rfm._binning import apply_cuts, quantile_bins, random_tie_keys, realised_sizes
+from relmark.rfm._checks import is_int
 from relmark.rfm.presets import RF_GRID_SEGMENTS
 from relmark.rfm.segments import SegmentRules
 from relmark.scoring.table import ColumnInfo, ColumnKind, ScoreTable
@@ -45,10 +47,6 @@ _ONE_TIME = ("lowest", "unscored", "error")
 _MAX_BINS = 100
 _SEED_LIMIT = 2**64
 _UNIT_WORDS = {"D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "years"}
-
-
-def _array_eq(a: NDArray[Any], b: NDArray[Any]) -> bool:
-    return a.shape == b.shape and bool(np.array_equal(a, b))
 
 
 @attrs.frozen(kw_only=True)
@@ -76,9 +74,9 @@ class BinThresholds:
     dimension: str
     group: str
     source: str
-    cuts: FloatArray = attrs.field(eq=attrs.cmp_using(eq=_array_eq))
+    cuts: FloatArray = attrs.field(eq=cmp)
     boundary_ids: tuple[str, ...]
-    sizes: FloatArray = attrs.field(eq=attrs.cmp_using(eq=_array_eq))
+    sizes: FloatArray = attrs.field(eq=cmp)
     n_distinct: int
 
     @property
@@ -115,7 +113,7 @@ class _Columns:
 @attrs.frozen(kw_only=True)
 class _TieKeys:
     kind: str  # "int" | "str" | "" (no tie keys needed)
-    canonical: list[str]
+    ids: NDArray[Any]  # int64 or str customer ids (empty when no tie keys are needed)
     keys: tuple[NDArray[Any], ...]
 
 
@@ -123,10 +121,6 @@ def _param_error(name: str, expected: str, got: object) -> InvalidInputError:
     return InvalidInputError(
         f"The {name!r} parameter of RFMScorer must be {expected}. Got {got!r}."
     )
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 class RFMScorer:
@@ -169,6 +163,7 @@ class RFMScorer:
             ``"monetary[r=3,f=2]"`` (nested binning), with realised bin sizes.
         id_kind_: ``"int"`` or ``"str"``: the kind of customer id the tie keys were built from
             (``""`` when ties share bins).
+        seed_: The ``seed`` in force during ``fit`` (it only shapes the ``"random"`` tie keys).
         n_customers_: Number of customers (rows) fitted.
         n_one_time_buyers_: How many of them had no repeat purchase.
 
@@ -196,6 +191,7 @@ class RFMScorer:
 
     thresholds_: dict[str, BinThresholds]
     id_kind_: str
+    seed_: int
     n_customers_: int
     n_one_time_buyers_: int
 
@@ -232,7 +228,7 @@ class RFMScorer:
 
     def _config(self) -> _Config:
         bins = self.bins
-        if not _is_int(bins) or not 2 <= bins <= _MAX_BINS:
+        if not is_int(bins) or not 2 <= bins <= _MAX_BINS:
             raise _param_error("bins", f"an int in [2, {_MAX_BINS}]", bins)
         bins = int(bins)
         for name, allowed in (
@@ -244,7 +240,7 @@ class RFMScorer:
                 raise _param_error(
                     name, f"one of {', '.join(map(repr, allowed))}", getattr(self, name)
                 )
-        if not _is_int(self.seed) or not 0 <= self.seed < _SEED_LIMIT:
+        if not is_int(self.seed) or not 0 <= self.seed < _SEED_LIMIT:
             raise _param_error("seed", "an int in [0, 2**64)", self.seed)
         rules = self.segments
         if rules is None:
@@ -333,14 +329,15 @@ class RFMScorer:
 
     def _tie_keys(self, summary: CustomerSummary, config: _Config) -> _TieKeys:
         if config.ties == "share":
-            return _TieKeys(kind="", canonical=[], keys=())
-        ids = summary.customer_id
-        kind, id_key = _id_key(ids)
-        canonical = [str(v) for v in id_key.tolist()]
+            return _TieKeys(kind="", ids=np.empty(0, dtype=np.int64), keys=())
+        kind, id_key = _id_key(summary.customer_id)
         if config.ties == "first":
-            return _TieKeys(kind=kind, canonical=canonical, keys=(id_key,))
+            return _TieKeys(kind=kind, ids=id_key, keys=(id_key,))
+        # The canonical id strings are what the random key hashes; astype(str) writes an int64
+        # exactly as str(int) does.
+        canonical: list[str] = id_key.astype(np.str_).tolist()
         return _TieKeys(
-            kind=kind, canonical=canonical, keys=(random_tie_keys(canonical, config.seed), id_key)
+            kind=kind, ids=id_key, keys=(random_tie_keys(canonical, config.seed), id_key)
         )
 
     # ------------------------------------------------------------------ fitting
@@ -381,6 +378,7 @@ class RFMScorer:
             self._fit_group(fitted, "monetary", group, cols.monetary, mask, cols, ties, config)
         self.thresholds_ = fitted
         self.id_kind_ = ties.kind
+        self.seed_ = config.seed
         self.n_customers_ = len(summary)
         self.n_one_time_buyers_ = int((~cols.known).sum())
         return self
@@ -412,14 +410,16 @@ class RFMScorer:
             reached = openers >= 0
             cuts = np.where(reached, values[np.maximum(openers, 0)] if values.size else 0.0, np.inf)
             if ties.keys:
-                canonical = np.asarray(ties.canonical, dtype=object)[mask]
-                boundary_ids = tuple(str(canonical[o]) if o >= 0 else "" for o in openers.tolist())
-        raw_cuts = -cuts if dimension == "recency" else cuts
+                # Only the customers opening a bin need their canonical id.
+                rows = np.flatnonzero(mask)
+                boundary_ids = tuple(
+                    str(ties.ids[rows[o]]) if o >= 0 else "" for o in openers.tolist()
+                )
         fitted[_key(dimension, group)] = BinThresholds(
             dimension=dimension,
             group=group,
             source=source,
-            cuts=np.asarray(raw_cuts, dtype=np.float64) + 0.0,  # + 0.0 turns -0.0 into 0.0
+            cuts=_raw_cuts(dimension, cuts),
             boundary_ids=boundary_ids,
             sizes=realised_sizes(bins, weights, config.bins),
             n_distinct=int(np.unique(values).size),
@@ -453,11 +453,17 @@ class RFMScorer:
                 for t in self.thresholds_.values()
             )
             and (self.id_kind_ == "") == (config.ties == "share")
+            and (config.ties != "random" or self.seed_ == config.seed)
+            and all(
+                array_eq(t.cuts, _raw_cuts(t.dimension, config.fixed[t.dimension]))
+                for t in self.thresholds_.values()
+                if t.source == "fixed"
+            )
         )
         if not consistent:
             raise InvalidInputError(
-                "RFMScorer.score: the hyperparameters (bins, ties, binning or thresholds) changed "
-                "since fit, so the fitted thresholds no longer apply; call fit again."
+                "RFMScorer.score: the hyperparameters (bins, ties, seed, binning or thresholds) "
+                "changed since fit, so the fitted thresholds no longer apply; call fit again."
             )
 
     def _apply(
@@ -524,14 +530,7 @@ class RFMScorer:
         m: IntArray,
     ) -> ScoreTable:
         n_bins = config.bins
-        sep = "" if n_bins <= 9 else "-"
-        cells = np.array(
-            [
-                f"{a}{sep}{b}{sep}{c}"
-                for a, b, c in zip(r.tolist(), f.tolist(), m.tolist(), strict=True)
-            ],
-            dtype=np.str_,
-        )
+        cells = _cells(r, f, m, n_bins)
         unit = _UNIT_WORDS[summary.unit.value]
         low_m = 0 if config.one_time_buyers == "unscored" else 1
         score_range = (1.0, float(n_bins))
@@ -601,6 +600,28 @@ class RFMScorer:
         return {k: v.empty_bins for k, v in self.thresholds_.items() if v.collapsed}
 
 
+def _cells(r: IntArray, f: IntArray, m: IntArray, n_bins: int) -> NDArray[np.str_]:
+    """The scores written together (``"545"``; ``"10-3-12"`` when ``n_bins > 9``), vectorized."""
+    if n_bins <= 9:
+        # Single digits: the cell is the decimal number 100 r + 10 f + m (r >= 1), looked up.
+        table = np.array([str(code) for code in range(1000)], dtype="<U3")
+        cells: NDArray[np.str_] = table[100 * r + 10 * f + m]
+        return cells
+    labels = np.array([str(score) for score in range(n_bins + 1)], dtype=np.str_)
+    cells = labels[r]
+    for part in (f, m):
+        cells = np.strings.add(np.strings.add(cells, "-"), labels[part])
+    width = int(np.strings.str_len(cells).max(initial=1))
+    return cells.astype(f"<U{width}")
+
+
+def _raw_cuts(dimension: str, oriented: FloatArray) -> FloatArray:
+    """Oriented (higher is better) cuts back in the raw unit: recency is negated."""
+    raw = -oriented if dimension == "recency" else oriented
+    out: FloatArray = np.asarray(raw, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return out
+
+
 def _key(dimension: str, group: str) -> str:
     return f"{dimension}[{group}]" if group else dimension
 
@@ -634,7 +655,7 @@ def _id_key(ids: NDArray[Any]) -> tuple[str, NDArray[Any]]:
         values = ids.tolist()
         if all(isinstance(v, str) for v in values):
             return "str", np.asarray(values, dtype=np.str_)
-        if all(_is_int(v) for v in values):
+        if all(is_int(v) for v in values):
             return "int", np.asarray(values, dtype=np.int64)
     raise InvalidInputError(
         "The 'first' and 'random' tie policies break ties by customer id, so column "

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from relmark.errors import InvalidInputError
+from relmark.rfm._checks import is_int
 from relmark.typing import BoolArray, IntArray
 
 __all__ = ["Cell", "LintReport", "Overlap", "Segment", "SegmentRules"]
@@ -29,10 +30,6 @@ Cell = tuple[int, int, int]
 """An RFM cell: ``(recency_score, frequency_score, monetary_score)``."""
 
 _DIMENSIONS = ("r", "f", "m")
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def _to_range(value: Any) -> Any:
@@ -57,7 +54,7 @@ def _check_range(instance: Segment, attribute: attrs.Attribute[Any], value: Any)
     ok = (
         isinstance(value, tuple)
         and len(value) == 2
-        and all(_is_int(v) for v in value)
+        and all(is_int(v) for v in value)
         and 1 <= value[0] <= value[1]
     )
     if not ok:
@@ -78,7 +75,7 @@ def _parse_cell(cell: Any, segment: str) -> Cell:
             parts = []
     else:
         parts = tuple(cell) if isinstance(cell, Iterable) else ()
-    if len(parts) != 3 or not all(_is_int(p) and p >= 1 for p in parts):
+    if len(parts) != 3 or not all(is_int(p) and p >= 1 for p in parts):
         raise InvalidInputError(
             f"Cell {cell!r} of Segment {segment!r} must be three scores >= 1, given as a tuple "
             "(r, f, m), a string of three digits such as '545', or 'r-f-m' such as '10-4-5'."
@@ -342,7 +339,7 @@ class SegmentRules:
         Raises:
             InvalidInputError: When ``bins`` is not a whole number >= 1.
         """
-        if not _is_int(bins) or bins < 1:
+        if not is_int(bins) or bins < 1:
             raise InvalidInputError(
                 f"The 'bins' parameter of SegmentRules.lint must be an int >= 1. Got {bins!r}."
             )

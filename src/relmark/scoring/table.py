@@ -6,8 +6,9 @@ customer, an ordered set of named numpy columns, and a
 in which unit and over which range. Tables from several scorers are combined with
 [`ScoreTable.join`][relmark.scoring.table.ScoreTable.join], which aligns rows on customer id.
 
-This module imports nothing from relmark above ``errors`` and ``typing``, so every scorer package
-can build tables without an import cycle.
+At import time this module needs nothing from relmark above ``errors`` and ``typing``, so every
+scorer package can build tables without an import cycle; ``to_frame`` loads the data layer's frame
+builder (the one ``CustomerSummary.to_frame`` uses) when called.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from relmark.errors import InvalidInputError, require
+from relmark.errors import InvalidInputError
 
 __all__ = ["ColumnInfo", "ColumnKind", "ScoreTable"]
 
@@ -291,26 +292,9 @@ class ScoreTable:
             InvalidInputError: For another backend name.
             MissingDependencyError: When the backend library is not installed.
         """
-        columns: dict[str, NDArray[Any]] = {_ID_COLUMN: self.customer_id, **self.data}
-        if backend == "pandas":
-            require("pandas", "pandas")
-            import pandas as pd
+        from relmark.data._frames import to_native_frame
 
-            return pd.DataFrame({k: np.array(v) for k, v in columns.items()})
-        if backend == "polars":
-            require("polars", "polars")
-            import polars as pl
-
-            return pl.DataFrame({k: np.array(v) for k, v in columns.items()})
-        if backend == "pyarrow":
-            require("pyarrow", "arrow")
-            import pyarrow as pa
-
-            return pa.table({k: pa.array(np.array(v)) for k, v in columns.items()})
-        raise InvalidInputError(
-            f"The 'backend' parameter of ScoreTable.to_frame must be one of 'pandas', 'polars', "
-            f"'pyarrow'. Got {backend!r}."
-        )
+        return to_native_frame({_ID_COLUMN: self.customer_id, **self.data}, backend)
 
 
 def _alignment(

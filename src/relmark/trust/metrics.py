@@ -23,6 +23,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from relmark.errors import InvalidInputError
+from relmark.trust._checks import check_level
 from relmark.typing import FloatArray
 
 __all__ = [
@@ -129,12 +130,8 @@ def _ratings(ratings: ArrayLike, scale_min: int, scale_max: int) -> tuple[FloatA
     return present, int(missing.sum())
 
 
-def _z(confidence: float) -> float:
-    level = float(confidence)
-    if not (0.0 < level < 1.0):
-        raise InvalidInputError(
-            f"The 'confidence' parameter must be a float in (0, 1). Got {confidence!r}."
-        )
+def _z(level: float) -> float:
+    """Two-sided normal quantile of a checked confidence level."""
     return float(stats.norm.ppf(0.5 + level / 2.0))
 
 
@@ -164,7 +161,8 @@ def net_promoter_score(ratings: ArrayLike, *, confidence: float = 0.95) -> NPSRe
         >>> round(r.value, 2), r.n
         (0.0, 6)
     """
-    z = _z(confidence)
+    level = check_level(confidence, "confidence")
+    z = _z(level)
     r, n_missing = _ratings(ratings, 0, 10)
     n = r.size
     promoters = float((r >= 9).mean())
@@ -176,7 +174,7 @@ def net_promoter_score(ratings: ArrayLike, *, confidence: float = 0.95) -> NPSRe
     return NPSResult(
         value=value,
         ci=(max(value - half, -100.0), min(value + half, 100.0)),
-        confidence=float(confidence),
+        confidence=level,
         promoters=promoters,
         passives=1.0 - promoters - detractors,
         detractors=detractors,
@@ -267,22 +265,18 @@ def customer_effort_score(
         3.0
     """
     _scale(scale_min, scale_max, "customer_effort_score")
-    _z(confidence)
+    level = check_level(confidence, "confidence")
     r, n_missing = _ratings(ratings, scale_min, scale_max)
     n = r.size
     mean = float(r.mean())
     ci = (math.nan, math.nan)
     if n >= 2:
-        half = (
-            float(stats.t.ppf(0.5 + float(confidence) / 2.0, n - 1))
-            * float(r.std(ddof=1))
-            / math.sqrt(n)
-        )
+        half = float(stats.t.ppf(0.5 + level / 2.0, n - 1)) * float(r.std(ddof=1)) / math.sqrt(n)
         ci = (mean - half, mean + half)
     return CESResult(
         mean=mean,
         ci=ci,
-        confidence=float(confidence),
+        confidence=level,
         scale_min=scale_min,
         scale_max=scale_max,
         n=n,

@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from relmark.errors import InvalidInputError
+from relmark.trust._checks import check_level
 from relmark.trust.instrument import Instrument, Path, PathSign
 from relmark.trust.scores import ConstructScores
 from relmark.typing import FloatArray
@@ -220,6 +221,25 @@ def _ols(y: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray, float, f
     return beta, errors, 1.0 - rss / tss, float(loglik), int(dof)
 
 
+def _check_independent(x: FloatArray, sources: Sequence[str], target: str, n: int) -> None:
+    """Refuse perfectly collinear sources of one target, naming the constructs involved.
+
+    The columns of ``x`` are centred, so the design with an intercept is of full rank exactly
+    when ``x`` is; a singular value at the ``numpy.linalg.matrix_rank`` tolerance marks a linear
+    dependence, and its right singular vector says which sources take part in it.
+    """
+    _, singular, vt = np.linalg.svd(x, full_matrices=False)
+    tolerance = float(singular.max(initial=0.0)) * max(x.shape) * float(np.finfo(np.float64).eps)
+    null = vt[singular <= tolerance]
+    if null.size:
+        involved = [sources[int(j)] for j in np.flatnonzero((np.abs(null) > 1e-8).any(axis=0))]
+        raise InvalidInputError(
+            f"The sources of {target!r} are perfectly collinear among the {n} complete "
+            f"respondents: construct scores {involved} are linear combinations of each other, "
+            "so their paths cannot be separated; drop or merge one of them."
+        )
+
+
 def fit_path_model(
     scores: ConstructScores | Mapping[str, ArrayLike],
     paths: Sequence[Path],
@@ -244,12 +264,10 @@ def fit_path_model(
 
     Raises:
         InvalidInputError: No paths, a feedback loop, constructs missing from ``scores``, too few
-            complete respondents, a construct without variance, or a bad ``significance``.
+            complete respondents, a construct without variance, perfectly collinear sources of
+            one target (named in the message), or a bad ``significance``.
     """
-    if not (0.0 < float(significance) < 1.0):
-        raise InvalidInputError(
-            f"The 'significance' parameter must be a float in (0, 1). Got {significance!r}."
-        )
+    level = check_level(significance, "significance")
     path_list = list(paths)
     if not path_list:
         raise InvalidInputError("The 'paths' argument must hold at least one Path. Got none.")
@@ -281,6 +299,7 @@ def fit_path_model(
     for target in targets:
         incoming = [p for p in path_list if p.target == target]
         x = z[:, [position[p.source] for p in incoming]]
+        _check_independent(x, [p.source for p in incoming], target, n)
         coef, se, r2, loglik, dof = _ols(z[:, position[target]], x)
         equations.append(
             EquationFit(
@@ -304,14 +323,14 @@ def fit_path_model(
                 t_value=t_value,
                 p_value=p_value,
                 sign_holds=holds,
-                supported=None if holds is None else holds and p_value < significance,
+                supported=None if holds is None else holds and p_value < level,
             )
     return PathModelResult(
         paths=tuple(estimates[(p.source, p.target)] for p in path_list),
         equations=tuple(equations),
         n_respondents=n,
         n_dropped=int((~complete).sum()),
-        significance=float(significance),
+        significance=level,
     )
 
 
@@ -428,6 +447,7 @@ def compare_with_rival(
         InvalidInputError: As [`fit_path_model`][relmark.trust.paths.fit_path_model], or a model
             without mediators.
     """
+    level = check_level(significance, "significance")
     paths = tuple(model.paths) if isinstance(model, Instrument) else tuple(model)
     rival = rival_paths(paths)
     names = list(dict.fromkeys(n for p in paths for n in (p.source, p.target)))
@@ -435,8 +455,8 @@ def compare_with_rival(
     stacked = np.column_stack([columns[n] for n in names])
     complete = ~np.isnan(stacked).any(axis=1)
     common = {name: np.where(complete, columns[name], np.nan) for name in names}
-    fitted = fit_path_model(common, paths, significance=significance)
-    fitted_rival = fit_path_model(common, rival, significance=significance)
+    fitted = fit_path_model(common, paths, significance=level)
+    fitted_rival = fit_path_model(common, rival, significance=level)
     _, _, outcomes = _roles(paths)
     ll_model, aic_model, bic_model = _information(fitted, outcomes)
     ll_rival, aic_rival, bic_rival = _information(fitted_rival, outcomes)
@@ -444,8 +464,7 @@ def compare_with_rival(
     lr_df = sum((p.source, p.target) not in original for p in rival)
     lr = max(2.0 * (ll_rival - ll_model), 0.0)
     direct = sum(
-        (p.source, p.target) not in original and p.p_value < significance
-        for p in fitted_rival.paths
+        (p.source, p.target) not in original and p.p_value < level for p in fitted_rival.paths
     )
     return ModelComparison(
         model=fitted,

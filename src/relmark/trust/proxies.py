@@ -43,6 +43,7 @@ from relmark.data.summary import CustomerSummary
 from relmark.domain.records import Touchpoint
 from relmark.domain.vocabulary import Direction, TouchpointKind
 from relmark.errors import InvalidInputError
+from relmark.trust._checks import array_eq
 from relmark.typing import BoolArray, FloatArray, IntArray
 
 __all__ = [
@@ -99,11 +100,7 @@ TRUST_PROXIES = (
 COMMITMENT_PROXIES = ("tenure_percentile", "repeat_rate_percentile", "purchase_continuity")
 """Names of the commitment proxies, in the order they are reported."""
 
-_cmp = attrs.cmp_using(
-    eq=lambda a, b: (
-        a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fcmM"))
-    )
-)
+_cmp = attrs.cmp_using(eq=array_eq)
 
 
 def _utc_microseconds(values: Any, field: str) -> NDArray[np.int64]:

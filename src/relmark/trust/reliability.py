@@ -28,8 +28,9 @@ from numpy.typing import ArrayLike
 from scipy import optimize, stats
 
 from relmark.errors import ConvergenceError, InvalidInputError, ReliabilityWarning
+from relmark.trust._checks import array_eq, check_level
 from relmark.trust.instrument import Instrument
-from relmark.trust.scores import ItemResponses, keyed_responses
+from relmark.trust.scores import ItemResponses, _matching_responses, keyed_responses
 from relmark.typing import FloatArray
 
 __all__ = [
@@ -52,9 +53,7 @@ __all__ = [
 
 Missing = Literal["listwise", "raise"]
 
-_float_array_eq = attrs.cmp_using(
-    eq=lambda a, b: a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
-)
+_float_array_eq = attrs.cmp_using(eq=array_eq)
 
 
 @attrs.frozen(kw_only=True)
@@ -191,15 +190,6 @@ def _feldt_interval(alpha: float, n: int, k: int, confidence: float) -> tuple[fl
     return (1.0 - (1.0 - alpha) * upper_quantile, 1.0 - (1.0 - alpha) * lower_quantile)
 
 
-def _check_confidence(confidence: float) -> float:
-    value = float(confidence)
-    if not (0.0 < value < 1.0):
-        raise InvalidInputError(
-            f"The 'confidence' parameter must be a float in (0, 1). Got {confidence!r}."
-        )
-    return value
-
-
 def cronbach_alpha(
     items: ArrayLike, *, confidence: float = 0.95, missing: Missing = "listwise"
 ) -> AlphaResult:
@@ -228,7 +218,7 @@ def cronbach_alpha(
         >>> round(r.value, 4)
         0.9388
     """
-    level = _check_confidence(confidence)
+    level = check_level(confidence, "confidence")
     x, dropped = _item_matrix(items, min_items=2, missing=missing)
     n, k = x.shape
     value = _alpha(x)
@@ -263,7 +253,12 @@ def _ml_objective(theta: FloatArray, corr: FloatArray, logdet_s: float) -> tuple
     return value, grad
 
 
-def fit_one_factor(covariance: ArrayLike, *, min_uniqueness: float = 0.005) -> OneFactorFit:
+def fit_one_factor(
+    covariance: ArrayLike,
+    *,
+    min_uniqueness: float = 0.005,
+    item_codes: Sequence[str] | None = None,
+) -> OneFactorFit:
     r"""Fit a one-factor model to a covariance matrix by maximum likelihood.
 
     The ML discrepancy is scale-invariant, so the fit is done on the correlation matrix and the
@@ -275,13 +270,15 @@ def fit_one_factor(covariance: ArrayLike, *, min_uniqueness: float = 0.005) -> O
         covariance: A $k \times k$ covariance (or correlation) matrix, $k \ge 3$ (a one-factor
             model of two items is not identified).
         min_uniqueness: Lower bound of the standardized uniquenesses.
+        item_codes: Names of the items, used in error messages (default: column positions).
 
     Returns:
         The fitted model, factor sign chosen so that the loadings sum to a non-negative number.
 
     Raises:
-        InvalidInputError: A matrix that is not square, symmetric and positive definite, or
-            fewer than 3 items.
+        InvalidInputError: A matrix that is not square, symmetric and positive definite (the
+            message names items without variance), fewer than 3 items, or ``item_codes`` of
+            the wrong length.
         ConvergenceError: When the optimizer fails.
     """
     s = np.asarray(covariance, dtype=np.float64)
@@ -294,12 +291,15 @@ def fit_one_factor(covariance: ArrayLike, *, min_uniqueness: float = 0.005) -> O
         )
     if not np.allclose(s, s.T) or not np.isfinite(s).all():
         raise InvalidInputError("The 'covariance' must be a finite symmetric matrix.")
+    names = list(range(k)) if item_codes is None else list(item_codes)
+    if len(names) != k:
+        raise InvalidInputError(
+            f"The 'item_codes' must name the {k} items of the covariance matrix; got {len(names)}."
+        )
     sd = np.sqrt(np.diag(s))
     if not (sd > 0).all():
-        raise InvalidInputError(
-            f"Every item needs a positive variance; item(s) {np.flatnonzero(~(sd > 0)).tolist()} "
-            "have none."
-        )
+        flat = [names[i] for i in np.flatnonzero(~(sd > 0))]
+        raise InvalidInputError(f"Every item needs a positive variance; item(s) {flat} have none.")
     corr = s / np.outer(sd, sd)
     eig = np.linalg.eigvalsh(corr)
     if eig[0] <= 1e-10:
@@ -591,6 +591,21 @@ class ReliabilityReport:
         )
 
 
+def _construct_factor(
+    name: str, codes: tuple[str, ...], complete: FloatArray, notes: list[str]
+) -> OneFactorFit | None:
+    """The construct's one-factor fit, or ``None`` with a note naming why it cannot be fitted."""
+    try:
+        return fit_one_factor(np.cov(complete, rowvar=False), item_codes=codes)
+    except (InvalidInputError, ConvergenceError) as exc:
+        notes.append(
+            f"Construct {name!r} (items {list(codes)}): no one-factor model could be fitted on "
+            f"its {complete.shape[0]} complete respondent(s), so omega, composite reliability, "
+            f"AVE and loadings are NaN. {exc}"
+        )
+        return None
+
+
 def _construct_reliability(
     name: str,
     codes: tuple[str, ...],
@@ -615,8 +630,8 @@ def _construct_reliability(
         ci = _feldt_interval(alpha, n, k, confidence)
         item_rest = _item_rest(complete)
         deleted = _alpha_deleted(complete)
-        if k >= 3:
-            fit = fit_one_factor(np.cov(complete, rowvar=False))
+        fit = _construct_factor(name, codes, complete, notes) if k >= 3 else None
+        if fit is not None:
             omega = _omega(fit)
             loadings = fit.standardized_loadings
             cr = composite_reliability(loadings)
@@ -713,12 +728,14 @@ def reliability_report(
 
     Raises:
         InvalidInputError: Invalid responses (see
-            [`keyed_responses`][relmark.trust.scores.keyed_responses]) or ``confidence``.
+            [`keyed_responses`][relmark.trust.scores.keyed_responses]), an
+            [`ItemResponses`][relmark.trust.scores.ItemResponses] of other items than the
+            instrument's, or a bad ``confidence``.
     """
-    level = _check_confidence(confidence)
+    level = check_level(confidence, "confidence")
     limits = ReliabilityThresholds() if thresholds is None else thresholds
     keyed = (
-        responses
+        _matching_responses(instrument, responses)
         if isinstance(responses, ItemResponses)
         else keyed_responses(
             instrument, responses, respondent_id=respondent_id, item_codes=item_codes

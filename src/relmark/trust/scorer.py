@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from relmark.data.summary import CustomerSummary
 from relmark.errors import InvalidInputError, NotFittedError
 from relmark.scoring.table import ColumnInfo, ColumnKind, ScoreTable
+from relmark.trust._checks import row_index
 from relmark.trust.proxies import (
     COMMITMENT_PROXIES,
     TRUST_PROXIES,
@@ -100,8 +101,7 @@ def _lookup(keys: NDArray[Any], ids: NDArray[Any], what: str) -> IntArray:
             f"The {what} ids ({keys.dtype}) and the summary's customer ids ({ids.dtype}) are of "
             "different types, so none would match; convert one side first."
         )
-    position = {key: i for i, key in enumerate(keys.tolist())}
-    return np.array([position.get(i, -1) for i in ids.tolist()], dtype=np.int64)
+    return row_index(keys, ids)
 
 
 def _gather(values: FloatArray, index: IntArray) -> FloatArray:
@@ -246,7 +246,8 @@ class CommitmentTrustScorer:
             )
             index = _lookup(proxies.counterpart_id, summary.customer_id, "touchpoint")
             trust = np.column_stack([_gather(col, index) for col in proxies.matrix().T])
-        commitment_index, commitment_count = mean_of_available(commitment.matrix())
+        commitment_matrix = commitment.matrix()
+        commitment_index, commitment_count = mean_of_available(commitment_matrix)
         trust_index, trust_count = mean_of_available(trust)
         survey_trust = np.full(n, np.nan)
         survey_commitment = np.full(n, np.nan)
@@ -256,7 +257,7 @@ class CommitmentTrustScorer:
             survey_trust = _gather(survey.index(names["trust"]), index)
             survey_commitment = _gather(survey.index(names["commitment"]), index)
         columns: dict[str, Any] = {
-            name: commitment.matrix()[:, j] for j, name in enumerate(COMMITMENT_PROXIES)
+            name: commitment_matrix[:, j] for j, name in enumerate(COMMITMENT_PROXIES)
         }
         columns["behavioural_commitment_index"] = 100.0 * commitment_index
         columns["commitment_proxy_count"] = commitment_count

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from relmark.errors import InvalidInputError
+from relmark.trust._checks import array_eq
 from relmark.trust.instrument import Instrument
 from relmark.typing import FloatArray, IntArray
 
@@ -106,10 +107,7 @@ class MissingItemPolicy:
         return max(1, math.ceil(self.min_answered * n_items - 1e-12))
 
 
-_cmp = attrs.cmp_using(eq=lambda a, b: a.shape == b.shape and bool(np.array_equal(a, b)))
-_cmp_nan = attrs.cmp_using(
-    eq=lambda a, b: a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
-)
+_cmp = attrs.cmp_using(eq=array_eq)
 
 
 @attrs.frozen(kw_only=True)
@@ -124,12 +122,31 @@ class ItemResponses:
 
     respondent_id: NDArray[Any] = attrs.field(eq=_cmp)
     item_codes: tuple[str, ...]
-    values: FloatArray = attrs.field(eq=_cmp_nan)
+    values: FloatArray = attrs.field(eq=_cmp)
 
     def columns(self, codes: Sequence[str]) -> FloatArray:
-        """The answer columns of ``codes``, as an ``n × len(codes)`` array."""
+        """The answer columns of ``codes``, as an ``n × len(codes)`` array.
+
+        Raises:
+            InvalidInputError: When some of ``codes`` are not among ``item_codes``.
+        """
         position = {code: j for j, code in enumerate(self.item_codes)}
+        unknown = [c for c in codes if c not in position]
+        if unknown:
+            raise InvalidInputError(
+                f"The ItemResponses hold no item(s) {unknown}; they hold {list(self.item_codes)}."
+            )
         return self.values[:, [position[c] for c in codes]]
+
+
+def _matching_responses(instrument: Instrument, responses: ItemResponses) -> ItemResponses:
+    """``responses``, once checked to hold exactly the instrument's items in its order."""
+    if responses.item_codes != instrument.item_codes:
+        raise InvalidInputError(
+            f"The ItemResponses hold items {list(responses.item_codes)}, not those of "
+            f"instrument {instrument.name!r} {list(instrument.item_codes)}."
+        )
+    return responses
 
 
 def _respondent_label(ids: NDArray[Any], rows: IntArray) -> str:
@@ -286,7 +303,7 @@ class ConstructScores:
 
     respondent_id: NDArray[Any] = attrs.field(eq=_cmp)
     constructs: tuple[str, ...]
-    values: FloatArray = attrs.field(eq=_cmp_nan)
+    values: FloatArray = attrs.field(eq=_cmp)
     answered: IntArray = attrs.field(eq=_cmp)
     n_items: IntArray = attrs.field(eq=_cmp)
     required: IntArray = attrs.field(eq=_cmp)
@@ -399,12 +416,7 @@ def score_constructs(
             f"The 'policy' argument must be a MissingItemPolicy. Got {type(rule).__name__}."
         )
     if isinstance(responses, ItemResponses):
-        if responses.item_codes != instrument.item_codes:
-            raise InvalidInputError(
-                f"The ItemResponses hold items {list(responses.item_codes)}, not those of "
-                f"instrument {instrument.name!r} {list(instrument.item_codes)}."
-            )
-        keyed = responses
+        keyed = _matching_responses(instrument, responses)
     else:
         keyed = keyed_responses(
             instrument, responses, respondent_id=respondent_id, item_codes=item_codes
