@@ -18,8 +18,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "performance.md"
 SHARED_NOTE = (
-    "The machine was shared with other jobs during the run, so absolute times are noisy; "
-    "both sides ran in the same process on the same data, one after the other."
+    "Absolute times vary by a factor of up to about two between runs on these virtual 2-core "
+    "machines; both sides ran in the same process on the same data, one after the other, so the "
+    "ratio is the figure to read."
 )
 
 

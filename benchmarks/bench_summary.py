@@ -135,9 +135,9 @@ def main() -> None:
                 START,
                 f"Machine: {machine()}.",
                 (
-                    "The machine was shared with other jobs during the run, so absolute times are "
-                    "noisy; both sides ran in the same process on the same data, alternating run by "
-                    "run, which keeps the ratio meaningful."
+                    "Absolute times vary by a factor of up to about two between runs on these "
+                    "virtual 2-core machines; both sides ran in the same process on the same data, "
+                    "alternating run by run, so the ratio is the figure to read."
                 ),
                 "",
                 (
