@@ -17,6 +17,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "relmark"
 # Lower number = lower layer. A module may import modules of its own or a lower layer.
 LAYERS: dict[str, int] = {
     "relmark.errors": 0,
+    "relmark._display": 0,  # the shared HTML/text table renderer of every table-like result
+    "relmark._estimator": 0,  # get_params/set_params/repr shared by models and scorers
     "relmark.typing": 0,
     "relmark.domain": 1,
     "relmark.core": 1,
@@ -30,12 +32,25 @@ LAYERS: dict[str, int] = {
     "relmark.testing": 5,
     "relmark.datasets": 5,
     "relmark.profile": 5,
+    "relmark.program": 6,  # the relationship program loop: above profile and scoring
     "relmark.plotting": 6,
+    "relmark.dask": 6,  # scale-out: may import anything below the command line
+    "relmark.compat": 6,  # lifetimes' API over relmark: an adapter above the models
     "relmark": 7,  # the flat public API re-exports everything below the command line
     "relmark.cli": 8,
 }
 
-OPTIONAL = ("pandas", "polars", "pyarrow", "matplotlib", "rich", "hypothesis", "mpmath")
+OPTIONAL = (
+    "pandas",
+    "polars",
+    "pyarrow",
+    "matplotlib",
+    "rich",
+    "hypothesis",
+    "mpmath",
+    "dask",
+    "distributed",
+)
 NEVER = ("lifetimes", "pingouin", "pickle", "dill")
 
 

@@ -1,17 +1,22 @@
 from __future__ import annotations
 
+import enum
 import json
 import math
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from relmark.clv import BGNBD, BGNBDScorer, CLVScorer, GammaGamma, ParetoNBD
+from relmark.data import CustomerSummary, TransactionLog
 from relmark.data.units import TimeUnit
 from relmark.domain import (
     Channel,
@@ -23,7 +28,16 @@ from relmark.domain import (
     TransactionId,
 )
 from relmark.errors import InvalidInputError, InvalidPayloadError
-from relmark.io import from_dict, from_json, to_dict, to_json
+from relmark.io import MAX_DEPTH, from_dict, from_json, to_dict, to_json
+from relmark.profile import (
+    Catalogue,
+    FieldSpec,
+    LawfulBasis,
+    Profile,
+    ProfileBuilder,
+    Sensitivity,
+    default_catalogue,
+)
 from relmark.testing.strategies import (
     aware_datetimes,
     customers,
@@ -446,3 +460,558 @@ def test_nested_estimator_of_wrong_class_is_refused_on_writing() -> None:
     holder.inner_ = OtherEstimator()  # type: ignore[assignment]
     with pytest.raises(InvalidInputError, match=r"inner_: Expected an estimator of type"):
         to_json(holder)
+
+
+# ---------------------------------------------------------------- validated loads: summaries
+
+
+def _summary_payload(summary: CustomerSummary) -> dict[str, Any]:
+    payload = json.loads(to_json(summary))
+    assert isinstance(payload, dict)
+    return payload
+
+
+@st.composite
+def summaries(draw: st.DrawFn) -> CustomerSummary:
+    """Valid summaries as users build them: int or str ids, optional money and weights."""
+    n = draw(st.integers(0, 6))
+    frequency = draw(st.lists(st.integers(0, 40), min_size=n, max_size=n))
+    age = draw(st.lists(st.floats(0.0, 500.0), min_size=n, max_size=n))
+    share = draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n))
+    recency = [0.0 if x == 0 else a * s for x, a, s in zip(frequency, age, share, strict=True)]
+    ids = draw(
+        st.one_of(
+            st.lists(st.integers(-(2**63), 2**63 - 1), min_size=n, max_size=n, unique=True),
+            st.lists(st.text(max_size=4), min_size=n, max_size=n, unique=True),
+        )
+    )
+    money = draw(st.none() | st.just([float(x) * 2.5 for x in frequency]))
+    weights = draw(st.none() | st.lists(st.floats(0.5, 9.0), min_size=n, max_size=n))
+    unit = draw(st.sampled_from(["D", "W", "M"]))
+    return CustomerSummary.from_arrays(
+        frequency, recency, age, monetary=money, customer_id=ids, unit=unit, weights=weights
+    )
+
+
+@given(summaries())
+def test_summary_round_trip_exactly(summary: CustomerSummary) -> None:
+    """Any valid summary comes back equal, ids keeping their type (str ids stay str objects)."""
+    back = from_json(to_json(summary), CustomerSummary)
+    assert back == summary
+    assert back.customer_id.dtype == summary.customer_id.dtype
+    assert [type(v) for v in back.customer_id.tolist()] == [
+        type(v) for v in summary.customer_id.tolist()
+    ]
+
+
+def test_summary_with_holdout_round_trips() -> None:
+    """A calibration/holdout summary made by split keeps its holdout columns exactly."""
+    days = np.array(["2024-01-01", "2024-01-09", "2024-02-20", "2024-01-03", "2024-03-01"])
+    log = TransactionLog.from_arrays(
+        ["a", "a", "a", "b", "b"], days.astype("datetime64[D]"), [5.0, 7.0, 9.0, 3.0, 4.0]
+    )
+    summary = log.split(np.datetime64("2024-02-01"), np.datetime64("2024-03-10"))
+    assert summary.has_holdout
+    assert from_json(to_json(summary), CustomerSummary) == summary
+
+
+_BAD_SUMMARIES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+    (
+        "recency above T",
+        lambda p: p["recency"]["values"].__setitem__(0, 99.0),
+        "'recency' must be <= 'T'",
+    ),
+    ("negative frequency", lambda p: p["frequency"]["values"].__setitem__(1, -1), "'frequency'"),
+    ("NaN recency", lambda p: p["recency"]["values"].__setitem__(0, "NaN"), "'recency'"),
+    ("infinite T", lambda p: p["T"]["values"].__setitem__(0, "Infinity"), "'T'"),
+    (
+        "ragged columns",
+        lambda p: p["monetary"].update(shape=[1], values=[1.0]),
+        "'monetary' has 1 rows",
+    ),
+    ("duplicate ids", lambda p: p["customer_id"]["values"].__setitem__(1, 7), "must be unique"),
+    ("missing unit", lambda p: p.pop("unit"), "unit: required field missing"),
+    ("missing monetary key", lambda p: p.pop("monetary"), "monetary: required field missing"),
+    ("unknown unit", lambda p: p.__setitem__("unit", "fortnight"), "unit"),
+    ("negative money", lambda p: p["monetary"]["values"].__setitem__(0, -2.0), "'monetary'"),
+    (
+        "zero weight",
+        lambda p: p.__setitem__(
+            "weights", {"dtype": "float64", "shape": [2], "values": [1.0, 0.0]}
+        ),
+        "'weights'",
+    ),
+    (
+        "holdout without duration",
+        lambda p: p.__setitem__(
+            "frequency_holdout", {"dtype": "int64", "shape": [2], "values": [1, 0]}
+        ),
+        "'duration_holdout' come together",
+    ),
+    ("negative excluded", lambda p: p.__setitem__("excluded_transactions", -3), "excluded"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragment"),
+    [case[1:] for case in _BAD_SUMMARIES],
+    ids=[c[0] for c in _BAD_SUMMARIES],
+)
+def test_summary_load_runs_every_check_of_from_arrays(
+    mutate: Callable[[dict[str, Any]], None], fragment: str
+) -> None:
+    """A corrupted summary payload is refused with the same message construction gives."""
+    summary = CustomerSummary.from_arrays(
+        [2, 0], [3.0, 0.0], [5.0, 5.0], monetary=[4.0, 0.0], customer_id=[7, 9], unit="W"
+    )
+    payload = _summary_payload(summary)
+    mutate(payload)
+    with pytest.raises(InvalidPayloadError) as info:
+        from_dict(payload, CustomerSummary)
+    assert fragment in str(info.value)
+
+
+def test_bad_holdout_columns_are_refused() -> None:
+    """Holdout columns of the wrong length, sign or money without purchases are refused."""
+    days = np.array(["2024-01-01", "2024-01-09", "2024-02-20", "2024-01-03"])
+    log = TransactionLog.from_arrays(
+        ["a", "a", "a", "b"], days.astype("datetime64[D]"), [5.0, 7.0, 9.0, 3.0]
+    )
+    good = _summary_payload(log.split(np.datetime64("2024-02-01"), np.datetime64("2024-03-10")))
+    cases = [
+        ("duration_holdout", {"dtype": "float64", "shape": [1], "values": [5.0]}, "one value per"),
+        ("duration_holdout", {"dtype": "float64", "shape": [2], "values": [0.0, 5.0]}, "> 0"),
+        ("frequency_holdout", {"dtype": "int64", "shape": [2], "values": [-1, 0]}, ">= 0"),
+        (
+            "monetary_holdout",
+            {"dtype": "float64", "shape": [2], "values": [9.0, 2.0]},
+            "be 0 without",
+        ),
+        ("monetary_holdout", None, "exactly when 'monetary'"),
+    ]
+    for name, value, fragment in cases:
+        payload = json.loads(json.dumps(good))
+        payload[name] = value
+        with pytest.raises(InvalidPayloadError, match=fragment):
+            from_dict(payload, CustomerSummary)
+
+
+# ---------------------------------------------------------------- validated loads: estimators
+
+
+def _model_payload() -> dict[str, Any]:
+    model = BGNBD.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426, unit="W")
+    return json.loads(to_json(model))  # type: ignore[no-any-return]
+
+
+def test_fitted_model_round_trips_and_checks_pass() -> None:
+    """A fitted model (real covariance) and one from known parameters both round-trip."""
+    summary = CustomerSummary.from_arrays(
+        [2, 1, 0, 0, 3, 1, 0, 4], [30.4, 1.7, 0, 0, 35.1, 5.0, 0, 36.0], [38.9] * 8
+    )
+    fitted = BGNBD(penalizer=0.01).fit(summary)
+    back = from_json(to_json(fitted), BGNBD)
+    assert back.params_ == fitted.params_
+    assert np.array_equal(back.covariance_, fitted.covariance_)
+    assert back.penalizer == 0.01
+    known = from_dict(_model_payload(), BGNBD)
+    assert known.params_.alpha == 4.414
+
+
+_BAD_MODELS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+    ("missing params_", lambda p: p["fitted"].pop("params_"), "lacks ['params_']"),
+    ("missing unit_", lambda p: p["fitted"].pop("unit_"), "lacks ['unit_']"),
+    (
+        "covariance of the wrong shape",
+        lambda p: p["fitted"]["covariance_"].update(shape=[2, 2], values=[1.0, 0.0, 0.0, 1.0]),
+        "covariance_ must be a 4 x 4 matrix",
+    ),
+    ("negative penalizer", lambda p: p["hyperparameters"].__setitem__("penalizer", -1.0), ">= 0"),
+    ("NaN penalizer", lambda p: p["hyperparameters"].__setitem__("penalizer", "NaN"), ">= 0"),
+    (
+        "standard errors of other parameters",
+        lambda p: p["fitted"]["standard_errors_"].pop("r"),
+        "standard_errors_ must have one entry per parameter",
+    ),
+    ("non-positive parameter", lambda p: p["fitted"]["params_"].__setitem__("r", -0.5), "r"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragment"), [case[1:] for case in _BAD_MODELS], ids=[c[0] for c in _BAD_MODELS]
+)
+def test_corrupted_model_payloads_are_refused(
+    mutate: Callable[[dict[str, Any]], None], fragment: str
+) -> None:
+    """A model payload that contradicts itself never loads, silently unfitted or otherwise."""
+    payload = _model_payload()
+    mutate(payload)
+    with pytest.raises(InvalidPayloadError) as info:
+        from_dict(payload, BGNBD)
+    assert fragment in str(info.value)
+
+
+def test_unfitted_model_payload_loads_unfitted() -> None:
+    """A payload written before fit (empty 'fitted') loads as the unfitted model it was."""
+    back = from_json(to_json(BGNBD(penalizer=0.5)), BGNBD)
+    assert back.penalizer == 0.5
+    assert "params_" not in vars(back)
+
+
+def test_scorer_contradicting_its_model_is_refused() -> None:
+    """A scorer whose hyperparameters disagree with the model it holds is refused on load."""
+    scorer = BGNBDScorer(penalizer=0.0)
+    scorer.model_ = BGNBD.from_params(r=0.2, alpha=4.0, a=0.8, b=2.4)
+    payload = json.loads(to_json(scorer))
+    assert from_dict(payload, BGNBDScorer).model_.params_ == scorer.model_.params_
+    payload["hyperparameters"]["penalizer"] = 0.25
+    with pytest.raises(InvalidPayloadError, match=r"penalizer=0\.25 but its fitted model_"):
+        from_dict(payload, BGNBDScorer)
+
+    clv = CLVScorer(transaction_model="bgnbd")
+    clv.transaction_model_ = ParetoNBD.from_params(r=0.55, alpha=10.6, s=0.61, beta=11.7)
+    clv.spend_model_ = GammaGamma.from_params(p=6.25, q=3.74, gamma=15.4)
+    clv.clv_tier_cuts_ = np.array([1.0, 2.0])
+    with pytest.raises(InvalidPayloadError, match="transaction_model='bgnbd' but holds a fitted"):
+        from_json(to_json(clv), CLVScorer)
+    clv.transaction_model = "paretonbd"
+    assert isinstance(from_json(to_json(clv), CLVScorer).transaction_model_, ParetoNBD)
+    clv.spend_penalizer = 1.0
+    with pytest.raises(
+        InvalidPayloadError, match=r"spend_penalizer=1\.0 but its fitted spend_model_"
+    ):
+        from_json(to_json(clv), CLVScorer)
+
+
+# ---------------------------------------------------------------- catalogues and profiles
+
+
+class Mood(enum.Enum):
+    """A user's own answer vocabulary, defined at module level."""
+
+    CALM = "calm"
+    BUSY = "busy"
+
+
+def _rich_catalogue() -> Catalogue:
+    return Catalogue(
+        fields=[
+            FieldSpec(name="name", type=str, stage=1, purpose="account", required=True),
+            FieldSpec(name="born", type=date, stage=1, purpose="account"),
+            FieldSpec(
+                name="first_visit",
+                type=datetime,
+                stage=1,
+                purpose="account",
+                choices=(datetime(2024, 3, 31, 2, 30, tzinfo=ZoneInfo("Europe/Berlin")),),
+            ),
+            FieldSpec(name="visits", type=int, stage=2, purpose="analytics", askable=False),
+            FieldSpec(name="spend", type=float, stage=2, purpose="analytics", askable=False),
+            FieldSpec(
+                name="mood",
+                type=Mood,
+                stage=3,
+                purpose="personalisation",
+                lawful_basis=LawfulBasis.CONSENT,
+                freshness=timedelta(days=30, seconds=5, microseconds=7),
+                channels=[Channel.EMAIL, Channel.WEB],
+            ),
+            FieldSpec(
+                name="tags",
+                type=tuple,
+                stage=3,
+                purpose="personalisation",
+                lawful_basis=LawfulBasis.CONSENT,
+                choices=("jazz", "rock"),
+                depends_on=("mood",),
+            ),
+            FieldSpec(
+                name="gift",
+                type=bool,
+                stage=4,
+                purpose="partnership",
+                lawful_basis=LawfulBasis.CONSENT,
+                sensitivity=Sensitivity.HIGH,
+            ),
+        ]
+    )
+
+
+def test_catalogues_round_trip_exactly() -> None:
+    """The default catalogue and one using every value type come back equal."""
+    for catalogue in (default_catalogue(), _rich_catalogue()):
+        text = to_json(catalogue)
+        back = from_json(text, Catalogue)
+        assert back == catalogue
+        assert to_json(back) == text
+    payload = json.loads(to_json(_rich_catalogue()))
+    assert payload["fields"][5]["type"] == f"{__name__}.Mood"
+    assert payload["fields"][5]["freshness"] == {"days": 30, "seconds": 5, "microseconds": 7}
+
+
+def test_catalogue_payload_names_no_importable_code() -> None:
+    """A type name that is not a built-in or an already defined Enum is refused, nothing imported."""
+    payload = json.loads(to_json(_rich_catalogue()))
+    payload["fields"][5]["type"] = "os.system"
+    with pytest.raises(InvalidPayloadError, match="never imports a module"):
+        from_dict(payload, Catalogue)
+    payload["fields"][5]["type"] = "collections.OrderedDict"
+    with pytest.raises(InvalidPayloadError, match="Unknown value type"):
+        from_dict(payload, Catalogue)
+
+    class Local(enum.Enum):
+        A = "a"
+
+    local = Catalogue(fields=[FieldSpec(name="x", type=Local, stage=1, purpose="p")])
+    with pytest.raises(InvalidInputError, match="inside a function"):
+        to_json(local)
+
+
+def test_catalogue_choices_are_read_as_the_field_type() -> None:
+    """Choices must be values of their field's type: a text where a datetime belongs is refused."""
+    payload = json.loads(to_json(_rich_catalogue()))
+    payload["fields"][2]["choices"] = ["2024-03-31T02:30:00+02:00[Nowhere/City]"]
+    with pytest.raises(InvalidPayloadError, match=r"'choices' of field 'first_visit'"):
+        from_dict(payload, Catalogue)
+
+
+def _rich_profile() -> Profile:
+    builder = ProfileBuilder(catalogue=_rich_catalogue())
+    berlin = ZoneInfo("Europe/Berlin")
+    t0 = datetime(2024, 10, 27, 2, 30, fold=1, tzinfo=berlin)  # the second 02:30 of that night
+    p = builder.new("c-1", opened_at=t0)
+    p = builder.observe(p, "name", "Ada", source="declared", at=t0, channel=Channel.WEB)
+    p = builder.observe(p, "born", date(1990, 5, 17), source="declared", at=t0)
+    p = builder.observe(
+        p, "first_visit", datetime(2024, 3, 31, 2, 30, tzinfo=berlin), source="observed", at=t0
+    )
+    p = builder.observe(p, "visits", 3, source="derived", at=t0, collector="derived by rfm")
+    p = builder.observe(p, "spend", -0.0, source="derived", at=t0)
+    p = builder.grant_consent(p, "personalisation", at=t0, note="form v2")
+    p = builder.observe(p, "mood", Mood.BUSY, source="declared", at=t0)
+    p = builder.observe(p, "tags", ("rock", "jazz"), source="declared", at=t0)
+    p = builder.object_to(p, "analytics", at=t0 + timedelta(days=1))
+    return builder.erase(p, ["visits"], at=t0 + timedelta(days=2), requested_by="customer")
+
+
+def test_profile_round_trips_exactly_with_named_zones() -> None:
+    """A profile with values of every type, consent and erasures comes back equal, zones named."""
+    profile = _rich_profile()
+    text = to_json(profile)
+    back = from_json(text, Profile)
+    assert back == profile
+    assert to_json(back) == text
+    assert isinstance(back.opened_at, datetime)
+    assert profile.opened_at is not None
+    assert same_instant_and_zone(back.opened_at, profile.opened_at)
+    assert back.opened_at.fold == 1
+    visit = back.value("first_visit")
+    assert isinstance(visit.tzinfo, ZoneInfo)
+    assert visit.tzinfo.key == "Europe/Berlin"
+    assert math.copysign(1.0, back.value("spend")) == -1.0
+    builder = ProfileBuilder(catalogue=_rich_catalogue())
+    exported = json.loads(json.dumps(builder.export(profile)))
+    assert exported["opened_at"] == "2024-10-27T02:30:00+01:00[Europe/Berlin]"
+    assert builder.load(exported) == profile
+
+
+_BAD_PROFILES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+    (
+        "value of the wrong type",
+        lambda p: p["observations"][0].__setitem__("value", 5),
+        "Observation 0 of profile 'c-1': Field 'name' expects a value of type str",
+    ),
+    ("missing consent log", lambda p: p.pop("consent_log"), "consent_log: required field missing"),
+    ("missing erasures", lambda p: p.pop("erasures"), "erasures: required field missing"),
+    (
+        "value of an unknown field",
+        lambda p: p["observations"][0].__setitem__("field", "shoe_size"),
+        "does not define",
+    ),
+    (
+        "sequence repeated",
+        lambda p: p["consent_log"][0].__setitem__("sequence", 0),
+        "recording order",
+    ),
+    ("next_sequence too small", lambda p: p.__setitem__("next_sequence", 3), "recording order"),
+    ("customer id of another type", lambda p: p.__setitem__("customer_id", 1.5), "identifier"),
+    ("bool customer id", lambda p: p.__setitem__("customer_id", True), "identifier"),
+    (
+        "enum value outside the enum",
+        lambda p: next(o for o in p["observations"] if o["field"] == "mood").__setitem__(
+            "value", "sleepy"
+        ),
+        "Field 'mood' expects a value of type Mood. Got a str",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragment"), [case[1:] for case in _BAD_PROFILES], ids=[c[0] for c in _BAD_PROFILES]
+)
+def test_corrupted_profile_payloads_are_refused(
+    mutate: Callable[[dict[str, Any]], None], fragment: str
+) -> None:
+    """A profile payload that breaks a profile's promises is refused, naming what is wrong."""
+    payload = json.loads(to_json(_rich_profile()))
+    mutate(payload)
+    with pytest.raises(InvalidPayloadError) as info:
+        from_dict(payload, Profile)
+    assert fragment in str(info.value)
+
+
+# ---------------------------------------------------------------- hostile JSON
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 10_000, 200_000])
+def test_deep_nesting_is_an_invalid_payload(depth: int) -> None:
+    """Arrays nested beyond MAX_DEPTH raise InvalidPayloadError, never RecursionError."""
+    text = "[" * depth + "]" * depth
+    with pytest.raises(InvalidPayloadError, match="nest"):
+        from_json(text, list[Any])
+    nested: list[Any] = []
+    for _ in range(min(depth, 5_000)):
+        nested = [nested]
+    with pytest.raises(InvalidPayloadError, match="nest"):
+        from_dict(nested, list[Any])
+
+
+def test_nesting_up_to_the_limit_is_read() -> None:
+    """MAX_DEPTH levels are still read (the limit refuses only deeper payloads)."""
+    text = "[" * MAX_DEPTH + "]" * MAX_DEPTH
+    assert from_json(text, list[Any]) == json.loads(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "cls", "fragment"),
+    [
+        ("1" * 5_000, int, "more than 4300 digits"),
+        ('{"values": [' + "9" * 5_000 + "]}", dict[str, Any], "more than 4300 digits"),
+        (str(2**63), int, "-2**63 to 2**63 - 1"),
+        (str(-(2**63) - 1), int, "-2**63 to 2**63 - 1"),
+        (str(10**400), float, "outside the range"),
+        ('{"dtype": "int64", "shape": [1], "values": [' + str(2**64) + "]}", IntArray, "2**63"),
+    ],
+)
+def test_huge_numbers_are_invalid_payloads(text: str, cls: Any, fragment: str) -> None:
+    """Oversized integers raise InvalidPayloadError, never ValueError or OverflowError."""
+    with pytest.raises(InvalidPayloadError, match=re.escape(fragment)):
+        from_json(text, cls)
+
+
+def test_huge_integers_are_refused_on_writing() -> None:
+    """Writing an integer beyond int64 fails with InvalidInputError naming its size."""
+    with pytest.raises(InvalidInputError, match="1329 bits"):
+        to_json(10**400)
+    with pytest.raises(InvalidInputError, match="2\\*\\*63"):
+        to_json([1, 2**63])
+
+
+# ---------------------------------------------------------------- corruption fuzz
+
+
+def _leaf_paths(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(data, dict):
+        paths = [path] if path else []
+        for key, value in data.items():
+            paths += _leaf_paths(value, (*path, key))
+        return paths
+    if isinstance(data, list):
+        paths = [path] if path else []
+        for index, value in enumerate(data):
+            paths += _leaf_paths(value, (*path, index))
+        return paths
+    return [path]
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False)
+    | st.sampled_from(["NaN", "Infinity", "-Infinity", "W", "fortnight", "Europe/Berlin", ""])
+    | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _corrupt(payload: Any, path: tuple[Any, ...], value: object, delete: bool) -> Any:
+    data = json.loads(json.dumps(payload))
+    parent = data
+    for key in path[:-1]:
+        parent = parent[key]
+    if delete and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    return data
+
+
+_FUZZ_TARGETS: list[tuple[Callable[[], object], Any]] = [
+    (
+        lambda: CustomerSummary.from_arrays(
+            [2, 0, 5],
+            [3.0, 0.0, 9.5],
+            [5.0, 5.0, 10.0],
+            monetary=[4.0, 0.0, 2.5],
+            customer_id=["a", "b", "c"],
+            weights=[1.0, 2.0, 1.0],
+        ),
+        CustomerSummary,
+    ),
+    (_rich_profile, Profile),
+    (lambda: BGNBD.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426), BGNBD),
+    (_rich_catalogue, Catalogue),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    target=st.sampled_from(range(len(_FUZZ_TARGETS))),
+    choice=st.integers(0, 10_000),
+    value=_JSON_VALUES,
+    delete=st.booleans(),
+)
+def test_corrupted_payloads_load_validated_or_raise_invalid_payload(
+    target: int, choice: int, value: object, delete: bool
+) -> None:
+    """Any one-leaf corruption of a valid payload loads a valid object or raises InvalidPayloadError."""
+    make, cls = _FUZZ_TARGETS[target]
+    payload = json.loads(to_json(make()))
+    paths = _leaf_paths(payload)
+    path = paths[choice % len(paths)]
+    corrupted = _corrupt(payload, path, value, delete)
+    try:
+        loaded = from_dict(corrupted, cls)
+    except InvalidPayloadError:
+        return
+    # What loads is valid: it passes the checks of construction again and writes back out.
+    if isinstance(loaded, CustomerSummary):
+        CustomerSummary.from_arrays(
+            loaded.frequency,
+            loaded.recency,
+            loaded.T,
+            monetary=loaded.monetary,
+            customer_id=loaded.customer_id,
+            unit=loaded.unit,
+            weights=loaded.weights,
+        )
+    if isinstance(loaded, Profile):
+        attrs.evolve(loaded)  # the constructor's checks run again
+    text = to_json(loaded)
+    assert to_json(from_json(text, cls)) == text
+
+
+def test_unwritable_value_is_named_by_its_path() -> None:
+    """A value json cannot write is reported with its path, not only its type."""
+
+    @attrs.frozen
+    class Holder:
+        name: str
+        extra: Any
+
+    with pytest.raises(InvalidInputError, match=r"at \$\.extra\[1\]: Object of type object"):
+        to_json(Holder(name="n", extra=[1, object()]))

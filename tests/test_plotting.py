@@ -11,7 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from relmark import plotting
-from relmark.clv import BGNBD, MBGNBD
+from relmark.clv import BGNBD, MBGNBD, GammaGamma, ParetoNBD
 from relmark.clv.diagnostics import (
     calibration_holdout_table,
     compare_models,
@@ -19,8 +19,9 @@ from relmark.clv.diagnostics import (
     repeat_purchase_histogram,
     tracking_curves,
 )
+from relmark.data import CustomerSummary, TransactionLog
 from relmark.datasets import load_cdnow
-from relmark.errors import InvalidInputError, MissingDependencyError
+from relmark.errors import InvalidInputError, MissingDependencyError, NotFittedError
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +148,81 @@ def test_missing_matplotlib_raises_missing_dependency(split, model, monkeypatch)
         plotting.plot_calibration_holdout(calibration_holdout_table(model, split))
 
 
-def test_frequency_recency_plot_needs_a_matrix_record(model, ax):
-    """Passing the model itself (the old call) is refused with a message naming the record."""
-    with pytest.raises(InvalidInputError, match=r"'matrix'.*FrequencyRecencyMatrix"):
+def test_frequency_recency_plot_from_a_model_needs_a_grid(model, ax):
+    """A model without a summary or T/max_frequency is refused with a message naming the grid."""
+    with pytest.raises(InvalidInputError, match=r"'summary'.*'T' and 'max_frequency'"):
         plotting.plot_frequency_recency_matrix(model, ax=ax)
+
+
+def test_frequency_recency_plot_straight_from_model_and_summary(model, split, ax):
+    """Model + summary draws the matrix of the summary's largest T and frequency, unchanged."""
+    expected = frequency_recency_matrix(
+        model,
+        float(split.T.max()),
+        max_frequency=int(split.frequency.max()),
+        kind="probability_alive",
+    )
+    plotting.plot_frequency_recency_matrix(model, split, kind="probability_alive", ax=ax)
+    np.testing.assert_array_equal(ax.images[0].get_array(), expected.values)
+
+
+def test_ready_matrix_refuses_grid_arguments(model, ax):
+    """Grid arguments next to a ready matrix are refused, never silently ignored."""
+    grid = frequency_recency_matrix(model, 39, max_frequency=5)
+    with pytest.raises(InvalidInputError, match=r"'kind', 'max_frequency'"):
+        plotting.plot_frequency_recency_matrix(grid, max_frequency=3, kind="probability_alive")
+
+
+def test_history_alive_follows_hand_computed_summaries(ax):
+    """P(alive) at each day equals the model on the customer's (x, t_x, T) at that day."""
+    log = TransactionLog.from_arrays(
+        [5, 5, 5, 5, 9], ["2024-01-01", "2024-01-01", "2024-01-15", "2024-03-01", "2024-02-01"]
+    )
+    model = BGNBD.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    plotting.plot_history_alive(model, log, 5, end="2024-04-30", ax=ax)
+    days, alive = ax.lines[0].get_data()
+    assert len(days) == 121  # 2024-01-01 .. 2024-04-30, one per day
+    # By hand: purchase days 0, 14, 60 (the two rows of day 0 are one purchase period).
+    d = np.arange(121.0)
+    x = (d >= 14).astype(float) + (d >= 60)
+    t_x = np.where(d >= 60, 60.0, np.where(d >= 14, 14.0, 0.0))
+    hand = CustomerSummary.from_arrays(x, t_x / 7, d / 7, unit="W")
+    np.testing.assert_allclose(alive, model.probability_alive(hand), rtol=1e-13)
+    assert len(ax.lines) == 4  # the curve and three purchase days
+
+
+def test_history_alive_refuses_unknown_customer(ax):
+    """A customer without purchases in the log is named in the error."""
+    log = TransactionLog.from_arrays([1], ["2024-01-01"])
+    model = BGNBD.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    with pytest.raises(InvalidInputError, match=r"'customer_id'.*42"):
+        plotting.plot_history_alive(model, log, 42, ax=ax)
+
+
+def test_heterogeneity_densities_match_scipy(ax):
+    """The drawn densities equal scipy.stats' Gamma and Beta pdfs at the drawn points."""
+    from scipy import stats
+
+    bgnbd = BGNBD.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    plotting.plot_transaction_rate_heterogeneity(bgnbd, ax=ax)
+    lam, dens = ax.lines[0].get_data()
+    np.testing.assert_allclose(dens, stats.gamma.pdf(lam, 0.243, scale=1 / 4.414), rtol=1e-10)
+    figure = Figure()
+    second = figure.add_subplot()
+    plotting.plot_dropout_heterogeneity(bgnbd, ax=second)
+    p, dens = second.lines[0].get_data()
+    np.testing.assert_allclose(dens, stats.beta.pdf(p, 0.793, 2.426), rtol=1e-10)
+    third = figure.add_subplot()
+    pareto = ParetoNBD.from_params(r=0.553, alpha=10.58, s=0.606, beta=11.67)
+    plotting.plot_dropout_heterogeneity(pareto, ax=third)
+    mu, dens = third.lines[0].get_data()
+    np.testing.assert_allclose(dens, stats.gamma.pdf(mu, 0.606, scale=1 / 11.67), rtol=1e-10)
+
+
+def test_heterogeneity_refuses_unfitted_and_unsuitable_models(ax):
+    """An unfitted model gets NotFittedError; a spend model has no purchase-rate mixing."""
+    with pytest.raises(NotFittedError):
+        plotting.plot_transaction_rate_heterogeneity(BGNBD(), ax=ax)
+    spend = GammaGamma.from_params(p=6.25, q=3.74, gamma=15.44)
+    with pytest.raises(InvalidInputError, match="purchase-rate"):
+        plotting.plot_transaction_rate_heterogeneity(spend, ax=ax)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.metadata
 import subprocess
 import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -173,3 +175,56 @@ def test_importing_relmark_is_cheap() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == ""
+
+
+# Twelve flat names from different home modules, touched at once by twelve threads of a fresh
+# interpreter: the pattern that raised _DeadlockError in 5 of 57 processes before the lock.
+_CHILD = textwrap.dedent(
+    """
+    import sys, threading
+    import relmark
+
+    NAMES = [
+        "CustomerSummary", "BGNBD", "RFMScorer", "Profile", "ScoreTable", "to_json",
+        "CommitmentTrustScorer", "TransactionLog", "ProfileBuilder", "GammaGamma",
+        "get_scorer", "Customer",
+    ]
+    barrier = threading.Barrier(len(NAMES))
+    errors = []
+
+    def touch(name):
+        barrier.wait()
+        try:
+            getattr(relmark, name)
+        except BaseException as exc:
+            errors.append(f"{name}: {exc!r}")
+
+    threads = [threading.Thread(target=touch, args=(n,)) for n in NAMES]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    if any(t.is_alive() for t in threads):
+        print("threads hung")
+        sys.exit(3)
+    print(errors)
+    sys.exit(1 if errors else 0)
+    """
+)
+
+_PROCESSES = 20
+
+
+def _run_child(_: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _CHILD], capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.mark.slow
+def test_lazy_flat_api_is_safe_under_concurrent_first_use() -> None:
+    """20 fresh processes x 12 threads touching flat names at once: no deadlock, no error."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(_run_child, range(_PROCESSES)))
+    failures = [(r.returncode, r.stdout[-300:], r.stderr[-300:]) for r in results if r.returncode]
+    assert failures == []

@@ -11,6 +11,7 @@ the reference). The flat names load their module on first use, so ``import relma
 from __future__ import annotations
 
 import importlib
+import threading
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
@@ -383,13 +384,25 @@ __all__ = [
 ]
 
 
+_LAZY_IMPORT_LOCK = threading.RLock()
+"""Serializes the first loads of flat names.
+
+Without it, two threads touching two flat names for the first time import two subpackages at
+once; the subpackages import each other's modules, each thread holds one module's import lock and
+waits for the other's, and Python raises ``_DeadlockError`` in one of them. With one lazy import at
+a time no such cycle can form. It is a lock, not state: it holds no data and changes no result.
+Reentrant, because a module imported under it may itself read a flat name.
+"""
+
+
 def __getattr__(name: str) -> Any:
     """Load a flat public name from its home module on first access (PEP 562)."""
     home = _HOME.get(name)
     if home is None:
         raise AttributeError(f"module 'relmark' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
+    with _LAZY_IMPORT_LOCK:
+        value = getattr(importlib.import_module(home), name)
+        globals()[name] = value
     return value
 
 

@@ -1,4 +1,4 @@
-"""JSON at the edge: exact round trips for records and fitted estimators, never pickle.
+r"""JSON at the edge: exact round trips for records and fitted estimators, never pickle.
 
 [`to_json`][relmark.io.to_json] and [`from_json`][relmark.io.from_json] convert relmark objects
 to standard JSON (no `NaN` literals) and back; [`to_dict`][relmark.io.to_dict] and
@@ -17,8 +17,15 @@ What round-trips, and how it looks in JSON:
 | `tuple`, `list` / `frozenset`, `set` | array (sets sorted, so the text is deterministic) |
 | `dict` with `str` keys | object |
 | aware `datetime` | RFC 9557 text: `"2024-03-01T09:30:00+01:00[Europe/Berlin]"` |
+| `date` / `timedelta` | `"2024-03-01"` / `{"days": 30, "seconds": 0, "microseconds": 0}` |
+| a value type (`FieldSpec.type`) | `"str"`, `"int"`, `"float"`, `"bool"`, `"date"`, `"datetime"`, `"tuple"` or an Enum's `"module.Qualname"` |
+| a value annotated `Any` (a profile value, a choice) | as JSON when it is JSON's own; else tagged: `{"$type": "date", "value": "2024-03-01"}` |
 | numpy array (float64, int64, bool, str) | `{"dtype": "float64", "shape": [2, 2], "values": [...]}` |
 | estimator (as a fitted attribute of another estimator) | its estimator payload (below) |
+
+Integers are 64-bit (from $-2^{63}$ to $2^{63}-1$) both ways. A value type or tagged enum names
+a class that must already be defined when reading: relmark looks it up among the built-in value
+types and the Enum classes the program has loaded, and never imports a module a payload names.
 
 Time zones: a `zoneinfo.ZoneInfo` zone comes back as the same zone (its key is written in
 brackets after the offset), a fixed offset (`datetime.timezone`) as the same offset, and
@@ -52,13 +59,37 @@ classes (``model_: BGNBD | ParetoNBD``, optionally ``| None``), which is read ba
 the payload's ``"relmark"`` key names. Only the classes in the annotation are ever built, so a
 payload cannot make the reader import or construct anything else.
 
+Load checks
+-----------
+
+Loading runs the validation of construction, so a payload cannot smuggle in an object relmark
+would refuse to build:
+
+- A [`CustomerSummary`][relmark.data.summary.CustomerSummary] is built through
+  [`CustomerSummary.from_arrays`][relmark.data.summary.CustomerSummary.from_arrays] (recency
+  within $[0, T]$, whole non-negative frequencies, no NaN, equal lengths, unique ids, ...); its
+  holdout columns are checked as a calibration/holdout split makes them. Summaries and profile
+  records must carry every field: a missing unit or consent log is an error, never a default.
+- A profile is built by its constructor, which checks every value against the catalogue and the
+  recording order of its observations, consent events and erasures.
+- An estimator's fitted state is all or nothing: a payload with some fitted attributes must have
+  every annotated one (a model without ``params_`` never loads as silently unfitted).
+  Hyperparameters named ``penalizer`` or ``*_penalizer`` must be finite and $\ge 0$; a model
+  with ``parameter_names()`` must have $k \times k$ ``covariance_`` and ``log_covariance_`` and
+  one standard error per parameter; a fitted ``<prefix>model_`` must agree with the estimator
+  holding it (a string hyperparameter ``<prefix>model`` names its class, lower-cased, and its
+  hyperparameters equal the holder's ``<prefix><name>`` or ``<name>``). An estimator adds its own
+  checks in a method ``_check_loaded()``, called last.
+
 Bad payloads
 ------------
 
 Reading never stops at the first problem: a payload with several bad fields raises one
 [`InvalidPayloadError`][relmark.errors.InvalidPayloadError] whose ``problems`` lists each of them
 with its path (``... @ $.fitted.params_.alpha``), including values that have the right JSON type
-but fail a record's validator.
+but fail a record's validator. Hostile text is an ``InvalidPayloadError`` too: nesting deeper than
+[`MAX_DEPTH`][relmark.io.MAX_DEPTH], integers beyond 64 bits or longer than 4,300 digits,
+``NaN`` literals, malformed UTF-8.
 """
 
 from __future__ import annotations
@@ -71,8 +102,8 @@ import numbers
 import re
 import types
 import typing
-from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from collections.abc import Callable, Hashable, Mapping
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Final, TypeVar, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -88,9 +119,10 @@ from cattrs.errors import (
 from cattrs.preconf.json import JsonConverter, make_converter
 from cattrs.v import format_exception, transform_error
 
+from relmark.data.summary import CustomerSummary
 from relmark.errors import InvalidInputError, InvalidPayloadError
 
-__all__ = ["FORMAT_VERSION", "from_dict", "from_json", "to_dict", "to_json"]
+__all__ = ["FORMAT_VERSION", "MAX_DEPTH", "from_dict", "from_json", "to_dict", "to_json"]
 
 T = TypeVar("T")
 
@@ -104,10 +136,20 @@ _ARRAY_DTYPES: Final = {
     "bool": np.dtype(np.bool_),
 }
 _ESTIMATOR_KEYS: Final = ("relmark", "format", "hyperparameters", "fitted")
+_INT_RANGE: Final = (-(2**63), 2**63 - 1)
+"""Integers relmark reads and writes: the int64 range, so every one fits a numpy column."""
+MAX_DEPTH: Final = 64
+"""Deepest nesting of arrays and objects [`from_json`][relmark.io.from_json] reads.
+
+relmark's own payloads nest fewer than 15 levels; the limit turns a hostile payload into an
+[`InvalidPayloadError`][relmark.errors.InvalidPayloadError] before any recursion can fail.
+"""
 _ZONED = re.compile(r"(?P<stamp>[^\[\]]+)(?:\[(?P<zone>[^\[\]]+)\])?")
 
 
 def _show(value: object) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"an integer of {value.bit_length()} bits (int)"
     text = repr(value)
     if len(text) > 80:
         text = text[:77] + "..."
@@ -137,19 +179,33 @@ def _float_in(value: object, _: object) -> float:
         raise InvalidInputError(
             f'Expected a number (or "NaN", "Infinity", "-Infinity"); got {_show(value)}.'
         )
+    if isinstance(value, int) and not _INT_RANGE[0] <= value <= _INT_RANGE[1]:
+        # A float could hold it only rounded (or not at all, beyond 1.8e308): refuse, not round.
+        raise InvalidInputError(
+            f"Expected a number; got the integer {_show(value)}, outside the range written by "
+            "relmark (-2**63 to 2**63 - 1); write large numbers as floats (e.g. 1e30)."
+        )
     return float(value)
+
+
+def _check_int_range(value: int) -> int:
+    if not _INT_RANGE[0] <= value <= _INT_RANGE[1]:
+        raise InvalidInputError(
+            f"Expected an integer from -2**63 to 2**63 - 1; got {_show(value)}."
+        )
+    return value
 
 
 def _int_out(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InvalidInputError(f"Expected an int; got {_show(value)}.")
-    return int(value)
+    return _check_int_range(int(value))
 
 
 def _int_in(value: object, _: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInputError(f"Expected an integer; got {_show(value)}.")
-    return value
+    return _check_int_range(value)
 
 
 def _str_in(value: object, _: object) -> str:
@@ -238,6 +294,210 @@ def _datetime_in(value: object, _: object) -> datetime:
     )
 
 
+def _date_out(value: date) -> str:
+    return value.isoformat()
+
+
+def _date_in(value: object, _: object) -> date:
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InvalidInputError(f'Expected a date such as "2024-03-01"; got {_show(value)}.')
+
+
+_DURATION_KEYS: Final = ("days", "seconds", "microseconds")
+
+
+def _timedelta_out(value: timedelta) -> dict[str, int]:
+    return {"days": value.days, "seconds": value.seconds, "microseconds": value.microseconds}
+
+
+def _timedelta_in(value: object, _: object) -> timedelta:
+    expected = 'a duration {"days": ..., "seconds": ..., "microseconds": ...}'
+    if not isinstance(value, dict) or set(value) != set(_DURATION_KEYS):
+        raise InvalidInputError(f"Expected {expected}; got {_show(value)}.")
+    parts = [value[k] for k in _DURATION_KEYS]
+    if not all(isinstance(p, int) and not isinstance(p, bool) for p in parts):
+        raise InvalidInputError(f"Expected {expected} with integer parts; got {_show(value)}.")
+    days, seconds, microseconds = parts
+    if not (0 <= seconds < 86_400 and 0 <= microseconds < 1_000_000):
+        # The normal form timedelta itself keeps: anything else is not what to_json wrote.
+        raise InvalidInputError(
+            f"Expected seconds in [0, 86400) and microseconds in [0, 1000000); got {value!r}."
+        )
+    try:
+        return timedelta(days=days, seconds=seconds, microseconds=microseconds)
+    except OverflowError:
+        raise InvalidInputError(f"The duration {value!r} is out of range.") from None
+
+
+# ---------------------------------------------------------------- ids
+
+
+def _hashable_out(value: object) -> int | str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | np.bool_):
+        raise InvalidInputError(f"Expected an identifier (an int or a str); got {_show(value)}.")
+    if isinstance(value, numbers.Integral):
+        return _check_int_range(int(value))
+    raise InvalidInputError(
+        f"Expected an identifier (an int or a str); got {_show(value)}. Other id types do not "
+        "round-trip through JSON."
+    )
+
+
+def _hashable_in(value: object, _: object) -> int | str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _check_int_range(value)
+    raise InvalidInputError(f"Expected an identifier (an integer or a string); got {_show(value)}.")
+
+
+# ---------------------------------------------------------------- value types
+
+_SCALAR_TYPE_NAMES: Final[dict[str, type]] = {
+    "str": str,
+    "int": int,
+    "float": float,
+    "bool": bool,
+    "date": date,
+    "datetime": datetime,
+    "tuple": tuple,
+}
+
+
+def _enum_classes(cls: type[enum.Enum]) -> list[type[enum.Enum]]:
+    found: list[type[enum.Enum]] = []
+    stack = [cls]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(current.__subclasses__())
+    return found
+
+
+def _type_out(value: object) -> str:
+    for name, known in _SCALAR_TYPE_NAMES.items():
+        if value is known:
+            return name
+    if isinstance(value, type) and issubclass(value, enum.Enum) and value is not enum.Enum:
+        if "<locals>" in value.__qualname__:
+            raise InvalidInputError(
+                f"Cannot write the value type {value.__qualname__}: an Enum defined inside a "
+                "function cannot be found again when reading; define it at module level."
+            )
+        return _qualified_name(value)
+    raise InvalidInputError(
+        f"Cannot write the value type {_show(value)}; relmark writes "
+        f"{', '.join(_SCALAR_TYPE_NAMES)} and Enum classes."
+    )
+
+
+def _type_in(value: object, _: object) -> type:
+    """A value type by name: a built-in scalar type, or an Enum class that is already defined.
+
+    Nothing is imported: the Enum class must have been defined (its module imported) before
+    reading, so a payload can name only classes the program itself has loaded.
+    """
+    if not isinstance(value, str):
+        raise InvalidInputError(f"Expected the name of a value type; got {_show(value)}.")
+    if value in _SCALAR_TYPE_NAMES:
+        return _SCALAR_TYPE_NAMES[value]
+    matches = [c for c in _enum_classes(enum.Enum) if _qualified_name(c) == value]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise InvalidInputError(f"The Enum name {value!r} names {len(matches)} classes.")
+    raise InvalidInputError(
+        f"Unknown value type {value!r}: expected one of {', '.join(_SCALAR_TYPE_NAMES)} or the "
+        "module-qualified name of an Enum class. relmark never imports a module named in a "
+        "payload: import the module defining the Enum before reading."
+    )
+
+
+_ANY_TAG: Final = "$type"
+
+
+def _any_out(value: object) -> object:
+    """A value annotated ``Any`` as self-describing JSON.
+
+    JSON's own values (str, int, finite float, bool, None, lists, str-keyed dicts) and records
+    are written as usual; the rest carries its type, ``{"$type": "date", "value": "2024-03-01"}``,
+    so that reading gives back the same type: dates, datetimes (zone kept), durations, tuples,
+    enum members (``"class"`` names the Enum) and non-finite floats.
+    """
+    if isinstance(value, enum.Enum):
+        return {_ANY_TAG: "enum", "class": _type_out(type(value)), "value": value.value}
+    tagged: tuple[str, object] | None = None
+    if isinstance(value, datetime):  # before date: a datetime is a date
+        tagged = ("datetime", _datetime_out(value))
+    elif isinstance(value, date):
+        tagged = ("date", _date_out(value))
+    elif isinstance(value, timedelta):
+        tagged = ("timedelta", _timedelta_out(value))
+    elif isinstance(value, tuple):
+        tagged = ("tuple", [_any_out(v) for v in value])
+    elif isinstance(value, float) and not math.isfinite(value):
+        tagged = ("float", _float_out(value))
+    if tagged is None:
+        return _CONVERTER.unstructure(value)
+    return {_ANY_TAG: tagged[0], "value": tagged[1]}
+
+
+def _any_enum_in(raw: dict[str, Any]) -> object:
+    cls = _type_in(raw["class"], None)
+    if not issubclass(cls, enum.Enum):
+        raise InvalidInputError(f"Expected the name of an Enum class; got {raw['class']!r}.")
+    return _enum_in_factory(cls)(raw["value"], cls)
+
+
+def _any_tuple_in(raw: dict[str, Any]) -> object:
+    items = raw["value"]
+    if not isinstance(items, list):
+        raise InvalidInputError(f"A tagged tuple holds a list; got {_show(items)}.")
+    return tuple(_any_in(item, None) for item in items)
+
+
+def _any_float_in(raw: dict[str, Any]) -> object:
+    if raw["value"] not in _NON_FINITE:
+        raise InvalidInputError(
+            f'Expected "NaN", "Infinity" or "-Infinity"; got {_show(raw["value"])}.'
+        )
+    return _NON_FINITE[raw["value"]]
+
+
+_ANY_READERS: Final[dict[str, Callable[[dict[str, Any]], object]]] = {
+    "enum": _any_enum_in,
+    "tuple": _any_tuple_in,
+    "float": _any_float_in,
+    "datetime": lambda raw: _datetime_in(raw["value"], None),
+    "date": lambda raw: _date_in(raw["value"], None),
+    "timedelta": lambda raw: _timedelta_in(raw["value"], None),
+}
+
+
+def _any_in(raw: object, _: object) -> object:
+    """Read a value written by ``_any_out``: tagged objects become their type again."""
+    if not isinstance(raw, dict) or _ANY_TAG not in raw:
+        return raw
+    kind = raw[_ANY_TAG]
+    reader = _ANY_READERS.get(kind) if isinstance(kind, str) else None
+    if reader is None:
+        raise InvalidInputError(
+            f"Unknown value tag {kind!r}; expected one of {sorted(_ANY_READERS)}."
+        )
+    keys = {_ANY_TAG, "class", "value"} if kind == "enum" else {_ANY_TAG, "value"}
+    if set(raw) != keys:
+        raise InvalidInputError(
+            f"A tagged value of type {kind!r} has the keys {sorted(keys)}; got {sorted(raw)}."
+        )
+    return reader(raw)
+
+
 # ---------------------------------------------------------------- enums
 
 
@@ -274,8 +534,12 @@ def _declared_dtype(tp: object) -> np.dtype[Any] | None:
     return np.dtype(scalar[0])
 
 
-def _dtype_name(dtype: np.dtype[Any]) -> str | None:
+def _dtype_name(array: np.ndarray[Any, Any]) -> str | None:
+    dtype = array.dtype
     if dtype.kind == "U":
+        return "str"
+    if dtype.kind == "O" and all(isinstance(v, str) for v in array.ravel(order="C").tolist()):
+        # Columns of string ids are object arrays of str (see relmark.data); written as "str".
         return "str"
     for name, known in _ARRAY_DTYPES.items():
         if dtype == known:
@@ -289,11 +553,11 @@ def _array_out_factory(tp: object) -> Callable[[object], dict[str, Any]]:
     def unstructure(value: object) -> dict[str, Any]:
         if not isinstance(value, np.ndarray):
             raise InvalidInputError(f"Expected a numpy array; got {_show(value)}.")
-        name = _dtype_name(value.dtype)
+        name = _dtype_name(value)
         if name is None:
             raise InvalidInputError(
                 f"Cannot write an array of dtype {value.dtype}; relmark writes float64, int64, "
-                "bool and str arrays."
+                "bool and str arrays (an object array only when it holds str values)."
             )
         if declared is not None and value.dtype != declared:
             raise InvalidInputError(
@@ -404,9 +668,11 @@ class _Hooks:
         args = get_args(tp)
 
         def element_type(index: int) -> object:
+            # None (no annotation) dispatches on each element's own class; only an explicit
+            # ``Any`` selects the self-describing encoding of ``_any_out``.
             if origin is tuple and args and args[-1] is not Ellipsis:
-                return args[index] if index < len(args) else Any
-            return args[0] if args else Any
+                return args[index] if index < len(args) else None
+            return args[0] if args else None
 
         def unstructure(value: object) -> list[Any]:
             if not isinstance(value, tuple | list | frozenset | set):
@@ -458,6 +724,8 @@ class _Hooks:
         hints = typing.get_type_hints(cls)
         fields = [f for f in attrs.fields(cls) if f.init]
         known = {f.name for f in fields}
+        every_field = _qualified_name(cls) in _EVERY_FIELD_REQUIRED
+        build: Callable[[dict[str, Any]], Any] = _VALIDATED_BUILDERS.get(cls, lambda kw: cls(**kw))
 
         def structure(payload: object, _: object) -> Any:
             if not isinstance(payload, dict):
@@ -469,7 +737,7 @@ class _Hooks:
             for f in fields:
                 note = AttributeValidationNote(f"Structuring {f.name}", f.name, hints[f.name])
                 if f.name not in payload:
-                    if f.default is attrs.NOTHING:
+                    if f.default is attrs.NOTHING or every_field:
                         errors.append(_with_note(KeyError(f.name), note))
                     continue
                 try:
@@ -487,11 +755,98 @@ class _Hooks:
             if errors:
                 raise ClassValidationError(f"While structuring {cls.__name__}", errors, cls)
             try:
-                return cls(**kwargs)
+                return build(kwargs)
             except (InvalidInputError, TypeError, ValueError) as exc:
                 raise ClassValidationError(f"While building {cls.__name__}", [exc], cls) from None
 
         return structure
+
+
+# ---------------------------------------------------------------- validated records
+
+_EVERY_FIELD_REQUIRED: Final = frozenset(
+    {
+        "relmark.data.summary.CustomerSummary",
+        "relmark.profile.records.Profile",
+        "relmark.profile.records.Provenance",
+        "relmark.profile.records.ProvenancedValue",
+        "relmark.profile.records.ConsentEvent",
+        "relmark.profile.records.ErasureRecord",
+    }
+)
+"""Records whose payload must carry every field: a missing consent log, unit or column is an
+error, never silently replaced by the default (``to_json`` always writes every field). Named, not
+imported: ``relmark.io`` sits below the profile layer."""
+
+_HOLDOUT_COLUMNS: Final = ("frequency_holdout", "monetary_holdout", "duration_holdout")
+
+
+def _rows(mask: np.ndarray[Any, Any]) -> str:
+    rows = np.flatnonzero(mask)
+    shown = ", ".join(str(r) for r in rows[:5].tolist())
+    return f"row(s) {shown}" + (f" and {rows.size - 5} more" if rows.size > 5 else "")
+
+
+def _check_holdout(summary: CustomerSummary, columns: Mapping[str, Any]) -> None:
+    """The holdout columns of a loaded summary, as ``TransactionLog.split`` makes them."""
+    frequency, monetary, duration = (columns[name] for name in _HOLDOUT_COLUMNS)
+    if (frequency is None) != (duration is None):
+        raise InvalidInputError(
+            "'frequency_holdout' and 'duration_holdout' come together (a calibration/holdout "
+            f"split writes both); got only {'frequency' if duration is None else 'duration'}."
+        )
+    if frequency is None:
+        if monetary is not None:
+            raise InvalidInputError("'monetary_holdout' is set but 'frequency_holdout' is not.")
+        return
+    if (monetary is None) != (summary.monetary is None):
+        raise InvalidInputError(
+            "'monetary_holdout' must be present exactly when 'monetary' is (both come from the "
+            "amounts of the same log)."
+        )
+    n = len(summary)
+    for name, column in zip(_HOLDOUT_COLUMNS, (frequency, monetary, duration), strict=True):
+        if column is not None and column.shape != (n,):
+            raise InvalidInputError(
+                f"Column {name!r} must have one value per customer ({n}); got shape {column.shape}."
+            )
+    checks = [
+        ("frequency_holdout", frequency < 0, "must be >= 0"),
+        ("duration_holdout", ~np.isfinite(duration) | (duration <= 0), "must be finite and > 0"),
+    ]
+    if monetary is not None:
+        checks += [
+            ("monetary_holdout", ~np.isfinite(monetary) | (monetary < 0), "must be finite, >= 0"),
+            ("monetary_holdout", (frequency == 0) & (monetary != 0), "must be 0 without purchases"),
+        ]
+    for name, bad, rule in checks:
+        if bad.any():
+            raise InvalidInputError(f"Column {name!r} {rule}; violated at {_rows(bad)}.")
+
+
+def _summary_from_fields(fields: dict[str, Any]) -> CustomerSummary:
+    """A loaded summary runs every check of ``CustomerSummary.from_arrays`` (the one path)."""
+    summary = CustomerSummary.from_arrays(
+        fields["frequency"],
+        fields["recency"],
+        fields["T"],
+        monetary=fields["monetary"],
+        customer_id=fields["customer_id"],
+        unit=fields["unit"],
+        weights=fields["weights"],
+    )
+    holdout = {name: fields[name] for name in _HOLDOUT_COLUMNS}
+    _check_holdout(summary, holdout)
+    excluded = fields["excluded_transactions"]
+    if excluded < 0:
+        raise InvalidInputError(f"'excluded_transactions' must be >= 0; got {excluded}.")
+    return attrs.evolve(summary, excluded_transactions=excluded, **holdout)
+
+
+_VALIDATED_BUILDERS: Final[dict[type, Callable[[dict[str, Any]], Any]]] = {
+    CustomerSummary: _summary_from_fields,
+}
+"""Records whose constructor trusts its inputs: loading goes through their validating path."""
 
 
 def _field_problem(field: attrs.Attribute[Any], value: object) -> InvalidInputError | None:
@@ -577,9 +932,26 @@ def _make_converter() -> JsonConverter:
     converter.register_structure_hook(str, _str_in)
     converter.register_unstructure_hook(bool, _bool_out)
     converter.register_structure_hook(bool, _bool_in)
+    # An IntEnum is an int: without its own class hook the int hook above would read its members
+    # as bare integers. Class hooks dispatch by the most specific base, so this one wins.
+    converter.register_structure_hook(
+        enum.IntEnum, lambda value, tp: _enum_in_factory(tp)(value, tp)
+    )
     converter.register_unstructure_hook(np.generic, _numpy_scalar_out)
     converter.register_unstructure_hook(datetime, _datetime_out)
     converter.register_structure_hook(datetime, _datetime_in)
+    converter.register_unstructure_hook(date, _date_out)
+    converter.register_structure_hook(date, _date_in)
+    converter.register_unstructure_hook(timedelta, _timedelta_out)
+    converter.register_structure_hook(timedelta, _timedelta_in)
+    # Predicates, not classes: a class hook for an ABC would also catch every hashable value
+    # and every class written under an ``Any`` annotation.
+    converter.register_unstructure_hook_factory(lambda tp: tp is Hashable, lambda _: _hashable_out)
+    converter.register_structure_hook_factory(lambda tp: tp is Hashable, lambda _: _hashable_in)
+    converter.register_unstructure_hook_factory(lambda tp: tp is type, lambda _: _type_out)
+    converter.register_structure_hook_factory(lambda tp: tp is type, lambda _: _type_in)
+    converter.register_unstructure_hook_factory(lambda tp: tp is Any, lambda _: _any_out)
+    converter.register_structure_hook_factory(lambda tp: tp is Any, lambda _: _any_in)
     converter.register_unstructure_hook_factory(_is_enum, lambda _: lambda member: member.value)
     converter.register_structure_hook_factory(_is_enum, _enum_in_factory)
     converter.register_unstructure_hook_factory(_is_array_type, _array_out_factory)
@@ -748,12 +1120,92 @@ def _estimator_from_dict(payload: object, cls: type[T]) -> T:
     ]
     if "hyperparameters" in groups and missing:
         errors.append(InvalidInputError(f"Missing hyperparameter(s) of {owner}: {missing}."))
+    fitted = groups.get("fitted", {})
+    written = payload.get("fitted")
+    absent = sorted(set(fitted_types) - set(written)) if isinstance(written, dict) else []
+    if written and absent:
+        errors.append(
+            InvalidInputError(
+                f"The fitted state of {owner} lacks {absent}; a fitted {owner} has all of "
+                f"{sorted(fitted_types)}, an unfitted one none (its 'fitted' object is empty)."
+            )
+        )
     if errors:
         raise ClassValidationError(f"While structuring {owner}", errors, cls)
     estimator = cls(**hyperparameters)
-    for name, value in groups["fitted"].items():
+    for name, value in fitted.items():
         setattr(estimator, name, value)
+    problems = _estimator_problems(estimator)
+    if problems:
+        raise ClassValidationError(
+            f"While checking {owner}", [InvalidInputError(p) for p in problems], cls
+        )
     return estimator
+
+
+def _estimator_problems(estimator: object) -> list[str]:
+    """What contradicts itself in a loaded estimator: the checks ``fit`` would have made.
+
+    The rules follow relmark's estimator conventions, so they hold for any estimator that
+    follows them (see "Load checks" in the module documentation); an estimator may add its own
+    checks in a method ``_check_loaded`` (no arguments, raises ``InvalidInputError``), called
+    when these pass.
+    """
+    cls = type(estimator)
+    owner = cls.__qualname__
+    state = vars(estimator)
+    hyperparameters = {name: getattr(estimator, name) for name in _hyperparameters(cls)}
+    problems: list[str] = []
+    for name, value in hyperparameters.items():
+        if (name == "penalizer" or name.endswith("_penalizer")) and not (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and value >= 0
+        ):
+            problems.append(
+                f"The {name!r} parameter of {owner} must be a float >= 0; got {value!r}."
+            )
+    names = getattr(cls, "parameter_names", None)
+    if callable(names) and state:
+        k = len(names())
+        for name in ("covariance_", "log_covariance_"):
+            matrix = state.get(name)
+            if isinstance(matrix, np.ndarray) and matrix.shape != (k, k):
+                problems.append(
+                    f"{owner}.{name} must be a {k} x {k} matrix (one row and column per "
+                    f"parameter); got shape {matrix.shape}."
+                )
+        errors = state.get("standard_errors_")
+        if isinstance(errors, dict) and sorted(errors) != sorted(names()):
+            problems.append(
+                f"{owner}.standard_errors_ must have one entry per parameter "
+                f"{sorted(names())}; got {sorted(errors)}."
+            )
+    for attribute, model in state.items():
+        if not attribute.endswith("model_") or not _is_estimator_class(type(model)):
+            continue
+        prefix = attribute[: -len("model_")]
+        named = hyperparameters.get(attribute[:-1])
+        if isinstance(named, str) and named != type(model).__name__.lower():
+            problems.append(
+                f"{owner} has {attribute[:-1]}={named!r} but holds a fitted "
+                f"{type(model).__name__} in {attribute}."
+            )
+        for name in _hyperparameters(type(model)):
+            own_name = prefix + name if prefix + name in hyperparameters else name
+            if own_name not in hyperparameters or not hasattr(model, name):
+                continue
+            own, held = hyperparameters[own_name], getattr(model, name)
+            if own != held:
+                problems.append(
+                    f"{owner} has {own_name}={own!r} but its fitted {attribute} was fitted with "
+                    f"{name}={held!r}."
+                )
+    check = getattr(estimator, "_check_loaded", None)
+    if not problems and callable(check):
+        check()
+    return problems
 
 
 # ---------------------------------------------------------------- public API
@@ -782,9 +1234,15 @@ def to_dict(obj: object) -> Any:
         InvalidInputError: For a value that cannot round-trip exactly (a naive datetime, a pytz
             zone, a float32 array, an unannotated fitted attribute, ...), naming it.
     """
-    if _is_estimator_class(type(obj)):
-        return _estimator_to_dict(obj)
-    return _CONVERTER.unstructure(obj)
+    try:
+        if _is_estimator_class(type(obj)):
+            return _estimator_to_dict(obj)
+        return _CONVERTER.unstructure(obj)
+    except RecursionError:
+        raise InvalidInputError(
+            f"Cannot write a {type(obj).__name__}: it nests too deeply (relmark reads at most "
+            f"{MAX_DEPTH} levels)."
+        ) from None
 
 
 def from_dict(data: Any, cls: type[T]) -> T:
@@ -800,6 +1258,12 @@ def from_dict(data: Any, cls: type[T]) -> T:
     Raises:
         InvalidPayloadError: Listing every bad field with its path.
     """
+    depth = _depth(data)
+    if depth > MAX_DEPTH:
+        raise InvalidPayloadError(
+            _target_name(cls),
+            [f"Not read: arrays and objects nest {depth} levels deep (at most {MAX_DEPTH})."],
+        )
     try:
         if _is_estimator_class(cls):
             return _estimator_from_dict(data, cls)
@@ -817,6 +1281,42 @@ def from_dict(data: Any, cls: type[T]) -> T:
             _path_first(line) for line in transform_error(exc, format_exception=_format_problem)
         ]
         raise InvalidPayloadError(_target_name(cls), problems) from None
+
+
+def _depth(data: object) -> int:
+    """Nesting depth of plain data (a scalar is 0), measured without recursion.
+
+    Stops counting one level past ``MAX_DEPTH``: deeper data is refused anyway.
+    """
+    deepest = 0
+    stack: list[tuple[object, int]] = [(data, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list | tuple):
+            level += 1
+            deepest = max(deepest, level)
+            if level > MAX_DEPTH:
+                return level
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level) for child in children)
+    return deepest
+
+
+def _first_unwritable(data: object) -> str | None:
+    """Path (``$.fields[0].type``) of the first value ``json.dumps`` cannot write, if any."""
+    stack: list[tuple[object, str]] = [(data, "$")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, dict):
+            for key, value in reversed(item.items()):
+                if not isinstance(key, str):
+                    return f"{path} (key {key!r})"
+                stack.append((value, f"{path}.{key}"))
+        elif isinstance(item, list | tuple):
+            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(item))))
+        elif not (item is None or isinstance(item, str | int | float | bool)):
+            return path
+    return None
 
 
 def _path_first(line: str) -> str:
@@ -862,13 +1362,22 @@ def to_json(obj: object, *, indent: int | None = None) -> str:
         >>> from_json(text, Customer) == ada
         True
     """
-    data = to_dict(obj)
     try:
+        data = to_dict(obj)
         return json.dumps(data, indent=indent, allow_nan=False)
-    except (TypeError, ValueError) as exc:
+    except RecursionError:
         raise InvalidInputError(
-            f"Cannot write a {type(obj).__name__} to JSON: {exc}. relmark writes attrs records, "
-            "estimators, and lists, tuples and str-keyed dicts of supported values."
+            f"Cannot write a {type(obj).__name__} to JSON: it nests too deeply (relmark reads "
+            f"at most {MAX_DEPTH} levels)."
+        ) from None
+    except InvalidInputError:
+        raise
+    except (TypeError, ValueError) as exc:
+        where = _first_unwritable(data)
+        at = "" if where is None else f" at {where}"
+        raise InvalidInputError(
+            f"Cannot write a {type(obj).__name__} to JSON{at}: {exc}. relmark writes attrs "
+            "records, estimators, and lists, tuples and str-keyed dicts of supported values."
         ) from None
 
 
@@ -888,6 +1397,16 @@ def from_json(text: str | bytes, cls: type[T]) -> T:
     """
     try:
         data = json.loads(text, parse_constant=_reject_constant)
-    except (json.JSONDecodeError, InvalidInputError, UnicodeDecodeError) as exc:
-        raise InvalidPayloadError(_target_name(cls), [f"Not valid JSON: {exc}"]) from None
+    except RecursionError:
+        raise InvalidPayloadError(
+            _target_name(cls),
+            [f"Not read: arrays and objects nest deeper than {MAX_DEPTH} levels."],
+        ) from None
+    except (ValueError, TypeError) as exc:
+        # ValueError covers malformed JSON, bad UTF-8, refused constants and integers longer
+        # than Python's digit limit; TypeError a text that is neither str nor bytes.
+        problem = f"Not valid JSON: {exc}"
+        if "integer string conversion" in str(exc):
+            problem = "Not read: the text holds an integer with more than 4300 digits."
+        raise InvalidPayloadError(_target_name(cls), [problem]) from None
     return from_dict(data, cls)

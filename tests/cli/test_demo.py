@@ -160,6 +160,7 @@ def test_output_writes_csv_png_and_self_contained_html(full_demo: tuple[str, Pat
         "top_customers",
         "rfm_segments",
         "trust_reliability",
+        "trust_fit",
         "trust_paths",
         "trust_proxies",
         "profile_stages",
@@ -223,11 +224,16 @@ def test_records_section_needs_no_time_zone_database(capsys: pytest.CaptureFixtu
 
 
 def test_trust_section_reports_reliability_and_paths(capsys: pytest.CaptureFixture[str]) -> None:
-    """The trust section shows alpha with its interval, omega, CR, AVE and the KMV paths."""
+    """The trust section shows reliability, the latent KMV SEM's fit indices and its paths."""
     assert main(["demo", "--plain", "--sections", "trust"]) == 0
     out = capsys.readouterr().out
     for expected in ("alpha 95% CI", "omega", "AVE", "trust", "commitment", "supported"):
         assert expected in out, expected
+    for expected in ("CFI", "TLI", "RMSEA 90% CI", "SRMR", "latent SEM", "chi-square difference"):
+        assert expected in out, expected
+    # The demo survey has no mediating structure: the fit table must show the KMV misfit
+    # (SRMR 0.130 in lavaan on the same answers) rather than only counting supported paths.
+    assert "0.130" in out
     assert "Behavioural trust proxies" in out
 
 

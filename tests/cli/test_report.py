@@ -103,3 +103,17 @@ def test_figures_only_when_requested(tmp_path: Path) -> None:
     written = write_outputs(on, tmp_path, "t")
     assert (tmp_path / "plot.png").read_bytes() == figure.png
     assert "data:image/png;base64," in written[-1].read_text()
+
+
+def test_piped_rich_tables_never_wrap_words() -> None:
+    """Rich output that is not a terminal keeps each header and value on one line."""
+    pytest.importorskip("rich")
+    out = io.StringIO()
+    headers = ("a_rather_long_column_header", "another_long_column_header", "x" * 40, "short")
+    Report(out, plain=False).table(
+        Table(name="wide", title="Wide", columns=headers, rows=[(1.5, "some text value", 3, "y")])
+    )
+    text = out.getvalue()
+    assert all(header in text for header in headers)
+    assert "some text value" in text
+    assert len(text.splitlines()) == 6  # title, top rule, header, rule, one row, bottom rule

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from relmark.cli import _parser, main
-from relmark.cli._score import _Progress, _scores, detect_columns, write_scores
+from relmark.cli._score import _blocks, _Progress, _scores, detect_columns, write_scores
 from relmark.clv.scorers import CLVScorer
 from relmark.data.log import TransactionLog
 from relmark.datasets import load_cdnow
@@ -116,6 +116,29 @@ def test_scores_equal_the_library_pipeline(
     assert got["rfm_cell"] == rfm["rfm_cell"].tolist()
 
 
+def test_scoring_in_blocks_equals_one_pass(
+    cdnow_scores: tuple[Path, list[dict[str, str]]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Blocks of distinct rows (with progress after each) give exactly the one-pass numbers."""
+    source, rows = cdnow_scores
+    monkeypatch.setattr("relmark.cli._score._BLOCK", 5_000)
+    output = tmp_path / "blocks.csv"
+    assert main(["score", str(source), "-o", str(output)]) == 0
+    err = capsys.readouterr().err
+    assert "23,570/23,570 customers scored" in err
+    assert err.count("customers scored") >= 4
+    assert _read_rows(output) == rows
+    summary = load_cdnow().summarize()
+    blocks = _blocks(summary)
+    assert sorted(np.concatenate(blocks).tolist()) == list(range(len(summary)))
+    inverse = summary.compress().inverse
+    row_sets = [set(inverse[block].tolist()) for block in blocks]
+    assert sum(len(r) for r in row_sets) == len(set().union(*row_sets))  # no row in two blocks
+
+
 def test_scores_polars_parquet(
     tmp_path: Path, cdnow_scores: tuple[Path, list[dict[str, str]]]
 ) -> None:
@@ -154,8 +177,9 @@ def test_progress_and_detected_columns_on_stderr(
     assert main(["score", str(small_csv), "-o", str(output), "--horizon", "12", "--unit", "M"]) == 0
     captured = capsys.readouterr()
     assert "customer='customer_id', time='date', amount='amount'" in captured.err
-    assert "[1/4] reading small.csv" in captured.err
-    assert "[4/4] writing" in captured.err
+    assert "[1/5] reading small.csv" in captured.err
+    assert "[4/5] scoring 2,000 customers" in captured.err
+    assert "[5/5] writing" in captured.err
     assert "over the next 12 months" in captured.err
     assert "Scored 2,000 customers" in captured.out
 
@@ -226,8 +250,8 @@ def _broken(tmp_path: Path, lines: list[str]) -> Path:
         ),
         (
             ["customer_id,date,amount", "", "1,2024-01-01,10"],
-            [],
-            ["did not converge", "penalizer"],
+            ["--strict"],
+            ["BG/NBD did not converge", "--penalizer 0.001"],
         ),
     ],
     ids=[
@@ -361,7 +385,7 @@ def test_write_scores_parquet_keeps_dtypes_and_nan(
         calls.append(backend)
         return real_builder(data, backend)
 
-    monkeypatch.setattr("relmark.cli._score.to_native_frame", recording)
+    monkeypatch.setattr("relmark.data._frames.to_native_frame", recording)
     path = tmp_path / "scores.parquet"
     write_scores(SCORE_COLUMNS, path, "parquet")
     assert calls == [library]
@@ -380,3 +404,209 @@ def test_scores_without_amounts_is_an_input_error(small_csv: Path) -> None:
     args = _parser().parse_args(["score", str(small_csv), "-o", "unused.csv"])
     with pytest.raises(InvalidInputError, match="amount column"):
         _scores(args, log.summarize(period="D"), _Progress(io.StringIO(), quiet=True))
+
+
+# ---------------------------------------------------------------- hardening (issues 12, 16, 18)
+def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.startswith("relmark: error: ")]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def _bad_file(tmp_path: Path, case: str) -> Path:
+    if case == "latin1-header":
+        path = tmp_path / "bad.csv"
+        path.write_bytes(b"customer_id,d\xe9te,amount\n1,2024-01-01,5\n")
+    elif case == "latin1-body":
+        path = tmp_path / "bad.csv"
+        path.write_bytes(b"customer_id,date,amount\nm\xfcller,2024-01-01,5\n")
+    elif case == "field-over-csv-limit":
+        path = tmp_path / "bad.csv"
+        path.write_text("x" * 200_000 + ",date,amount\n1,2024-01-01,5\n", encoding="utf-8")
+    elif case == "field-over-block":
+        path = tmp_path / "bad.csv"
+        path.write_text("x" * 3_000_000 + ",date,amount\n1,2024-01-01,5\n", encoding="utf-8")
+    elif case == "corrupt-parquet":
+        path = tmp_path / "bad.parquet"
+        path.write_bytes(b"PAR1junk")
+    elif case == "empty-parquet":
+        path = tmp_path / "bad.parquet"
+        path.write_bytes(b"")
+    else:
+        path = tmp_path / "bad.csv"
+        path.write_bytes(b"")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("latin1-header", "UTF-8"),
+        ("latin1-body", "UTF-8"),
+        ("field-over-csv-limit", "Could not find the customer column"),
+        ("field-over-block", "Cannot read"),
+        ("corrupt-parquet", "Cannot read"),
+        ("empty-parquet", "Cannot read"),
+        ("empty-csv", "Cannot read"),
+    ],
+)
+def test_unreadable_files_are_one_message_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, expected: str
+) -> None:
+    """Non-UTF-8 bytes, over-long fields, corrupt or empty files: one error line, exit 2."""
+    pytest.importorskip("pyarrow")
+    source, output = _bad_file(tmp_path, case), tmp_path / "out.csv"
+    assert main(["score", str(source), "-o", str(output), "-q"]) == 2
+    assert expected in _one_error_line(capsys)
+    assert not output.exists()
+
+
+@pytest.mark.parametrize("delimiter", [";;", "", "\n", '"', "é"])
+def test_bad_delimiters_are_usage_errors(
+    small_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], delimiter: str
+) -> None:
+    """A delimiter that is not one ASCII character (or is a quote or newline) exits 2, no traceback."""
+    output = tmp_path / "out.csv"
+    assert main(["score", str(small_csv), "-o", str(output), "--delimiter", delimiter]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "exactly one ASCII character" in err
+    assert not output.exists()
+
+
+def test_horizon_beyond_a_century_is_refused(
+    small_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A horizon no array could hold is refused before any work, naming the longest allowed."""
+    output = tmp_path / "out.csv"
+    argv = ["score", str(small_csv), "-o", str(output), "-q", "--horizon", str(10**15)]
+    assert main(argv) == 2
+    assert "longest horizon in that unit is 5217" in _one_error_line(capsys)
+
+
+def test_out_of_memory_is_one_message(
+    small_csv: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A MemoryError anywhere in a command becomes one error line and exit 2."""
+
+    def exhausted(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(TransactionLog, "summarize", exhausted)
+    assert main(["score", str(small_csv), "-o", str(tmp_path / "o.csv"), "-q"]) == 2
+    assert "not enough memory" in _one_error_line(capsys)
+
+
+def _dst_csv(path: Path) -> None:
+    """Berlin purchases written with the UTC offset of their date (+01:00 winter, +02:00 summer)."""
+    rows = ["customer_id,date,amount"]
+    for customer in range(1, 60):
+        for month, offset in ((1, "+01:00"), (4, "+02:00"), (7, "+02:00"), (11, "+01:00")):
+            if (customer + month) % 3:
+                day = 1 + customer % 27
+                rows.append(f"{customer},2023-{month:02d}-{day:02d}T23:30:00{offset},{customer}.5")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def test_daylight_saving_offsets_need_and_take_a_timezone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Offsets changing with DST are refused with a hint to --timezone, then scored with it."""
+    pytest.importorskip("pyarrow")
+    source, output = tmp_path / "dst.csv", tmp_path / "out.csv"
+    _dst_csv(source)
+    assert main(["score", str(source), "-o", str(output), "-q"]) == 2
+    message = _one_error_line(capsys)
+    assert "different UTC offsets (+01:00, +02:00)" in message
+    assert "--timezone" in message
+    argv = ["score", str(source), "-o", str(output), "-q", "--timezone", "Europe/Berlin"]
+    assert main(argv) == 0
+    log = TransactionLog.read_csv(
+        source, customer="customer_id", time="date", amount="amount", timezone="Europe/Berlin"
+    )
+    # 23:30 wall clock in Berlin stays on its own calendar day after conversion.
+    assert set(log.time.astype("datetime64[m]").astype(str).tolist()[:4]) <= {
+        f"2023-{m:02d}-{d:02d}T23:30" for m in (1, 4, 7, 11) for d in range(1, 29)
+    }
+    rows = _read_rows(output)
+    assert len(rows) == 59
+    assert main([*argv[:4], "-q", "--timezone", "Mars/Olympus"]) == 2
+    assert "IANA time-zone name" in _one_error_line(capsys)
+
+
+def _constant_spend_csv(path: Path) -> None:
+    log = load_cdnow()
+    keep = log.customer_id <= 3000
+    days = log.time[keep].astype("datetime64[D]").astype(str).tolist()
+    lines = ["customer_id,date,amount"]
+    lines += [f"{c},{d},10" for c, d in zip(log.customer_id[keep].tolist(), days, strict=True)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_a_model_that_does_not_converge_leaves_only_its_columns_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Gamma-Gamma on spend that never varies: reported, its columns dropped, the rest scored."""
+    pytest.importorskip("pyarrow")
+    source, output = tmp_path / "flat.csv", tmp_path / "out.csv"
+    _constant_spend_csv(source)
+    assert main(["score", str(source), "-o", str(output)]) == 0
+    err = capsys.readouterr().err
+    assert "Gamma-Gamma did not converge" in err
+    assert "--spend-penalizer" in err
+    assert "penalizer=" not in err
+    assert "expected_spend, clv, clv_tier are left out" in err
+    rows = _read_rows(output)
+    assert list(rows[0]) == [
+        c for c in OUTPUT_COLUMNS if c not in {"expected_spend", "clv", "clv_tier"}
+    ]
+    assert all(0 <= float(r["probability_alive"]) <= 1 for r in rows)
+    output.unlink()
+    assert main(["score", str(source), "-o", str(output), "--strict"]) == 2
+    assert "Gamma-Gamma did not converge" in _one_error_line(capsys)
+    assert not output.exists()
+
+
+def test_help_imports_no_model_and_no_numpy() -> None:
+    """`relmark --help` and `relmark score --help` load neither numpy nor any model module."""
+    script = (
+        "import sys, contextlib, io\n"
+        "from relmark.cli import main\n"
+        "for argv in (['--help'], ['score', '--help']):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        assert main(argv) == 0\n"
+        "heavy = [m for m in sys.modules if m in {'numpy', 'scipy', 'relmark.clv', 'pyarrow'}]\n"
+        "print(heavy)\n"
+    )
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_entry_point_reports_without_traceback(tmp_path: Path) -> None:
+    """Through the installed `relmark` script: a corrupt Parquet file is one line and exit 2."""
+    import shutil
+    import subprocess
+    import sys
+
+    script = shutil.which("relmark") or str(Path(sys.executable).with_name("relmark"))
+    source = _bad_file(tmp_path, "corrupt-parquet")
+    done = subprocess.run(
+        [script, "score", str(source), "-o", str(tmp_path / "o.csv")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith("relmark: error: Cannot read")

@@ -140,8 +140,8 @@ def test_penalizer_shrinks_towards_one_independently_of_size(cdnow):
 
 
 def test_predictions_broadcast_over_horizons(fitted, cdnow):
-    """An array of horizons gives one column per horizon, equal to the scalar calls."""
-    grid = fitted.expected_purchases([0.0, 10.0, 52.0], cdnow)
+    """The grid method gives one column per horizon, equal to the scalar calls."""
+    grid = fitted.expected_purchases_grid([0.0, 10.0, 52.0], cdnow)
     assert grid.shape == (len(cdnow), 3)
     np.testing.assert_array_equal(grid[:, 0], 0.0)
     np.testing.assert_allclose(grid[:, 2], fitted.expected_purchases(52.0, cdnow), rtol=1e-14)
@@ -238,7 +238,7 @@ def test_expected_purchases_is_zero_at_zero_and_non_decreasing(customer, params,
     model = BGNBD.from_params(r=params[0], alpha=params[1], a=params[2], b=params[3])
     s = CustomerSummary.from_arrays([x], [share * T if x else 0.0], [T])
     horizons = np.sort(np.array([0.0, *t]))
-    values = model.expected_purchases(horizons, s)[0]
+    values = model.expected_purchases_grid(horizons, s)[0]
     assert values[0] == 0.0
     assert np.all(np.isfinite(values))
     assert np.all(np.diff(values) >= -1e-9 * np.abs(values[1:]))

@@ -112,11 +112,11 @@ def test_fit_agrees_with_lifetimes_fitter_on_cdnow(fitted, cdnow):
 
 
 def test_predictions_broadcast_over_horizons(fitted, cdnow):
-    """An array of horizons adds a column per horizon; P(alive at T + t) starts at P(alive)."""
-    both = fitted.expected_purchases([0.0, 10.0], cdnow)
+    """The grid methods add a column per horizon; P(alive at T + t) starts at P(alive)."""
+    both = fitted.expected_purchases_grid([0.0, 10.0], cdnow)
     assert both.shape == (len(cdnow), 2)
     assert np.all(both[:, 0] == 0.0)
-    alive_later = fitted.probability_alive_at([0.0, 26.0], cdnow)
+    alive_later = fitted.probability_alive_at_grid([0.0, 26.0], cdnow)
     np.testing.assert_allclose(alive_later[:, 0], fitted.probability_alive(cdnow), rtol=1e-14)
     assert np.all(alive_later[:, 1] <= alive_later[:, 0])
 

@@ -104,11 +104,11 @@ def test_predictions_agree_with_lifetimes(fitted, cdnow):
 
 def test_predictions_broadcast_over_horizons_and_convert_units(fitted, cdnow):
     """An array of horizons adds a column per horizon; a summary in days is converted to weeks."""
-    both = fitted.expected_purchases([0.0, 10.0, 52.0], cdnow)
+    both = fitted.expected_purchases_grid([0.0, 10.0, 52.0], cdnow)
     assert both.shape == (len(cdnow), 3)
     np.testing.assert_array_equal(both[:, 1], fitted.expected_purchases(10.0, cdnow))
     assert np.all(both[:, 0] == 0.0)
-    alive_later = fitted.probability_alive_at([0.0, 26.0], cdnow)
+    alive_later = fitted.probability_alive_at_grid([0.0, 26.0], cdnow)
     np.testing.assert_allclose(alive_later[:, 0], fitted.probability_alive(cdnow), rtol=1e-14)
     assert np.all(alive_later[:, 1] <= alive_later[:, 0])
     in_days = CustomerSummary.from_arrays(cdnow.frequency, cdnow.recency * 7, cdnow.T * 7, unit="D")

@@ -20,7 +20,7 @@ class _LinearPurchases:
     def __init__(self, rate):
         self.rate = rate
 
-    def expected_purchases(self, t, summary):
+    def expected_purchases_grid(self, t, summary):
         return np.outer(np.ones(len(summary)), self.rate * np.asarray(t))
 
 

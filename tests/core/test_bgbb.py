@@ -164,3 +164,73 @@ def test_probability_bounded_and_expectation_monotone(n, data, log_params) -> No
     cet = bgbb.conditional_expected_transactions(np.array([1.0, 5.0, 50.0]), *args, *params)
     assert np.all(np.isfinite(cet))
     assert np.all(np.diff(cet) >= -1e-12 * cet[1:])
+
+
+def _mp_conditional_expectation(n_star, x, t_x, n, alpha, beta, gamma, delta) -> mpmath.mpf:
+    """FHS eq. (13) with every gamma function in mpmath (60 digits)."""
+    a, b, g, d = (mpmath.mpf(v) for v in (alpha, beta, gamma, delta))
+
+    def log_beta(p: mpmath.mpf, q: mpmath.mpf) -> mpmath.mpf:
+        return mpmath.loggamma(p) + mpmath.loggamma(q) - mpmath.loggamma(p + q)
+
+    alive = log_beta(a + x, b + n - x) + log_beta(g, d + n)
+    terms = [alive] + [
+        log_beta(a + x, b + t_x - x + i) + log_beta(g + 1, d + t_x + i) for i in range(n - t_x)
+    ]
+    likelihood = sum(mpmath.exp(t) for t in terms)  # common 1/B(alpha,beta)B(gamma,delta) cancels
+    front = mpmath.exp(log_beta(a + x + 1, b + n - x) + log_beta(g, d)) * d
+    if g == 1:
+        survival = mpmath.digamma(1 + d + n + n_star) - mpmath.digamma(1 + d + n)
+    else:
+        ratio = lambda s: mpmath.exp(mpmath.loggamma(1 + d + s) - mpmath.loggamma(g + d + s))  # noqa: E731
+        survival = (ratio(n) - ratio(n + n_star)) / (g - 1)
+    return front * mpmath.gamma(g + d) / mpmath.gamma(1 + d) * survival / likelihood
+
+
+@pytest.mark.parametrize(
+    "gamma_offset", [0.0, 1e-12, -1e-9, 3e-7, -1e-5, 2e-5, -1e-4, 1e-3, 0.05, -0.3, 0.5, 0.7]
+)
+def test_conditional_expectation_sweeps_gamma_equal_one_within_1e8(gamma_offset) -> None:
+    """Eq. (13) through gamma = 1 (a 0/0) and its cancelling neighbourhood: 1e-8 against mpmath."""
+    alpha, beta, delta = 1.2, 0.75, 2.8
+    gamma = 1.0 + gamma_offset
+    cases = [(1, 1, 1, 6), (10, 3, 8, 10), (52, 20, 30, 30), (5, 0, 0, 12), (1, 40, 150, 200)]
+    with mpmath.workdps(60):
+        for n_star, x, t_x, n in cases:
+            want = _mp_conditional_expectation(n_star, x, t_x, n, alpha, beta, gamma, delta)
+            got = bgbb.conditional_expected_transactions(
+                np.array([float(n_star)]),
+                np.array([float(x)]),
+                np.array([float(t_x)]),
+                np.array([float(n)]),
+                alpha,
+                beta,
+                gamma,
+                delta,
+            )[0]
+            assert got == pytest.approx(float(want), rel=1e-8), (n_star, x, t_x, n)
+
+
+def test_probability_alive_never_exceeds_one_where_it_used_to() -> None:
+    """A row whose alive term dominates (t_x = n) gave 1 + 1.4e-14; the log is now capped at 0."""
+    params = (5.113575528158184, 45.43431596821126, 30.424016785508506, 30.408063418649114)
+    alive = bgbb.probability_alive(
+        np.zeros(1), np.array([3.0]), np.array([5.0]), np.array([5.0]), *params
+    )
+    assert alive[0] == 1.0
+
+
+@given(
+    n=st.integers(1, 60),
+    data=st.data(),
+    log_params=st.tuples(*[st.floats(-4.0, 4.0)] * 4),
+    m=st.integers(0, 20),
+)
+def test_probability_alive_is_at_most_one_exactly(n, data, log_params, m) -> None:
+    """P(alive in n + m) lies in [0, 1] with no tolerance for any pattern and parameters."""
+    params = tuple(float(v) for v in np.exp(log_params))
+    t_x = data.draw(st.integers(0, n))
+    x = data.draw(st.integers(1, t_x)) if t_x > 0 else 0
+    args = (np.array([float(x)]), np.array([float(t_x)]), np.array([float(n)]))
+    alive = bgbb.probability_alive(np.array([float(m)]), *args, *params)
+    assert np.all((alive >= 0.0) & (alive <= 1.0))

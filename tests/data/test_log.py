@@ -162,12 +162,12 @@ class TestConstruction:
         import pyarrow.parquet as pq
 
         csv_path = tmp_path / "tx.csv"
-        csv_path.write_text("cust,day,usd\n00042,2024-03-01,3.5\n7,2024-03-04,1\n")
+        csv_path.write_text("cust,day,usd\n42,2024-03-01,3.5\n7,2024-03-04,1\n")
         log = TransactionLog.read_csv(csv_path, customer="cust", time="day", amount="usd")
         assert log.customer_id.tolist() == [42, 7]
         assert log.time[1] == np.datetime64("2024-03-04")
         as_text = TransactionLog.read_csv(csv_path, customer="cust", time="day", string_ids=True)
-        assert as_text.customer_id.tolist() == ["00042", "7"]
+        assert as_text.customer_id.tolist() == ["42", "7"]
         table = pa.table({"cust": [42, 7], "day": ["2024-03-01", "2024-03-04"], "usd": [3.5, 1.0]})
         pq.write_table(table, tmp_path / "tx.parquet")
         from_parquet = TransactionLog.read_parquet(
@@ -278,14 +278,21 @@ class TestValidation:
         ):
             TransactionLog.from_arrays([1, 1], times)
 
-    def test_mixed_offsets_are_mixed_zones(self):
-        """Strings with different UTC offsets count as different zones and are rejected."""
+    def test_mixed_offsets_need_a_zone_to_convert_to(self):
+        """Strings whose UTC offsets differ name no zone: refused unless a timezone is given."""
         times = ["2024-01-01T10:00+01:00", "2024-07-01T10:00+02:00", "2024-01-03T10:00+01:00"]
         with pytest.raises(
             InvalidInputError,
-            match=r"'time' mixes time zones: row 0 is in 'UTC\+01:00' but row 1 is in 'UTC\+02:00'",
+            match=r"'time' has times with different UTC offsets \(\+01:00, \+02:00\).*--timezone",
         ):
             TransactionLog.from_arrays([1, 1, 1], times)
+        log = TransactionLog.from_arrays([1, 1, 1], times, timezone="Europe/Berlin")
+        assert log.timezone == "Europe/Berlin"
+        assert log.time.astype(str).tolist() == [
+            "2024-01-01T10:00:00.000000",
+            "2024-07-01T10:00:00.000000",
+            "2024-01-03T10:00:00.000000",
+        ]
 
     def test_mixed_zone_objects(self):
         """Datetime objects in two IANA zones are rejected with both names."""
@@ -311,12 +318,26 @@ class TestValidation:
         with pytest.raises(InvalidInputError, match=r"'Europe/Paris' but row 1 is in 'UTC'"):
             TransactionLog.from_arrays([1, 2], times)
 
-    def test_timezone_argument_conflict(self):
-        """An explicit timezone that contradicts the values' zone is rejected."""
+    def test_timezone_argument_converts_aware_strings(self):
+        """An explicit timezone converts times given with a UTC offset to that zone's clock."""
+        log = TransactionLog.from_arrays([1], ["2024-01-01T00:00Z"], timezone="Europe/Paris")
+        assert log.timezone == "Europe/Paris"
+        assert log.time[0] == np.datetime64("2024-01-01T01:00")
+
+    def test_timezone_argument_conflict_with_a_zoned_column(self):
+        """An explicit timezone that contradicts a zoned datetime column's zone is rejected."""
+        import pyarrow as pa
+
+        frame = pa.table(
+            {
+                "id": [1],
+                "at": pa.array([0], type=pa.timestamp("us", "UTC")),
+            }
+        )
         with pytest.raises(
             InvalidInputError, match=r"in time zone 'UTC' but timezone='Europe/Paris' was given"
         ):
-            TransactionLog.from_arrays([1], ["2024-01-01T00:00Z"], timezone="Europe/Paris")
+            TransactionLog.from_frame(frame, customer="id", time="at", timezone="Europe/Paris")
 
 
 class TestFromFrame:
@@ -814,3 +835,146 @@ class TestDistinctTimes:
         for column in (np.array(texts), np.array(texts, dtype=object)):
             log = TransactionLog.from_arrays([0] * len(texts), column)
             assert log.time.tolist() == expected
+
+
+class TestNothingWrongInSilence:
+    """Issue 18, classes 3 and 4: files and arrays that used to give wrong results quietly."""
+
+    def test_csv_ids_beyond_int64_stay_distinct(self, tmp_path):
+        """Ids too large for int64 are kept as text, so two of them never merge as floats."""
+        path = tmp_path / "big.csv"
+        path.write_text(
+            "id,day,usd\n18446744073709551617,2024-01-01,1\n18446744073709551616,2024-01-02,2\n",
+            encoding="utf-8",
+        )
+        log = TransactionLog.read_csv(path, customer="id", time="day", amount="usd")
+        assert log.customer_id.tolist() == ["18446744073709551617", "18446744073709551616"]
+        assert len(log.summarize()) == 2
+
+    def test_one_float_looking_id_does_not_merge_with_its_integer(self, tmp_path):
+        """'1' and '1.0' are different ids: the column stays text instead of becoming float."""
+        path = tmp_path / "mixed.csv"
+        path.write_text("id,day\n1,2024-01-01\n1.0,2024-01-02\n2,2024-01-03\n", encoding="utf-8")
+        log = TransactionLog.read_csv(path, customer="id", time="day")
+        assert log.summarize().customer_id.tolist() == ["1", "1.0", "2"]
+
+    @pytest.mark.parametrize("library", ["pyarrow", "polars"])
+    def test_reader_choice_does_not_change_ids(self, tmp_path, monkeypatch, library):
+        """pyarrow and polars (used when pyarrow is absent) read the same ids the same way."""
+        pytest.importorskip(library)
+        import importlib.util
+
+        if library == "polars":
+            real = importlib.util.find_spec
+            monkeypatch.setattr(
+                importlib.util,
+                "find_spec",
+                lambda name, *a: None if name.startswith("pyarrow") else real(name, *a),
+            )
+        path = tmp_path / "ids.csv"
+        path.write_text("id,day\n7,2024-01-01\n007,2024-01-02\n12,2024-01-03\n", encoding="utf-8")
+        assert TransactionLog.read_csv(path, customer="id", time="day").customer_id.tolist() == [
+            "7",
+            "007",
+            "12",
+        ]
+        path.write_text("id,day\n7,2024-01-01\n12,2024-01-02\n", encoding="utf-8")
+        assert TransactionLog.read_csv(path, customer="id", time="day").customer_id.tolist() == [
+            7,
+            12,
+        ]
+
+    def test_binary_parquet_ids_read_as_text(self, tmp_path):
+        """A Parquet id column of binary values gives '1', not b'1'."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.table(
+            {
+                "id": pa.array([b"1", b"2", b"1"], type=pa.binary()),
+                "day": ["2024-01-01", "2024-01-02", "2024-01-05"],
+            }
+        )
+        pq.write_table(table, tmp_path / "bin.parquet")
+        log = TransactionLog.read_parquet(tmp_path / "bin.parquet", customer="id", time="day")
+        assert log.summarize().customer_id.tolist() == ["1", "2"]
+
+    @pytest.mark.parametrize("suffix", ["csv", "parquet"])
+    def test_boolean_amounts_are_refused(self, tmp_path, suffix):
+        """A true/false amount column is not read as 1.0/0.0."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = tmp_path / f"flags.{suffix}"
+        if suffix == "csv":
+            path.write_text(
+                "id,day,paid\n1,2024-01-01,true\n2,2024-01-02,false\n", encoding="utf-8"
+            )
+            read = TransactionLog.read_csv
+        else:
+            pq.write_table(
+                pa.table(
+                    {"id": [1, 2], "day": ["2024-01-01", "2024-01-02"], "paid": [True, False]}
+                ),
+                path,
+            )
+            read = TransactionLog.read_parquet
+        with pytest.raises(
+            InvalidInputError, match="Column 'paid' must hold real numbers; got booleans"
+        ):
+            read(path, customer="id", time="day", amount="paid")
+
+    def test_a_far_future_row_warns_about_the_default_end(self):
+        """One row dated 2099 in a 2021-2023 log warns, naming the row and how to set the end."""
+        from relmark.errors import RelmarkWarning
+
+        rng = np.random.default_rng(18)
+        days = rng.integers(0, 3 * 365, 5_000)
+        times = np.datetime64("2021-01-01") + days.astype("timedelta64[D]")
+        times[1234] = np.datetime64("2099-06-01")
+        log = TransactionLog.from_arrays(rng.integers(0, 800, 5_000), times)
+        with pytest.warns(RelmarkWarning, match=r"2099-06-01.*row\(s\) 1234.*observation_end="):
+            log.summarize()
+        log.summarize("2023-12-31")  # an explicit end is not second-guessed
+        times[1234] = np.datetime64("2023-12-30")
+        TransactionLog.from_arrays(rng.integers(0, 800, 5_000), times).summarize()
+
+    @pytest.mark.parametrize(
+        ("amount", "what"),
+        [
+            (np.array([True, False, True]), "booleans"),
+            (np.array([1 + 0j, 2 + 0j, 3 + 0j]), "complex numbers"),
+            (np.array(["2024-01-01"] * 3, dtype="datetime64[D]"), "dates or times"),
+            (np.array([1, 2, 3], dtype="timedelta64[D]"), "durations"),
+        ],
+    )
+    def test_amounts_in_disguise_are_refused(self, amount, what):
+        """Booleans, complex, datetime64 and timedelta64 arrays are not amounts."""
+        with pytest.raises(
+            InvalidInputError, match=rf"'amount' must hold real numbers; got {what}"
+        ):
+            TransactionLog.from_arrays(
+                [1, 1, 2], ["2024-01-01", "2024-01-02", "2024-01-03"], amount
+            )
+
+    def test_per_period_sums_beyond_float_range_are_refused(self):
+        """Two 1.7e308 purchases in one repeat period cannot be summed: an error names the customer."""
+        log = TransactionLog.from_arrays(
+            [4, 4, 4, 5],
+            ["2024-01-01", "2024-01-02", "2024-01-02", "2024-01-02"],
+            [1.0, 1.7e308, 1.7e308, 1.0],
+        )
+        with pytest.raises(InvalidInputError, match=r"customer\(s\) \[4\] add up to more than"):
+            log.summarize()
+
+    @pytest.mark.parametrize("time_format", [5, b"%Y", "Y-m-d"])
+    def test_time_format_must_be_a_format_string(self, time_format):
+        """A time_format that is no strptime format is an InvalidInputError naming the argument."""
+        with pytest.raises(InvalidInputError, match="'time_format' parameter must be a strptime"):
+            TransactionLog.from_arrays([1], ["2024-01-01"], time_format=time_format)
+
+    @pytest.mark.parametrize("records", [None, 5, "abc", {"customer_id": 1}])
+    def test_from_records_needs_an_iterable_of_records(self, records):
+        """from_records(None) and other non-iterables raise InvalidInputError, not TypeError."""
+        with pytest.raises(InvalidInputError, match="'records' parameter"):
+            TransactionLog.from_records(records)

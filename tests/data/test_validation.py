@@ -55,3 +55,34 @@ def test_array_eq_and_cmp():
     assert not array_eq(np.zeros(1), np.zeros((1, 1)))
     assert Holder(np.arange(3)) == Holder(np.arange(3))
     assert Holder(np.arange(3)) != Holder(None)
+
+
+@pytest.mark.parametrize(
+    ("values", "what"),
+    [
+        (np.array([True, False]), "booleans"),
+        ([1.0, True], "booleans"),
+        (np.array([1.0, np.True_], dtype=object), "booleans"),
+        (np.array([1 + 2j]), "complex numbers"),
+        ([1.0, 2j], "complex numbers"),
+        (np.array(["2024-01-01"], dtype="datetime64[D]"), "dates or times"),
+        (np.array([5], dtype="timedelta64[s]"), "durations"),
+        (np.timedelta64(3, "D"), "durations"),
+    ],
+)
+def test_float_column_refuses_numbers_in_disguise(values: object, what: str) -> None:
+    """Booleans, complex numbers, dates and durations are not silently turned into floats."""
+    with pytest.raises(
+        InvalidInputError, match=rf"Column 'amount' must hold real numbers; got {what}"
+    ):
+        float_column("amount", values)  # type: ignore[arg-type]
+
+
+def test_binary_ids_are_decoded_to_text() -> None:
+    """Ids stored as bytes read as the text they encode ('1', not b'1'); non-UTF-8 is refused."""
+    assert validate_ids("id", np.array([b"1", b"22"])).tolist() == ["1", "22"]
+    assert validate_ids("id", np.array([b"a", b"b"], dtype=object)).tolist() == ["a", "b"]
+    with pytest.raises(InvalidInputError, match=r"not UTF-8 text at row\(s\) 1"):
+        validate_ids("id", np.array([b"a", b"\xff"], dtype=object))
+    with pytest.raises(InvalidInputError, match="mixes id types"):
+        validate_ids("id", np.array([b"a", "b"], dtype=object))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from math import comb
 
 import numpy as np
@@ -11,7 +12,8 @@ from scipy.special import betaln, gammaln, hyp2f1
 from scipy.stats import chi2
 
 from relmark.core import bgbb, mbgnbd, paretonbd, sbg
-from relmark.data import TimeUnit
+from relmark.data import TimeUnit, TransactionLog
+from relmark.datasets import simulate as simulate_module
 from relmark.datasets import (
     simulate_bgbb,
     simulate_bgnbd,
@@ -19,6 +21,7 @@ from relmark.datasets import (
     simulate_pareto_nbd,
     simulate_sbg,
     simulate_sbg_cohort,
+    simulate_transaction_log,
 )
 from relmark.errors import InvalidInputError
 
@@ -259,3 +262,341 @@ def test_bad_arguments_raise_naming_the_argument(call, field) -> None:
     """Invalid sizes and parameters raise InvalidInputError naming the argument."""
     with pytest.raises(InvalidInputError, match=field):
         call()
+
+
+# ------------------------------------------------------------------ multi-cohort transaction logs
+RARE_BUYERS = {"r": 2.0, "alpha": 40.0, "a": 0.793, "b": 2.426}
+"""Few purchases per day even for the heaviest buyers: day granularity hardly merges any."""
+PNBD_PARAMS = dict(zip(("r", "alpha", "s", "beta"), PNBD, strict=True))
+MBG_PARAMS = dict(zip(("r", "alpha", "a", "b"), MBG, strict=True))
+SPEND = {"p": 6.25, "q": 3.74, "gamma": 15.44}
+START, END = np.datetime64("2021-01-01", "us"), np.datetime64("2024-01-01", "us")
+MICROS_PER_WEEK = 7 * 86_400_000_000
+
+
+def simulate(n: int, params: dict[str, float] = CDNOW, **kwargs: object) -> TransactionLog:
+    """A three-year log with the test's defaults (BG/NBD unless ``model`` is given)."""
+    arguments: dict[str, object] = {
+        "model": "bgnbd",
+        "start": "2021-01-01",
+        "end": "2024-01-01",
+        "seed": 7,
+    } | kwargs
+    return simulate_transaction_log(n, params=params, **arguments)  # type: ignore[arg-type]
+
+
+def first_rows(log: TransactionLog) -> np.ndarray:
+    """Row index of each customer's first transaction (rows are grouped by customer)."""
+    counts = np.bincount(log.customer_id)
+    return np.concatenate([[0], np.cumsum(counts)[:-1]])
+
+
+def bgnbd_log_likelihood(log_params, x, t_x, T):
+    """BG/NBD individual log-likelihood, Fader, Hardie & Lee (2005) eq. (6)."""
+    r, alpha, a, b = np.exp(log_params)
+    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
+    alive = betaln(a, b + x) - (r + x) * np.log(alpha + T)
+    gone = np.where(
+        x > 0, betaln(a + 1, np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x), -np.inf
+    )
+    return common + np.logaddexp(alive, gone)
+
+
+def assert_mean_matches(observed: np.ndarray, expected: np.ndarray) -> None:
+    """The mean of ``observed`` is within 4 standard errors of the mean of ``expected``."""
+    standard_error = observed.std() / np.sqrt(observed.size)
+    assert abs(observed.mean() - expected.mean()) < 4 * standard_error
+
+
+def test_seed_reproduces_the_log_and_another_seed_changes_it() -> None:
+    """The same seed (int or generator) gives an equal log; another seed a different one."""
+    first = simulate(3000, spend=SPEND, seed=11)
+    again = simulate(3000, spend=SPEND, seed=np.random.default_rng(11))
+    other = simulate(3000, spend=SPEND, seed=12)
+    assert first == again
+    assert len(first) != len(other) or not np.array_equal(first.time, other.time)
+
+
+def test_log_structure_and_day_granularity() -> None:
+    """Ids 0..n-1 in order of acquisition, each customer's rows in time order, all at midnight."""
+    log = simulate(5000, spend=SPEND)
+    assert log.timezone is None
+    assert log.time.dtype == np.dtype("datetime64[us]")
+    assert np.array_equal(np.unique(log.customer_id), np.arange(5000))
+    assert np.all(np.diff(log.customer_id) >= 0)
+    same_customer = np.diff(log.customer_id) == 0
+    assert np.all(np.diff(log.time)[same_customer] >= np.timedelta64(0, "us"))
+    assert np.all(np.diff(log.time[first_rows(log)]) >= np.timedelta64(0, "us"))
+    assert np.all(log.time == log.time.astype("datetime64[D]"))
+    assert log.amount is not None
+    assert np.all(log.amount > 0)
+
+
+def test_blocks_stitch_into_one_valid_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With tiny generation blocks the log keeps its structure and its purchase counts' law."""
+    monkeypatch.setattr(simulate_module, "_ROWS_PER_BLOCK", 997)
+    log = simulate(20_000, period=None)
+    assert np.array_equal(np.unique(log.customer_id), np.arange(20_000))
+    same_customer = np.diff(log.customer_id) == 0
+    assert np.all(np.diff(log.time)[same_customer] > np.timedelta64(0, "us"))
+    first = first_rows(log)
+    T = (END - log.time[first]).astype(np.int64) / MICROS_PER_WEEK
+    assert_mean_matches(np.bincount(log.customer_id) - 1.0, expected_purchases(T, **CDNOW))
+
+
+def test_acquisition_span_and_observation_end_are_respected() -> None:
+    """First purchases fall in [start, acquisition_end), uniformly; no transaction at or after end."""
+    log = simulate(60_000, acquisition_end="2022-01-01", period=None)
+    first = log.time[first_rows(log)]
+    assert first.min() >= START
+    assert first.max() < np.datetime64("2022-01-01", "us")
+    assert log.time.max() < END
+    assert np.any(log.time >= np.datetime64("2023-06-01", "us"))
+    months = first.astype("datetime64[M]").astype(np.int64) - START.astype("datetime64[M]").astype(
+        np.int64
+    )
+    month_starts = np.arange("2021-01", "2022-02", dtype="datetime64[M]").astype("datetime64[D]")
+    days_in_month = np.diff(month_starts).astype(np.int64)
+    expected = days_in_month.astype(np.float64) / 365.0 * 60_000
+    observed = np.bincount(months, minlength=12)
+    assert np.sum((observed - expected) ** 2 / expected) < chi2.ppf(0.999, 11)
+
+
+def test_acquisition_curve_as_array_sets_the_share_of_each_slice() -> None:
+    """Intensities (1, 0, 3) over three equal slices: no one in the middle, a 1:3 split otherwise."""
+    log = simulate(40_000, acquisition_curve=[1.0, 0.0, 3.0], period=None)
+    position = (log.time[first_rows(log)] - START) / (END - START)
+    slices = np.floor(position * 3).astype(int)
+    assert not np.any(slices == 1)
+    share = np.mean(slices == 2)
+    assert abs(share - 0.75) < 4 * np.sqrt(0.75 * 0.25 / 40_000)
+
+
+def test_acquisition_curve_as_callable_shapes_the_density() -> None:
+    """A linearly rising intensity u -> u gives the density 2u: mean position 2/3, none reversed."""
+    log = simulate(40_000, acquisition_curve=lambda u: u, period=None)
+    position = (log.time[first_rows(log)] - START) / (END - START)
+    # Piecewise-uniform on 1,024 slices: the mean is 2/3 up to a term of order 1/1024².
+    assert abs(position.mean() - 2 / 3) < 4 * np.sqrt(1 / 18 / 40_000)
+    assert np.mean(position < 0.5) == pytest.approx(0.25, abs=4 * np.sqrt(0.25 * 0.75 / 40_000))
+
+
+@pytest.mark.parametrize(
+    ("period", "floor"),
+    [
+        ("W", lambda t: t.astype("datetime64[D]").astype(np.int64) % 7 == 4),  # Mondays
+        ("M", lambda t: t == t.astype("datetime64[M]")),
+        (
+            "Q",
+            lambda t: (
+                (t.astype("datetime64[M]").astype(np.int64) % 3 == 0)
+                & (t == t.astype("datetime64[M]"))
+            ),
+        ),
+        ("Y", lambda t: t == t.astype("datetime64[Y]")),
+    ],
+)
+def test_coarser_granularities_floor_to_the_period_start(period, floor) -> None:
+    """Weeks start on Monday, months, quarters and years on their first day."""
+    log = simulate(500, period=period, start="2021-03-17")
+    assert np.all(floor(log.time))
+    assert log.time.min() >= np.datetime64("2021-01-01", "us")
+
+
+def test_without_granularity_times_keep_sub_day_precision() -> None:
+    """``period=None`` keeps the simulated instants (not all at midnight)."""
+    log = simulate(500, period=None)
+    assert np.any(log.time != log.time.astype("datetime64[D]"))
+
+
+def test_exact_repeat_counts_follow_the_bgnbd_mean_over_cohorts() -> None:
+    """Rows - 1 per customer averages E[X(T_i)] of FHL (2005) eq. (9) over the cohorts' T_i."""
+    log = simulate(200_000, period=None, seed=3)
+    T = (END - log.time[first_rows(log)]).astype(np.int64) / MICROS_PER_WEEK
+    assert_mean_matches(np.bincount(log.customer_id) - 1.0, expected_purchases(T, **CDNOW))
+
+
+def test_day_summary_counts_purchase_days() -> None:
+    """The day summary's frequency is distinct purchase days - 1, so merged days lower it."""
+    log = simulate(50_000, seed=4)
+    summary = log.summarize("2024-01-01")
+    days = log.time.astype("datetime64[D]").astype(np.int64)
+    distinct = np.unique(log.customer_id * 100_000 + (days - days.min()))
+    assert np.array_equal(summary.frequency, np.bincount(distinct // 100_000) - 1)
+    assert summary.frequency.sum() < len(log) - 50_000
+
+
+def test_day_summary_of_rare_buyers_matches_the_model_mean() -> None:
+    """When purchases are rare relative to days, the day summary's mean frequency is E[X(T)]."""
+    summary = simulate(200_000, RARE_BUYERS, seed=5).summarize("2024-01-01")
+    # T from the summary starts at midnight of the first purchase day: half a day too long.
+    T = summary.T - 0.5 / 7
+    assert_mean_matches(summary.frequency.astype(float), expected_purchases(T, **RARE_BUYERS))
+
+
+def exact_summary(log: TransactionLog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x, t_x, T) in weeks from a log with exact times (``period=None``), observed to END."""
+    first = first_rows(log)
+    counts = np.bincount(log.customer_id)
+    last = first + counts - 1
+    T = (END - log.time[first]).astype(np.int64) / MICROS_PER_WEEK
+    recency = (log.time[last] - log.time[first]).astype(np.int64) / MICROS_PER_WEEK
+    return counts - 1.0, recency, T
+
+
+def refit(x: np.ndarray, recency: np.ndarray, T: np.ndarray, truth: np.ndarray):
+    """BG/NBD MLE with the oracle likelihood and the likelihood-ratio statistic of the truth."""
+    rows, weights = np.unique(np.stack([x, recency, T]), axis=1, return_counts=True)
+
+    def negative_log_likelihood(log_params: np.ndarray) -> float:
+        return -float(weights @ bgnbd_log_likelihood(log_params, *rows))
+
+    best = minimize(negative_log_likelihood, truth, method="L-BFGS-B")
+    return np.exp(best.x), 2 * (negative_log_likelihood(truth) - best.fun)
+
+
+def test_exact_time_refit_does_not_reject_the_truth() -> None:
+    """BG/NBD MLE on the exact (x, t_x, T) of 80,000 multi-cohort customers keeps the truth (LR test)."""
+    truth = np.log(list(RARE_BUYERS.values()))
+    _, statistic = refit(*exact_summary(simulate(80_000, RARE_BUYERS, seed=6, period=None)), truth)
+    assert -1e-6 <= statistic < chi2.ppf(0.999, 4)
+
+
+def test_relmark_bgnbd_fit_on_exact_times_recovers_cdnow_parameters() -> None:
+    """relmark's BGNBD fit on 100,000 exact multi-cohort histories is within 4 SE of the truth."""
+    from relmark.clv import BGNBD
+    from relmark.data import CustomerSummary
+
+    x, recency, T = exact_summary(simulate(100_000, period=None, seed=30))
+    summary = CustomerSummary.from_arrays(x.astype(np.int64), recency, T, unit="W")
+    table = BGNBD().fit(summary).summary()
+    for name, estimate, error in zip(
+        table.names, table.estimate, table.standard_error, strict=True
+    ):
+        assert abs(estimate - CDNOW[name]) < 4 * error, name
+
+
+def test_day_summary_refit_recovers_the_parameters_up_to_the_day_grid() -> None:
+    """BG/NBD MLE on the day summary of 150,000 customers is within 5 % of every parameter.
+
+    Not exact: a continuous-time model fitted to day-granular data sees merged purchase days and
+    recency and T on a day grid, which moves alpha by about 2 % here (an LR test at this size
+    detects it, the exact-time refit above does not).
+    """
+    truth = np.log(list(RARE_BUYERS.values()))
+    summary = simulate(150_000, RARE_BUYERS, seed=6).summarize("2024-01-01")
+    fitted, _ = refit(summary.frequency.astype(float), summary.recency, summary.T, truth)
+    assert np.all(np.abs(fitted / np.exp(truth) - 1) < 0.05)
+
+
+def test_the_likelihood_ratio_test_rejects_wrong_parameters() -> None:
+    """The oracle likelihood tells the truth from a nearby wrong value (the refit test can fail)."""
+    summary = simulate(50_000, RARE_BUYERS, seed=6).summarize("2024-01-01")
+    data = (summary.frequency.astype(float), summary.recency, summary.T)
+    truth = np.log(list(RARE_BUYERS.values()))
+    wrong = truth + np.log([1.0, 1.15, 1.0, 1.0])
+    statistic = 2 * (
+        bgnbd_log_likelihood(truth, *data).sum() - bgnbd_log_likelihood(wrong, *data).sum()
+    )
+    assert statistic > chi2.ppf(0.999, 4)
+
+
+def test_pareto_nbd_exact_counts_follow_the_model_mean() -> None:
+    """Pareto/NBD rows - 1 per customer average E[X(T_i)] over the cohorts (SMC 1987)."""
+    log = simulate(200_000, PNBD_PARAMS, model="pareto_nbd", period=None, seed=8)
+    T = (END - log.time[first_rows(log)]).astype(np.int64) / MICROS_PER_WEEK
+    expected = paretonbd.expected_purchases(T, *PNBD)
+    assert_mean_matches(np.bincount(log.customer_id) - 1.0, expected)
+
+
+def test_mbgnbd_exact_counts_follow_the_model_mean() -> None:
+    """MBG/NBD rows - 1 per customer average E[X(T_i)] over the cohorts (Batislam et al. 2007)."""
+    log = simulate(200_000, MBG_PARAMS, model="mbgnbd", period=None, seed=9)
+    T = (END - log.time[first_rows(log)]).astype(np.int64) / MICROS_PER_WEEK
+    expected = mbgnbd.expected_purchases(T, *MBG)
+    assert_mean_matches(np.bincount(log.customer_id) - 1.0, expected)
+
+
+def test_gamma_gamma_spend_has_the_model_mean_and_per_customer_scale() -> None:
+    """Mean transaction value is p γ / (q - 1); a customer's values share one scale 1/ν."""
+    log = simulate(100_000, spend=SPEND, seed=10)
+    assert log.amount is not None
+    p, q, gamma = SPEND.values()
+    assert_mean_matches(log.amount, np.array([p * gamma / (q - 1)]))
+    first = first_rows(log)
+    second = first + 1
+    repeat = np.bincount(log.customer_id) > 1
+    # Within-customer correlation of spend (from the shared ν) is positive.
+    correlation = np.corrcoef(np.log(log.amount[first[repeat]]), np.log(log.amount[second[repeat]]))
+    assert correlation[0, 1] > 0.3
+
+
+def test_a_tiny_dropout_parameter_still_simulates() -> None:
+    """With a tiny, p underflows to 0 for some customers; they never drop out."""
+    log = simulate(2000, {"r": 1.0, "alpha": 1.0, "a": 1e-3, "b": 1.0}, period=None)
+    assert len(log) > 2000 * 10
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n": 0}, r"The 'n' parameter of simulate_transaction_log must be an int >= 1. Got 0."),
+        (
+            {"model": "bg"},
+            r"The 'model' parameter .* must be one of \['bgnbd', 'mbgnbd', 'pareto_nbd'\]. Got 'bg'.",
+        ),
+        (
+            {"params": {"r": 1.0}},
+            r"The 'params' parameter .* exactly the keys \['r', 'alpha', 'a', 'b'\]",
+        ),
+        (
+            {"params": CDNOW | {"a": -1.0}},
+            r"The \"params\['a'\]\" parameter .* must be a float > 0. Got -1.0.",
+        ),
+        (
+            {"spend": {"p": 1.0, "q": 2.0}},
+            r"The 'spend' parameter .* exactly the keys \['p', 'q', 'gamma'\]",
+        ),
+        (
+            {"spend": SPEND | {"q": float("nan")}},
+            r"The \"spend\['q'\]\" parameter .* must be a float > 0",
+        ),
+        (
+            {"start": "yesterday"},
+            r"The 'start' parameter .* must be a naive date or time.*Got 'yesterday'.",
+        ),
+        (
+            {"end": dt.datetime(2024, 1, 1, tzinfo=dt.UTC)},
+            r"The 'end' parameter .* must be a naive date",
+        ),
+        ({"end": "2020-06-01"}, r"must satisfy start < acquisition_end <= end.*end='2020-06-01'"),
+        ({"acquisition_end": "2025-01-01"}, r"must satisfy start < acquisition_end <= end"),
+        (
+            {"acquisition_curve": [1.0, -1.0]},
+            r"'acquisition_curve' .* finite intensities >= 0. Got \[-1.0\] at positions \[1\].",
+        ),
+        (
+            {"acquisition_curve": [0.0, 0.0]},
+            r"'acquisition_curve' .* some intensity > 0; all 2 are 0.",
+        ),
+        ({"acquisition_curve": [[1.0]]}, r"'acquisition_curve' .* one-dimensional array"),
+        (
+            {"acquisition_curve": lambda u: 1.0},
+            r"'acquisition_curve' .* one intensity per position \(shape \(1024,\)\); got shape \(\)",
+        ),
+        ({"period": "H"}, r"The 'period' parameter must be one of"),
+        ({"unit": "fortnight"}, r"The 'unit' parameter must be one of"),
+    ],
+)
+def test_bad_log_arguments_raise_naming_the_argument(kwargs, message) -> None:
+    """Each bad argument raises InvalidInputError naming it, the value and what was expected."""
+    arguments = {
+        "n": 10,
+        "model": "bgnbd",
+        "params": CDNOW,
+        "start": "2021-01-01",
+        "end": "2024-01-01",
+        "seed": 1,
+    } | kwargs
+    with pytest.raises(InvalidInputError, match=message):
+        simulate_transaction_log(**arguments)

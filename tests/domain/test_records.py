@@ -291,3 +291,36 @@ def test_from_transaction_channel_errors() -> None:
         Touchpoint.from_transaction(
             in_store, touchpoint_id=TouchpointId("t-9"), channel=Channel.WEB
         )
+
+
+def test_reprs_and_messages_mask_names_and_email_addresses() -> None:
+    """Customer and Stakeholder reprs and validation messages never show a name or an e-mail."""
+    ada = Customer(
+        customer_id=CustomerId("c-1"),
+        opened_at=T0,
+        name="Ada Lovelace",
+        email="ada@example.org",
+        country="GB",
+    )
+    text = repr(ada)
+    assert "Ada" not in text
+    assert "ada@example.org" not in text
+    assert "customer_id='c-1'" in text
+    assert "name=<str, masked>" in text
+    agent = Stakeholder(
+        stakeholder_id=StakeholderId("s-1"),
+        name="Grace Hopper",
+        role=StakeholderRole.EMPLOYEE,
+        since=T0,
+        email="grace@example.org",
+    )
+    assert "Grace" not in repr(agent)
+    assert "grace@example.org" not in repr(agent)
+    with pytest.raises(InvalidInputError, match=r"Customer\.email must be .*got a str") as info:
+        Customer(customer_id=CustomerId("c-2"), opened_at=T0, email="ada at example.org")
+    assert "ada at example.org" not in str(info.value)
+    with pytest.raises(InvalidInputError, match=r"Stakeholder\.name") as info:
+        Stakeholder(
+            stakeholder_id=StakeholderId("s"), name="   ", role=StakeholderRole.EMPLOYEE, since=T0
+        )
+    assert "'   '" not in str(info.value)

@@ -44,8 +44,11 @@ def test_observe_rejects_unknown_fields_and_wrong_types(builder: ProfileBuilder)
     p = builder.new("c", opened_at=T0)
     with pytest.raises(InvalidInputError, match="Unknown field 'shoe_size'"):
         builder.observe(p, "shoe_size", 42, source=D, at=T0)
-    with pytest.raises(InvalidInputError, match=r"'visits' expects a value of type int.*True"):
+    with pytest.raises(
+        InvalidInputError, match=r"'visits' expects a value of type int.*bool"
+    ) as info:
         builder.observe(p, "visits", True, source=D, at=T0)
+    assert "True" not in str(info.value)  # values are personal data: never in messages
     with pytest.raises(InvalidInputError, match="'at'"):
         builder.observe(p, "name", "Ada", source=D, at=dt.datetime(2024, 1, 1))  # noqa: DTZ001
     with pytest.raises(InvalidInputError, match="'source'"):
@@ -242,7 +245,7 @@ def test_export_is_json_and_load_round_trips(builder: ProfileBuilder) -> None:
         "collector": "signup",
         "channel": "web",
         "consent": ["personalisation"],
-        "sequence": 0,
+        "sequence": 1,  # the grant was recorded first (sequence 0)
     }
     assert builder.load(payload) == p
     payload["fields"]["name"]["history"][1]["value"] = 7

@@ -83,8 +83,9 @@ def test_choices_restrict_values_and_elements() -> None:
     """Choices restrict scalar values and each element of a tuple value."""
     level = spec("level", str, choices=("low", "high"))
     level.check_value("low")
-    with pytest.raises(InvalidInputError, match=r"'level' accepts only .*\['mid'\]"):
+    with pytest.raises(InvalidInputError, match=r"'level' accepts only .*1 other value") as info:
         level.check_value("mid")
+    assert "mid" not in str(info.value)  # the offending value may be personal: not shown
     tags = spec("tags", tuple, choices=("a", "b"))
     tags.check_value(("a", "b"))
     with pytest.raises(InvalidInputError, match="'tags'"):

@@ -342,27 +342,27 @@ def test_book_rejects_duplicate_profiles() -> None:
 
 @pytest.mark.parametrize("path", ["derive", "book"])
 def test_erased_fields_are_not_rederived(path: str) -> None:
-    """An erased field is not derived again from the same data, by either path."""
+    """An erased field is never derived again, by either path, even after a renewed grant."""
     b = ProfileBuilder()
     (first,) = b.derive(["c1"], summary(), at=T0)
     erased = b.erase(first, ["average_spend", "spend_level"], at=T0 + DAY)
 
-    def again(p: Profile, *, rederive_erased: bool = False) -> Profile:
+    def again(p: Profile) -> Profile:
         later = T0 + 2 * DAY
         if path == "derive":
-            return b.derive([p], summary(), at=later, rederive_erased=rederive_erased)[0]
-        book = b.derive_book(summary(), at=later, profiles=[p], rederive_erased=rederive_erased)
-        return book.profile("c1")
+            return b.derive([p], summary(), at=later)[0]
+        return b.derive_book(summary(), at=later, profiles=[p]).profile("c1")
 
     after = again(erased)
     assert after.value("average_spend") is None
     assert after.value("spend_level") is None
     assert after.history("average_spend") == ()
     assert after.value("tenure_days") == 140.0  # not erased: derived again
-    # an explicit decision, or a fresh grant for the purpose after the erasure, lifts the block
-    assert again(erased, rederive_erased=True).value("average_spend") == 30.0
+    # a renewed grant lets the customer declare the field again, never a derivation restore it
     granted = b.grant_consent(erased, "analytics", at=T0 + DAY + DAY / 2)
-    assert again(granted).value("average_spend") == 30.0
+    assert again(granted).value("average_spend") is None
+    declared = b.observe(granted, "average_spend", 31.0, source="declared", at=T0 + 2 * DAY)
+    assert declared.value("average_spend") == 31.0
     # erasing everything blocks every derived field
     nothing = again(b.erase(first, at=T0 + DAY))
     assert nothing.observations == ()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from relmark.rfm.presets import RF_GRID_SEGMENTS, RFM_PACKAGE_SEGMENTS
+from relmark.rfm.presets import RF_GRID_SEGMENTS, RFM_PACKAGE_0_3_SEGMENTS, RFM_PACKAGE_SEGMENTS
 from relmark.rfm.segments import SegmentRules
 
 # The published vectors of the R rfm package's rfm_segment example, in its order.
@@ -53,7 +53,7 @@ def test_lint_finds_the_overlaps_of_the_rfm_package_preset():
 
 
 def test_reversed_preset_reproduces_the_r_loop():
-    """R's rfm_segment overwrites in a loop (last match wins); reversed first-match equals it."""
+    """The earliest rfm_segment overwrote in a loop (last match wins); reversed first-match equals it."""
     reversed_rules = SegmentRules(list(reversed(RFM_PACKAGE_SEGMENTS.segments)), fallback="Others")
     r, f, m = zip(*CELLS, strict=True)
     got = reversed_rules.assign(r, f, m).tolist()
@@ -67,6 +67,39 @@ def test_reversed_preset_reproduces_the_r_loop():
     assert got == expected
     forward = RFM_PACKAGE_SEGMENTS.assign(r, f, m).tolist()
     assert sum(a != b for a, b in zip(got, forward, strict=True)) == 39
+
+
+# The published vectors of the R rfm package 0.3.0's rfm_segment example, in its order.
+R03_NAMES = [
+    "Champions", "Potential Loyalist", "Loyal Customers", "Promising", "New Customers",
+    "Can't Lose Them", "At Risk", "Need Attention", "About To Sleep", "Lost",
+]  # fmt: skip
+R03_LOWER = {"r": [5, 3, 2, 3, 4, 1, 1, 1, 2, 1], "f": [5, 3, 2, 1, 1, 3, 2, 3, 1, 1],
+             "m": [5, 2, 2, 3, 1, 4, 4, 3, 1, 1]}  # fmt: skip
+R03_UPPER = {"r": [5, 5, 4, 4, 5, 2, 2, 3, 3, 1], "f": [5, 5, 4, 3, 3, 4, 5, 5, 3, 5],
+             "m": [5, 5, 4, 5, 5, 5, 5, 5, 4, 5]}  # fmt: skip
+
+
+def r03_first_match(cell):
+    """The current R loop: a customer keeps the first segment whose bounds contain its cell."""
+    for i in range(10):
+        if all(R03_LOWER[d][i] <= v <= R03_UPPER[d][i] for d, v in zip("rfm", cell, strict=True)):
+            return R03_NAMES[i]
+    return "Others"
+
+
+def test_rfm_0_3_preset_matches_published_bounds_and_r_assignment():
+    """The 0.3.0 preset has the published bounds, 58 overlaps and 10 gaps, and assigns as R does."""
+    assert [s.name for s in RFM_PACKAGE_0_3_SEGMENTS.segments] == R03_NAMES
+    for i, s in enumerate(RFM_PACKAGE_0_3_SEGMENTS.segments):
+        for d in "rfm":
+            assert getattr(s, d) == (R03_LOWER[d][i], R03_UPPER[d][i])
+    report = RFM_PACKAGE_0_3_SEGMENTS.lint(bins=5)
+    assert len(report.overlaps) == 58
+    assert len(report.gaps) == 10
+    r, f, m = zip(*CELLS, strict=True)
+    got = RFM_PACKAGE_0_3_SEGMENTS.assign(r, f, m).tolist()
+    assert got == [r03_first_match(c) for c in CELLS]
 
 
 # The grid as usually published, as a map over "rf" score strings.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -176,3 +178,51 @@ def test_module_level_functions_use_the_default_registry(monkeypatch):
     assert available_scorers() == tuple(sorted({"constant", *registry_module.BUILTIN_SCORERS}))
     assert isinstance(get_scorer("constant"), Mine)
     assert isinstance(get_scorer("rfm", bins=5), RFMScorer)
+
+
+def test_concurrent_registration_of_one_name_has_one_winner() -> None:
+    """Of 16 threads registering one name at once, exactly one succeeds; the others are refused."""
+    registry = ScorerRegistry(builtins={}, entry_point_group=None)
+    barrier = threading.Barrier(16)
+    factories = [type(f"Scorer{i}", (), {"fit": None, "score": None}) for i in range(16)]
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def register(factory: type) -> None:
+        barrier.wait()
+        try:
+            registry.register("shared", factory)
+            outcome = "won"
+        except InvalidInputError:
+            outcome = "refused"
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=register, args=(f,)) for f in factories]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["refused"] * 15 + ["won"]
+    assert registry.factory("shared") in factories
+
+
+def test_concurrent_registration_of_distinct_names_keeps_every_one() -> None:
+    """200 names registered from 8 threads at once are all present afterwards (no lost update)."""
+    registry = ScorerRegistry(builtins={}, entry_point_group=None)
+    names = [f"s{i}" for i in range(200)]
+
+    def register(name: str) -> None:
+        registry.register(name, type(name, (), {"fit": None, "score": None}))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(register, names))
+    assert registry.available() == tuple(sorted(names))
+
+
+def test_concurrent_lazy_loading_of_a_builtin_returns_one_factory() -> None:
+    """Threads asking for one lazily imported built-in all get the same factory object."""
+    registry = ScorerRegistry(entry_point_group=None)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        found = list(pool.map(lambda _: registry.factory("rfm"), range(32)))
+    assert len({id(f) for f in found}) == 1

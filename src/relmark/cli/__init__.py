@@ -13,12 +13,17 @@ extra is installed (imported only then) and plain text otherwise or with ``--pla
 ``--output DIR`` also writes every table as CSV, every plot as PNG (with the ``relmark[plot]``
 extra) and ``report.html`` with all of them.
 
-``score`` reads CSV or Parquet with pyarrow or polars (``relmark[arrow]`` or ``relmark[polars]``).
+``score`` reads CSV or Parquet with pyarrow (the ``relmark[cli]`` extra) or polars. It never
+writes over its input and writes its output atomically (a temporary file renamed over the
+target). A model that does not converge is reported and its columns left out (``--strict``
+makes it an error).
 
 Exit status: 0 on success; 2 for a usage error or bad input (any
-[`RelmarkError`][relmark.errors.RelmarkError], or a file that cannot be read or written), printed
-as one ``relmark: error: ...`` line on stderr without a traceback; 130 when interrupted. Anything
-else is a bug: Python prints the traceback and exits with status 1.
+[`RelmarkError`][relmark.errors.RelmarkError], a file that cannot be read or written, or too
+little memory), printed as one ``relmark: error: ...`` line on stderr without a traceback; 130
+when interrupted. Anything else is a bug: Python prints the traceback and exits with status 1.
+
+Commands and models are imported only when a command runs, so ``relmark --help`` is quick.
 """
 
 from __future__ import annotations
@@ -29,17 +34,36 @@ import time
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from relmark.cli._demo import DEMO_SECTIONS, DemoData, Section
-from relmark.cli._output import write_outputs
 from relmark.cli._report import Report, Table
-from relmark.cli._score import COLUMN_CANDIDATES, MODELS, run_score
 from relmark.errors import InvalidInputError, RelmarkError
+
+if TYPE_CHECKING:
+    from relmark.cli._demo import Section
 
 __all__ = ["DEMO_SECTIONS", "Report", "Section", "Table", "main"]
 
 _USAGE_ERROR = 2
 _INTERRUPTED = 130
+_LAZY = {"DEMO_SECTIONS", "Section"}
+"""Names re-exported from ``_demo``, which imports every model: loaded on first use."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from relmark.cli import _demo
+
+        value = getattr(_demo, name)
+        globals()[name] = value
+        return value
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def _demo_sections() -> tuple[Section, ...]:
+    # Through the module, so a replaced relmark.cli.DEMO_SECTIONS (tests) is honoured.
+    return tuple(sys.modules[__name__].DEMO_SECTIONS)
 
 
 def _version() -> str:
@@ -52,9 +76,10 @@ def _version() -> str:
 
 
 def _chosen_sections(spec: str | None) -> list[Section]:
+    sections = _demo_sections()
     if spec is None:
-        return list(DEMO_SECTIONS)
-    known = {s.name: s for s in DEMO_SECTIONS}
+        return list(sections)
+    known = {s.name: s for s in sections}
     names = [n.strip() for n in spec.split(",") if n.strip()]
     unknown = [n for n in names if n not in known]
     if unknown or not names:
@@ -62,10 +87,13 @@ def _chosen_sections(spec: str | None) -> list[Section]:
             f"Unknown demo section(s) {unknown or [spec]}; choose from {', '.join(known)} "
             "(comma-separated)."
         )
-    return [s for s in DEMO_SECTIONS if s.name in names]
+    return [s for s in sections if s.name in names]
 
 
 def _run_demo(args: argparse.Namespace) -> int:
+    from relmark.cli._demo import DemoData
+    from relmark.cli._output import write_outputs
+
     sections = _chosen_sections(args.sections)
     output = None if args.output is None else Path(args.output)
     report = Report(sys.stdout, plain=args.plain, figures=output is not None)
@@ -88,6 +116,8 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_score(args: argparse.Namespace) -> int:
+    from relmark.cli._score import run_score
+
     return run_score(args, sys.stdout, sys.stderr)
 
 
@@ -113,6 +143,34 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _delimiter(text: str) -> str:
+    from relmark.data._frames import check_delimiter
+
+    try:
+        return check_delimiter(text)
+    except InvalidInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class _HelpListingSections(argparse.Action):
+    """``demo --help``: name the sections, importing the demo (and its models) only then."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **_: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show this help message and exit")
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        _namespace: argparse.Namespace,
+        _values: object,
+        _option_string: str | None = None,
+    ) -> None:
+        names = ", ".join(section.name for section in _demo_sections())
+        parser.epilog = f"Sections, in demo order: {names}."
+        parser.print_help()
+        parser.exit()
+
+
 def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = commands.add_parser(
         "demo",
@@ -122,7 +180,9 @@ def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
             "calibration, 39-week holdout), check holdout accuracy, value and segment the "
             "customers, then show commitment-trust, profile and record examples."
         ),
+        add_help=False,
     )
+    demo.add_argument("-h", "--help", action=_HelpListingSections)
     demo.add_argument("--plain", action="store_true", help="plain text even if rich is installed")
     demo.add_argument(
         "--output",
@@ -133,15 +193,14 @@ def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     demo.add_argument(
         "--sections",
         metavar="NAMES",
-        help=(
-            "run only these sections, comma-separated, from: "
-            + ", ".join(s.name for s in DEMO_SECTIONS)
-        ),
+        help="run only these sections (comma-separated names, listed below), in demo order",
     )
     demo.set_defaults(run=_run_demo)
 
 
 def _add_score(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from relmark.cli._options import COLUMN_CANDIDATES, MODELS
+
     score = commands.add_parser(
         "score",
         help="score every customer of a CSV or Parquet transaction file",
@@ -150,7 +209,8 @@ def _add_score(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "customer, fit a transaction model and Gamma-Gamma, and write one row per customer: "
             "frequency, recency, T, monetary, RFM scores, cell and segment, probability_alive, "
             "expected_purchases (over the horizon), expected_spend, clv and clv_tier. Needs pyarrow or "
-            "polars to read files (pip install 'relmark[arrow]')."
+            "polars to read files (pip install 'relmark[cli]'). The output is never the input "
+            "and is written atomically."
         ),
         epilog=(
             "Omitted column options are detected from the header (case-insensitive), trying "
@@ -173,7 +233,21 @@ def _add_score(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     columns.add_argument(
         "--time-format", metavar="FMT", help="strptime format of the times, e.g. %%Y%%m%%d"
     )
-    columns.add_argument("--delimiter", default=",", help="CSV field separator (default ,)")
+    columns.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        help=(
+            "IANA time zone (e.g. Europe/Berlin or UTC): the zone of times without an offset, "
+            "and the zone to which times with UTC offsets (which change with daylight saving) "
+            "are converted"
+        ),
+    )
+    columns.add_argument(
+        "--delimiter",
+        default=",",
+        type=_delimiter,
+        help="CSV field separator, one character (default ,)",
+    )
     columns.add_argument(
         "--string-ids", action="store_true", help="read customer ids as text (keep leading zeros)"
     )
@@ -222,6 +296,20 @@ def _add_score(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=0.0,
         help="L2 penalizer of the transaction-model fit, e.g. 0.001 if it does not converge",
     )
+    model.add_argument(
+        "--spend-penalizer",
+        type=_non_negative,
+        default=0.0,
+        help="L2 penalizer of the Gamma-Gamma fit, e.g. 0.001 if it does not converge",
+    )
+    model.add_argument(
+        "--strict",
+        action="store_true",
+        help=(
+            "a model that does not converge is an error (exit 2, nothing written); by default "
+            "it is reported and its columns are left out"
+        ),
+    )
     score.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     score.set_defaults(run=_run_score)
 
@@ -236,6 +324,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_demo(commands)
     _add_score(commands)
+    from relmark.cli._program import add_program  # argparse only; the loop loads when run
+
+    add_program(commands)
     return parser
 
 
@@ -262,6 +353,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RelmarkError, OSError) as exc:
         sys.stderr.write(f"relmark: error: {_one_line(exc)}\n")
         return _USAGE_ERROR
+    except MemoryError:
+        sys.stderr.write(
+            "relmark: error: not enough memory for this command; try fewer customers, a shorter "
+            "--horizon or a coarser --unit.\n"
+        )
+        return _USAGE_ERROR
     except KeyboardInterrupt:
         sys.stderr.write("relmark: interrupted\n")
         return _INTERRUPTED
@@ -271,7 +368,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _one_line(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
         return f"{exc.strerror}: {exc.filename}"
-    return str(exc)
+    # One line: a multi-line message (a list of problems) is joined.
+    return " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
 
 if __name__ == "__main__":  # pragma: no cover

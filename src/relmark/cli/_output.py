@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import csv
+import functools
 import html
+import importlib.util
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from relmark.cli._files import atomic_write
 from relmark.cli._report import Cell, Figure, Report, Table
 
 __all__ = ["write_columns_csv", "write_csv", "write_outputs"]
@@ -52,9 +55,14 @@ def write_columns_csv(columns: Mapping[str, Sequence[Cell] | NDArray[Any]], path
     """Write equal-length columns as a CSV file with a header line (UTF-8, ``,``-separated).
 
     This is the one CSV writer of the command line (``relmark score`` and
-    ``relmark demo --output``). Numbers are written unrounded, floats in Python's shortest
+    ``relmark demo --output``). Numbers are written unrounded, floats in their shortest
     round-trip form, so they read back exactly. A missing value (NaN or ``None``) is an empty
-    cell, which pandas, polars and pyarrow read back as NaN / null.
+    cell, which pandas, polars and pyarrow read back as NaN / null. When every column is a numpy
+    array and pyarrow is installed, pyarrow's C writer writes the file (a whole float may then be
+    written without its ``.0``); otherwise the ``csv`` module does.
+
+    The file is written atomically: an existing ``path`` is either replaced completely or, when
+    the write fails, left untouched.
 
     Args:
         columns: Column name → values (numpy array or sequence), in column order.
@@ -63,7 +71,37 @@ def write_columns_csv(columns: Mapping[str, Sequence[Cell] | NDArray[Any]], path
     Raises:
         OSError: When the file cannot be written.
     """
-    _write(list(columns), list(columns.values()), path)
+    table = _arrow_table(columns)
+    if table is None:
+        _write(list(columns), list(columns.values()), path)
+        return
+    from pyarrow import csv as arrow_csv
+
+    options = arrow_csv.WriteOptions(quoting_style="needed")
+    atomic_write(path, lambda temporary: arrow_csv.write_csv(table, str(temporary), options))
+
+
+def _arrow_table(columns: Mapping[str, Sequence[Cell] | NDArray[Any]]) -> Any:
+    """The columns as a pyarrow table (NaN and ``None`` as nulls), or ``None`` to use ``csv``."""
+    arrays = list(columns.values())
+    # One column: a missing value would be a blank line, which readers skip; the csv module
+    # writes it as "" instead.
+    if (
+        len(arrays) < 2
+        or not all(isinstance(a, np.ndarray) and a.dtype.kind in "iufOU" for a in arrays)
+        or importlib.util.find_spec("pyarrow") is None
+    ):
+        return None
+    import pyarrow as pa
+
+    try:
+        # from_pandas=True: a float NaN becomes a null, written as an empty cell.
+        return pa.table(
+            {name: pa.array(values, from_pandas=True) for name, values in columns.items()}
+        )
+    except (pa.ArrowException, OverflowError, TypeError):
+        # Mixed object columns or integers beyond 64 bits: the csv module writes them as text.
+        return None
 
 
 def write_csv(table: Table, path: Path) -> None:
@@ -76,10 +114,14 @@ def _write(
     header: Sequence[str], columns: Sequence[Sequence[Cell] | NDArray[Any]], path: Path
 ) -> None:
     cells = [_csv_column(values) for values in columns]
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(zip(*cells, strict=True))
+
+    def write(temporary: Path) -> None:
+        with temporary.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(zip(*cells, strict=True))
+
+    atomic_write(path, write)
 
 
 def _html_table(table: Table) -> str:
@@ -139,6 +181,8 @@ def write_outputs(report: Report, directory: Path, title: str) -> list[Path]:
         directory: Created if absent (with parents).
         title: Title of the HTML page.
 
+    Each file is written atomically (see `write_columns_csv`).
+
     Returns:
         The files written, in order.
 
@@ -154,9 +198,10 @@ def write_outputs(report: Report, directory: Path, title: str) -> list[Path]:
             written.append(path)
         elif kind == "figure":
             path = directory / f"{content.name}.png"
-            path.write_bytes(content.png)
+            atomic_write(path, functools.partial(Path.write_bytes, data=content.png))
             written.append(path)
     page = directory / "report.html"
-    page.write_text(render_html(report, title), encoding="utf-8")
+    text = render_html(report, title)
+    atomic_write(page, lambda temporary: temporary.write_text(text, encoding="utf-8"))
     written.append(page)
     return written

@@ -179,7 +179,19 @@ class Report:
                 )
             for row in rows:
                 rendered.add_row(*(Text(value) for value in row))
-            self._console.print(rendered)
+            if self._console.is_terminal:
+                self._console.print(rendered)
+                return
+            # Piped or redirected: no screen to fit, so the table keeps its natural width and
+            # never wraps a word (print's width argument cannot exceed the console's).
+            unlimited = self._console.options.update_width(1 << 16)
+            natural = self._console.measure(rendered, options=unlimited).maximum
+            screen = self._console.width
+            self._console.width = max(screen, natural)
+            try:
+                self._console.print(rendered)
+            finally:
+                self._console.width = screen
             return
         widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(table.columns)]
 

@@ -3,71 +3,61 @@
 from __future__ import annotations
 
 import argparse
-import bz2
-import csv
-import gzip
 import importlib.util
+import math
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+import numpy as np
 from numpy.typing import NDArray
 
+from relmark.cli._files import atomic_write, refuse_input_as_output
+from relmark.cli._options import COLUMN_CANDIDATES, MODELS
 from relmark.cli._output import write_columns_csv
-from relmark.clv.scorers import CLVScorer
-from relmark.data._frames import to_native_frame
+from relmark.data import _frames
 from relmark.data.log import TransactionLog
-from relmark.data.summary import CustomerSummary
-from relmark.errors import InvalidInputError, MissingDependencyError, RelmarkError
-from relmark.rfm import RFMScorer
-from relmark.scoring import score
+from relmark.errors import ConvergenceError, InvalidInputError, MissingDependencyError, RelmarkError
 
-__all__ = ["COLUMN_CANDIDATES", "MODELS", "detect_columns", "run_score", "write_scores"]
+if TYPE_CHECKING:
+    from relmark.data.summary import CustomerSummary
 
-MODELS: dict[str, str] = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "paretonbd": "Pareto/NBD"}
-"""``--model`` choices and their display names."""
+__all__ = [
+    "COLUMN_CANDIDATES",
+    "MAX_HORIZON_DAYS",
+    "MODELS",
+    "SCORE_COLUMNS",
+    "detect_columns",
+    "run_score",
+    "write_scores",
+]
 
-COLUMN_CANDIDATES: dict[str, tuple[str, ...]] = {
-    "customer": (
-        "customer_id",
-        "customerid",
-        "customer",
-        "cust_id",
-        "client_id",
-        "user_id",
-        "account_id",
-        "id",
+MAX_HORIZON_DAYS = 100 * 365.2425
+"""Longest ``--horizon`` accepted (100 years): CLV sums one term per period of the horizon."""
+
+SCORE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "summary": ("customer_id", "frequency", "recency", "T", "monetary"),
+    "rfm": (
+        "recency_score",
+        "frequency_score",
+        "monetary_score",
+        "rfm_cell",
+        "segment",
     ),
-    "time": (
-        "date",
-        "order_date",
-        "transaction_date",
-        "purchase_date",
-        "invoice_date",
-        "invoicedate",
-        "datetime",
-        "timestamp",
-        "time",
-    ),
-    "amount": (
-        "amount",
-        "value",
-        "revenue",
-        "dollar_value",
-        "sales",
-        "spend",
-        "total",
-        "price",
-        "monetary",
-    ),
+    "transactions": ("probability_alive", "expected_purchases"),
+    "spend": ("expected_spend", "clv", "clv_tier"),
 }
-"""Header names tried, in order, for each role when its option is omitted (case-insensitive;
-spaces and hyphens count as underscores)."""
+"""Output columns in order, grouped by what computes them (a model that does not converge
+leaves its group out)."""
 
 _PARQUET_SUFFIXES = (".parquet", ".pq")
-_STAGES = 4
+_STAGES = 5
+_BLOCK = 1 << 17
+"""Customers scored per block: progress moves once per block, memory is bounded by it."""
+_PENALIZER_HINT = re.compile(r"\bpenalizer=([0-9.eE+-]+)")
 _RETURNS_API_HINT = "Pass allow_returns=True if negative amounts are returns."
 _RETURNS_CLI_HINT = "Remove returns and refunds (or net them against their purchases) first."
 _ROW_HINT = " (rows count the data lines from 0: row r is line r + 2 of the file)"
@@ -75,6 +65,13 @@ _ROW_HINT = " (rows count the data lines from 0: row r is line r + 2 of the file
 
 def _normalize(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def _shown(header: Sequence[str]) -> str:
+    """The header for a message: at most 20 names, each cut to 40 characters."""
+    names = [n if len(n) <= 40 else f"{n[:37]}..." for n in header[:20]]
+    more = f" and {len(header) - 20} more" if len(header) > 20 else ""
+    return f"{names}{more}"
 
 
 def detect_columns(header: Sequence[str], given: dict[str, str | None]) -> dict[str, str]:
@@ -97,7 +94,7 @@ def detect_columns(header: Sequence[str], given: dict[str, str | None]) -> dict[
         name = given.get(role)
         if name is not None and name not in header:
             raise InvalidInputError(
-                f"Column {name!r} (--{role}) is not in the file; its columns are {list(header)}."
+                f"Column {name!r} (--{role}) is not in the file; its columns are {_shown(header)}."
             )
     picked: dict[str, str] = {}
     for role, candidates in COLUMN_CANDIDATES.items():
@@ -108,7 +105,7 @@ def detect_columns(header: Sequence[str], given: dict[str, str | None]) -> dict[
         found = next((by_normal[c] for c in candidates if c in by_normal), None)
         if found is None:
             raise InvalidInputError(
-                f"Could not find the {role} column among {list(header)}; name it with "
+                f"Could not find the {role} column among {_shown(header)}; name it with "
                 f"--{role} COLUMN (tried {', '.join(candidates)})."
             )
         picked[role] = found
@@ -123,15 +120,6 @@ def detect_columns(header: Sequence[str], given: dict[str, str | None]) -> dict[
 
 def _is_parquet(path: Path) -> bool:
     return path.suffix.lower() in _PARQUET_SUFFIXES
-
-
-def _csv_header(path: Path, delimiter: str) -> list[str]:
-    opener: Any = {".gz": gzip.open, ".bz2": bz2.open}.get(path.suffix.lower(), open)
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-        row = next(csv.reader(handle, delimiter=delimiter), None)
-    if not row:
-        raise InvalidInputError(f"{path} is empty; expected a header line with column names.")
-    return [name.strip() for name in row]
 
 
 def _frame_library() -> str | None:
@@ -151,33 +139,17 @@ def _parquet_library(action: str) -> str:
     if library is None:
         raise MissingDependencyError(
             f"{action} Parquet needs pyarrow or polars. Install one with: "
-            "pip install 'relmark[arrow]'"
+            "pip install 'relmark[cli]'"
         )
     return library
 
 
-def _parquet_header(path: Path) -> list[str]:
-    if _parquet_library("Reading") == "pyarrow":
-        import pyarrow.parquet as pq
-
-        return list(pq.read_schema(path).names)
-    import polars as pl
-
-    return list(pl.read_parquet_schema(path))
-
-
-def _reader_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions a CSV/Parquet reader raises for a malformed file."""
-    errors: tuple[type[BaseException], ...] = (ValueError, OSError, KeyError)
-    if _frame_library() == "polars":
-        import polars.exceptions
-
-        errors = (*errors, polars.exceptions.PolarsError)
-    return errors
-
-
 class _Progress:
-    """Stage-by-stage progress on stderr: a rich bar on a terminal, plain lines otherwise."""
+    """Progress on stderr: a rich bar on a terminal, plain lines otherwise.
+
+    The bar counts stages; a stage with steps (scoring, block by block) moves it inside the
+    stage too.
+    """
 
     def __init__(self, err: TextIO, *, quiet: bool) -> None:
         self._err = err
@@ -193,7 +165,6 @@ class _Progress:
             self._bar = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
-                TextColumn("{task.completed}/{task.total}"),
                 TimeElapsedColumn(),
                 console=Console(file=err),
                 transient=True,
@@ -206,12 +177,19 @@ class _Progress:
         self._done += 1
         if self._bar is not None:
             self._bar.start()
-            self._bar.update(self._task, description=label)
+            self._bar.update(self._task, description=label, completed=self._done - 1)
         elif not self._quiet:
             self._err.write(f"relmark: [{self._done}/{_STAGES}] {label}\n")
         yield
         if self._bar is not None:
             self._bar.update(self._task, completed=self._done)
+
+    def step(self, done: int, total: int, what: str) -> None:
+        """Report ``done`` of ``total`` ``what`` inside the current stage."""
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self._done - 1 + done / total)
+        elif not self._quiet and total > 1:
+            self._err.write(f"relmark:   {done:,}/{total:,} {what}\n")
 
     def close(self) -> None:
         """Remove the bar."""
@@ -236,6 +214,7 @@ def _read(args: argparse.Namespace, path: Path, columns: dict[str, str]) -> Tran
                 customer=columns["customer"],
                 time=columns["time"],
                 amount=columns["amount"],
+                timezone=args.timezone,
                 time_format=args.time_format,
             )
         return TransactionLog.read_csv(
@@ -243,16 +222,117 @@ def _read(args: argparse.Namespace, path: Path, columns: dict[str, str]) -> Tran
             customer=columns["customer"],
             time=columns["time"],
             amount=columns["amount"],
+            timezone=args.timezone,
             time_format=args.time_format,
             delimiter=args.delimiter,
             string_ids=args.string_ids,
         )
     except RelmarkError as exc:
         message = str(exc).replace(_RETURNS_API_HINT, _RETURNS_CLI_HINT)
+        message = message.replace("The 'timezone' parameter", "--timezone")
         hint = "" if parquet or "row" not in message else _ROW_HINT
-        raise type(exc)(f"{path}: {message}{hint}") from None
-    except _reader_errors() as exc:
-        raise InvalidInputError(f"Cannot read {path}: {exc}") from None
+        prefix = "" if str(path) in message else f"{path}: "
+        raise type(exc)(f"{prefix}{message}{hint}") from None
+
+
+def _cli_hint(message: str, option: str) -> str:
+    """A model's advice with the command-line option instead of the Python keyword."""
+    return _PENALIZER_HINT.sub(lambda m: f"{option} {m.group(1)}", message)
+
+
+def _blocks(summary: CustomerSummary) -> list[NDArray[np.intp]]:
+    """Customer indices in about ``_BLOCK``-sized blocks that never split a distinct row.
+
+    Customers are grouped by their distinct $(x, t_x, T)$ row, so each row's model work (the
+    costly part of scoring) is done in exactly one block, as it would be for the whole summary.
+    """
+    n = len(summary)
+    if n <= _BLOCK:
+        return [np.arange(n)]
+    inverse = summary.compress().inverse
+    order = np.argsort(inverse, kind="stable")
+    grouped = inverse[order]
+    targets = np.arange(_BLOCK, n, _BLOCK)
+    cuts = np.unique(np.concatenate([[0], np.searchsorted(grouped, grouped[targets]), [n]]))
+    return [order[start:stop] for start, stop in zip(cuts[:-1], cuts[1:], strict=True)]
+
+
+def _in_blocks(
+    scorer: Any, summary: CustomerSummary, columns: Sequence[str], progress: _Progress
+) -> tuple[dict[str, NDArray[Any]], dict[str, str]]:
+    """Score ``summary`` block by block (bounded memory, moving progress) and join the blocks.
+
+    Returns:
+        The columns in summary order, and each column's description.
+    """
+    n = len(summary)
+    blocks = _blocks(summary)
+    parts: dict[str, list[NDArray[Any]]] = {name: [] for name in columns}
+    descriptions: dict[str, str] = {}
+    done = 0
+    for index in blocks:
+        table = scorer.score(summary if len(blocks) == 1 else summary.take(index))
+        for name in columns:
+            parts[name].append(table[name])
+            descriptions[name] = table.info[name].description
+        done += index.size
+        progress.step(done, n, "customers scored")
+    if len(blocks) == 1:
+        return {name: values[0] for name, values in parts.items()}, descriptions
+    placed = np.empty(n, dtype=np.intp)
+    placed[np.concatenate(blocks)] = np.arange(n)
+    joined = {name: np.concatenate(values)[placed] for name, values in parts.items()}
+    return joined, descriptions
+
+
+def _fit_models(
+    args: argparse.Namespace, summary: CustomerSummary, progress: _Progress
+) -> tuple[Any, tuple[str, ...]]:
+    """The fitted scorer of the model columns and the columns it gives.
+
+    CLV needs both models. When one does not converge, the columns of the other are still
+    given (the failure is reported), unless ``--strict``.
+    """
+    from relmark.clv.scorers import BGNBDScorer, CLVScorer, MBGNBDScorer, ParetoNBDScorer
+
+    clv = CLVScorer(
+        transaction_model=args.model,
+        horizon=args.horizon,
+        unit=args.unit,
+        discount_rate=args.discount_rate,
+        margin=args.margin,
+        penalizer=args.penalizer,
+        spend_penalizer=args.spend_penalizer,
+    )
+    try:
+        return clv.fit(summary), SCORE_COLUMNS["transactions"] + SCORE_COLUMNS["spend"]
+    except ConvergenceError as exc:
+        failure = exc
+    transaction_type = {
+        "bgnbd": BGNBDScorer,
+        "mbgnbd": MBGNBDScorer,
+        "paretonbd": ParetoNBDScorer,
+    }[args.model]
+    alone = transaction_type(horizon=args.horizon, unit=args.unit, penalizer=args.penalizer)
+    kept: tuple[str, ...] = ()
+    scorer: Any = None
+    try:
+        alone.fit(summary)
+    except ConvergenceError as exc:
+        failed, option, failure = MODELS[args.model], "--penalizer", exc
+    else:
+        failed, option, scorer = "Gamma-Gamma", "--spend-penalizer", alone
+        kept = SCORE_COLUMNS["transactions"]
+    message = f"{failed} did not converge: {_cli_hint(str(failure), option)}"
+    if args.strict:
+        raise ConvergenceError(message) from None
+    dropped = [c for c in SCORE_COLUMNS["transactions"] + SCORE_COLUMNS["spend"] if c not in kept]
+    progress.say(f"warning: {message}")
+    progress.say(
+        f"warning: columns {', '.join(dropped)} are left out; the others are scored "
+        "(--strict makes this an error)."
+    )
+    return scorer, kept
 
 
 def _scores(
@@ -263,49 +343,39 @@ def _scores(
             "The summary has no monetary values; scoring needs the amount column of each "
             "transaction."
         )
-    clv = CLVScorer(
-        transaction_model=args.model,
-        horizon=args.horizon,
-        unit=args.unit,
-        discount_rate=args.discount_rate,
-        margin=args.margin,
-        penalizer=args.penalizer,
-    )
+    from relmark.rfm import RFMScorer
+
     with progress.stage(
-        f"fitting {MODELS[args.model]} and Gamma-Gamma on {len(summary):,} customers; scoring"
+        f"fitting RFM, {MODELS[args.model]} and Gamma-Gamma on {len(summary):,} customers"
     ):
-        table = score(summary, [RFMScorer(), clv])
-    progress.say(f"clv: {table.info['clv'].description}")
-    return {
-        "customer_id": summary.customer_id,
-        "frequency": summary.frequency,
-        "recency": summary.recency,
-        "T": summary.T,
-        "monetary": summary.monetary,
-        **{
-            name: table[name]
-            for name in (
-                "recency_score",
-                "frequency_score",
-                "monetary_score",
-                "rfm_cell",
-                "segment",
-                "probability_alive",
-                "expected_purchases",
-                "expected_spend",
-                "clv",
-                "clv_tier",
-            )
-        },
-    }
+        rfm = RFMScorer().fit(summary)
+        models, model_columns = _fit_models(args, summary, progress)
+    with progress.stage(f"scoring {len(summary):,} customers"):
+        columns: dict[str, NDArray[Any]] = {
+            "customer_id": summary.customer_id,
+            "frequency": summary.frequency,
+            "recency": summary.recency,
+            "T": summary.T,
+            "monetary": summary.monetary,
+        }
+        rfm_table = rfm.score(summary)
+        columns.update({name: rfm_table[name] for name in SCORE_COLUMNS["rfm"]})
+        if models is not None:
+            scored, descriptions = _in_blocks(models, summary, model_columns, progress)
+            columns.update(scored)
+            if "clv" in descriptions:
+                progress.say(f"clv: {descriptions['clv']}")
+    return columns
 
 
 def write_scores(columns: dict[str, NDArray[Any]], path: Path, file_format: str) -> None:
-    """Write the score columns as CSV or Parquet.
+    """Write the score columns as CSV or Parquet, atomically.
 
-    CSV goes through ``write_columns_csv`` (a NaN is an
-    empty cell); Parquet keeps the numpy dtypes (a NaN stays a float NaN) and is written by
-    pyarrow, else polars, from a frame built by the data layer's ``to_native_frame``.
+    CSV goes through ``write_columns_csv`` (pyarrow's writer; a NaN is an empty cell); Parquet
+    keeps the numpy dtypes (a NaN stays a float NaN) and is written by pyarrow, else polars,
+    from a frame built by the data layer's ``to_native_frame``. Either way the file is written
+    to a temporary file beside ``path`` and renamed over it, so an existing ``path`` is
+    replaced completely or, when the write fails, left untouched.
 
     Raises:
         MissingDependencyError: For Parquet when neither pyarrow nor polars is installed.
@@ -315,13 +385,13 @@ def write_scores(columns: dict[str, NDArray[Any]], path: Path, file_format: str)
         write_columns_csv(columns, path)
         return
     library = _parquet_library("Writing")
-    frame = to_native_frame(columns, library)
+    frame = _frames.to_native_frame(columns, library)
     if library == "pyarrow":
         import pyarrow.parquet as pq
 
-        pq.write_table(frame, path)
+        atomic_write(path, lambda temporary: pq.write_table(frame, str(temporary)))
     else:
-        frame.write_parquet(path)
+        atomic_write(path, frame.write_parquet)
 
 
 def _output_format(args: argparse.Namespace, output: Path) -> str:
@@ -330,8 +400,23 @@ def _output_format(args: argparse.Namespace, output: Path) -> str:
     return "parquet" if _is_parquet(output) else "csv"
 
 
+def _check_horizon(args: argparse.Namespace) -> None:
+    from relmark.data.units import parse_unit
+
+    days = args.horizon * parse_unit(args.unit).days
+    if days > MAX_HORIZON_DAYS:
+        limit = math.floor(MAX_HORIZON_DAYS / parse_unit(args.unit).days)
+        raise InvalidInputError(
+            f"--horizon {args.horizon} (in --unit {args.unit}) is longer than 100 years; the "
+            f"longest horizon in that unit is {limit}."
+        )
+
+
 def run_score(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Read, summarize, fit, score and write; return the exit status.
+
+    Warnings raised on the way (for example about the observation end) are printed as
+    ``relmark: warning: ...`` lines.
 
     Raises:
         RelmarkError: For bad input (the caller prints it).
@@ -340,14 +425,18 @@ def run_score(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     path, output = Path(args.file), Path(args.output)
     if not path.is_file():
         raise InvalidInputError(f"No such file: {path}")
+    refuse_input_as_output([path], output, option="--output")
     if not output.parent.is_dir():
         raise InvalidInputError(
             f"Cannot write {output}: the directory {output.parent} does not exist."
         )
+    _check_horizon(args)
     file_format = _output_format(args, output)
     if file_format == "parquet":
         _parquet_library("Writing")
-    header = _parquet_header(path) if _is_parquet(path) else _csv_header(path, args.delimiter)
+    header = _frames.read_header(
+        path, file_format="parquet" if _is_parquet(path) else "csv", delimiter=args.delimiter
+    )
     columns = detect_columns(
         header, {"customer": args.customer, "time": args.time, "amount": args.amount}
     )
@@ -357,13 +446,23 @@ def run_score(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"amount={columns['amount']!r}"
     )
     try:
-        with progress.stage(f"reading {path.name}"):
-            log = _read(args, path, columns)
-        with progress.stage(f"summarizing {len(log):,} transactions"):
-            summary = log.summarize(args.observation_end, period=args.period, unit=args.unit)
-        table = _scores(args, summary, progress)
-        with progress.stage(f"writing {output}"):
-            write_scores(table, output, file_format)
+        with warnings.catch_warnings(record=True) as caught:
+            # The command line is the application: it shows relmark's warnings as remarks.
+            warnings.simplefilter("always")
+            with progress.stage(f"reading {path.name}"):
+                log = _read(args, path, columns)
+            with progress.stage(f"summarizing {len(log):,} transactions"):
+                summary = log.summarize(args.observation_end, period=args.period, unit=args.unit)
+            for message in dict.fromkeys(str(w.message) for w in caught):
+                progress.say(
+                    f"warning: {message.replace('observation_end=', '--observation-end ')}"
+                )
+            caught.clear()
+            table = _scores(args, summary, progress)
+            with progress.stage(f"writing {output}"):
+                write_scores(table, output, file_format)
+            for message in dict.fromkeys(str(w.message) for w in caught):
+                progress.say(f"warning: {message}")
     finally:
         progress.close()
     out.write(

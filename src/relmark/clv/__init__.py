@@ -11,6 +11,10 @@ returns ``self``, learned state in trailing-underscore attributes (``params_``, 
 data, (periods observed, churned) pairs or survivor counts, since a contract's churn is
 observed and does not fit an $(x, t_x, T)$ summary.
 
+Uncertainty: [`ParameterDraws`][relmark.clv.uncertainty.ParameterDraws] gives per-customer
+prediction intervals (parametric or bootstrap); [`CovariateBGNBD`][relmark.clv.CovariateBGNBD]
+fits BG/NBD with time-invariant covariates.
+
 ``probability_alive(summary)`` means the same for every transaction model: the probability of
 being alive at the end of observation; ``probability_alive_at(t, summary)`` looks ``t`` ahead
 (``t`` whole opportunities for the BG/BB).
@@ -19,6 +23,7 @@ being alive at the end of observation; ``probability_alive_at(t, summary)`` look
 from relmark.clv._base import FitResult, ParameterTable, ParametricModel, RepeatBuyingModel
 from relmark.clv.bgbb import BGBB, BGBBParams
 from relmark.clv.bgnbd import BGNBD, BGNBDParams
+from relmark.clv.covariates import CovariateBGNBD, LikelihoodRatioTest
 from relmark.clv.diagnostics import (
     CalibrationHoldoutTable,
     FrequencyRecencyMatrix,
@@ -42,6 +47,7 @@ from relmark.clv.scorers import (
     MBGNBDScorer,
     ParetoNBDScorer,
 )
+from relmark.clv.uncertainty import ParameterDraws, PredictionInterval
 from relmark.clv.value import SpendModel, TransactionModel, customer_lifetime_value
 
 __all__ = [
@@ -54,18 +60,22 @@ __all__ = [
     "BGNBDScorer",
     "CLVScorer",
     "CalibrationHoldoutTable",
+    "CovariateBGNBD",
     "FitResult",
     "FrequencyRecencyMatrix",
     "GammaGamma",
     "GammaGammaParams",
+    "LikelihoodRatioTest",
     "MBGNBDParams",
     "MBGNBDScorer",
     "ModelComparison",
+    "ParameterDraws",
     "ParameterTable",
     "ParametricModel",
     "ParetoNBD",
     "ParetoNBDParams",
     "ParetoNBDScorer",
+    "PredictionInterval",
     "RepeatBuyingModel",
     "RepeatPurchaseHistogram",
     "ShiftedBetaGeometric",

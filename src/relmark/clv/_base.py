@@ -23,8 +23,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from relmark.clv._checks import (
-    as_column,
-    check_horizons,
+    check_customer_horizons,
+    check_horizon_grid,
     check_real,
     check_times,
     describe_rows,
@@ -44,6 +44,10 @@ __all__ = [
     "parameter_converter",
     "positive_parameter",
 ]
+
+_BLOCK_ELEMENTS = 1 << 18
+"""Elements per kernel call in the prediction methods (2 MB per float64 temporary): large enough
+for the kernels to share work between equal arguments, small enough to bound memory."""
 
 
 def _parameter_message(owner: object, name: str, value: object) -> str:
@@ -371,12 +375,14 @@ class RepeatBuyingModel(ParametricModel):
         alpha0 = max(mean_T, 1e-6) / (mean_x + 1.0)
         return np.log(np.array([1.0, alpha0, 1.0, 1.0], dtype=np.float64))
 
-    def fit(self, summary: CustomerSummary) -> Self:
+    def fit(self, summary: CustomerSummary | CompressedSummary) -> Self:
         """Fit by maximum likelihood on the distinct rows of ``summary``.
 
         Args:
             summary: One row per customer; ``recency`` and ``T`` in ``summary.unit``, which
-                becomes the model's unit.
+                becomes the model's unit. A
+                [`CompressedSummary`][relmark.data.summary.CompressedSummary] (weighted distinct
+                rows, e.g. merged from partitions) gives the same fit as the summary it stands for.
 
         Returns:
             ``self``, fitted.
@@ -386,12 +392,15 @@ class RepeatBuyingModel(ParametricModel):
             ConvergenceError: When the optimization fails (the message says what to try).
         """
         self._check_penalizer(self.penalizer)
-        summary = self._check_summary(summary)
-        if len(summary) == 0:
+        if isinstance(summary, CompressedSummary):
+            rows, customers = summary, None
+        else:
+            customers = self._check_summary(summary)
+            rows = customers.compress()
+        if len(rows) == 0:
             raise InvalidInputError(
                 f"The 'summary' argument of {type(self).__name__}.fit has no customers."
             )
-        rows = summary.compress()
         w = rows.weights
         mean_x = float(w @ rows.frequency) / float(w.sum())
         mean_T = float(w @ rows.T) / float(w.sum())
@@ -400,88 +409,228 @@ class RepeatBuyingModel(ParametricModel):
             (rows.frequency, rows.recency, rows.T),
             w,
             self._start(mean_x, mean_T),
-            lambda bad: describe_rows(summary, rows, bad),
+            lambda bad: describe_rows(customers, rows, bad),
         )
-        self.unit_ = summary.unit
+        self.unit_ = rows.unit
         return self
 
-    def _on_rows(
+    def _rows(self, summary: object, method: str) -> tuple[CompressedSummary, IntArray | None]:
+        """The distinct rows to evaluate on, and the gather back to customers (``None`` for rows)."""
+        if isinstance(summary, CompressedSummary):
+            return summary, None
+        if isinstance(summary, CustomerSummary):
+            rows = summary.compress()
+            return rows, rows.inverse
+        raise InvalidInputError(
+            f"The 'summary' argument of {type(self).__name__}.{method} must be a CustomerSummary "
+            f"(one value per customer) or a CompressedSummary (one value per distinct row). "
+            f"Got {type(summary).__name__}."
+        )
+
+    def _columns(self, rows: CompressedSummary) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """$(x, t_x, T)$ of ``rows`` with durations converted into ``unit_``."""
+        scale = rows.unit.days / self.unit_.days
+        if scale == 1.0:
+            return rows.frequency, rows.recency, rows.T
+        return rows.frequency, rows.recency * scale, rows.T * scale
+
+    def _elementwise(
         self,
         function_name: str,
         t: FloatArray | None,
-        summary: CustomerSummary,
-        rows: CompressedSummary,
+        x: FloatArray,
+        t_x: FloatArray,
+        T: FloatArray,
     ) -> FloatArray:
-        """One kernel on the distinct rows of ``summary`` (no gather back to customers).
+        """One kernel element by element (``t``: ``None``, a 0-d horizon or one per element).
 
-        ``t`` is ``None`` for a kernel without a horizon, a scalar horizon, or a
-        one-dimensional array of horizons (one column each); recency and $T$ are converted
-        from ``summary.unit`` into ``unit_``.
+        Runs in blocks of ``_BLOCK_ELEMENTS`` so the kernels' temporaries stay bounded.
         """
         params = tuple(self._params_array())
-        scale = summary.unit.days / self.unit_.days
-        recency, T = rows.recency * scale, rows.T * scale
         function = getattr(self._kernels, function_name)
-        if t is None:
-            return np.asarray(function(rows.frequency, recency, T, *params), dtype=np.float64)
-        grid = t[np.newaxis, :] if t.ndim else t
-        x, t_x, age = (as_column(v, needed=bool(t.ndim)) for v in (rows.frequency, recency, T))
-        return np.asarray(function(grid, x, t_x, age, *params), dtype=np.float64)
+        out = np.empty(x.shape, dtype=np.float64)
+        for start in range(0, x.size, _BLOCK_ELEMENTS):
+            block = slice(start, start + _BLOCK_ELEMENTS)
+            args = (x[block], t_x[block], T[block])
+            if t is None:
+                out[block] = function(*args, *params)
+            else:
+                out[block] = function(t if t.ndim == 0 else t[block], *args, *params)
+        return out
+
+    def _grid(self, function_name: str, t: FloatArray, summary: object, method: str) -> FloatArray:
+        """A kernel on every (customer or row) × horizon pair, in row blocks."""
+        rows, inverse = self._rows(summary, method)
+        x, t_x, T = self._columns(rows)
+        params = tuple(self._params_array())
+        function = getattr(self._kernels, function_name)
+        out = np.empty((len(rows), t.size), dtype=np.float64)
+        step = max(1, _BLOCK_ELEMENTS // max(t.size, 1))
+        # Blocks of rows ordered by (x, T): the kernels evaluate their costly, t_x-free part once
+        # per distinct (t, x, T) within a block.
+        order = np.lexsort((T, x)) if len(rows) > step else np.arange(len(rows))
+        for start in range(0, len(rows), step):
+            block = order[start : start + step]
+            out[block] = function(
+                t[np.newaxis, :],
+                x[block, np.newaxis],
+                t_x[block, np.newaxis],
+                T[block, np.newaxis],
+                *params,
+            )
+        return out if inverse is None else out[inverse]
 
     def _per_customer(
-        self, function_name: str, t: FloatArray | None, summary: CustomerSummary
+        self, function_name: str, t: ArrayLike, summary: object, method: str
     ) -> FloatArray:
-        summary = self._check_summary(summary)
-        rows = summary.compress()
-        return self._on_rows(function_name, t, summary, rows)[rows.inverse]
+        """A kernel with one horizon for all (scalar ``t``) or one per customer (1-D ``t``)."""
+        rows, inverse = self._rows(summary, method)
+        n = len(rows) if inverse is None else inverse.size
+        horizons = check_customer_horizons(
+            t, n, owner=f"{type(self).__name__}.{method}", grid=f"{method}_grid"
+        )
+        x, t_x, T = self._columns(rows)
+        if inverse is None:
+            return self._elementwise(function_name, horizons, x, t_x, T)
+        if horizons.ndim == 1:
+            distinct_t, t_code = np.unique(horizons, return_inverse=True)
+            if distinct_t.size > 1:
+                # Customers sharing a row and a horizon share the value: evaluate each distinct
+                # (row, horizon) pair once.
+                key = inverse * distinct_t.size + t_code.reshape(inverse.shape)
+                pairs, back = np.unique(key, return_inverse=True)
+                row = pairs // distinct_t.size
+                values = self._elementwise(
+                    function_name, distinct_t[pairs % distinct_t.size], x[row], t_x[row], T[row]
+                )
+                gathered: FloatArray = values[back.reshape(inverse.shape)]
+                return gathered
+            horizons = distinct_t.reshape(())
+        return self._elementwise(function_name, horizons, x, t_x, T)[inverse]
 
-    def expected_purchases(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
+    def expected_purchases(
+        self, t: ArrayLike, summary: CustomerSummary | CompressedSummary
+    ) -> FloatArray:
         """Expected repeat purchases of each customer in the next ``t``, given the history.
 
+        Horizons have one meaning per shape: a number is the same horizon for every customer;
+        a one-dimensional array as long as the summary gives each customer their own horizon
+        (e.g. ``summary.duration_holdout``, as lifetimes users pass it). Both return one value
+        per customer. For several horizons for every customer use
+        [`expected_purchases_grid`][relmark.clv._base.RepeatBuyingModel.expected_purchases_grid].
+
         Args:
-            t: A horizon, or a one-dimensional array of horizons, in ``unit_``.
-            summary: The customers' histories (converted to ``unit_`` if in another unit).
+            t: A horizon, or one horizon per customer, in ``unit_``.
+            summary: The customers' histories (converted to ``unit_`` if in another unit), or
+                their [`CompressedSummary`][relmark.data.summary.CompressedSummary] to get one
+                value per distinct row (then ``t`` is a number or one horizon per row).
 
         Returns:
-            Shape ``(n_customers,)`` for a scalar ``t``; ``(n_customers, len(t))`` for an array.
+            Shape ``(n_customers,)`` (``(n_rows,)`` for a compressed summary).
 
         Raises:
             NotFittedError: Before ``fit``.
-            InvalidInputError: For negative or non-finite horizons.
+            InvalidInputError: For negative or non-finite horizons, or any other shape of ``t``
+                (the message lists the accepted shapes).
         """
         self._check_fitted()
-        return self._per_customer("conditional_expected_purchases", check_horizons(t), summary)
+        return self._per_customer(
+            "conditional_expected_purchases", t, summary, "expected_purchases"
+        )
 
-    def probability_alive(self, summary: CustomerSummary) -> FloatArray:
+    def expected_purchases_grid(
+        self, t: ArrayLike, summary: CustomerSummary | CompressedSummary
+    ) -> FloatArray:
+        """Expected repeat purchases of every customer over every horizon of ``t``.
+
+        Args:
+            t: A one-dimensional array of horizons (or one number), in ``unit_``.
+            summary: The customers' histories, or their compressed rows.
+
+        Returns:
+            Shape ``(n_customers, len(t))`` (``(n_rows, len(t))`` for a compressed summary):
+            column ``j`` equals ``expected_purchases(t[j], summary)``.
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            InvalidInputError: For negative or non-finite horizons, or a ``t`` of more than one
+                dimension.
+        """
+        self._check_fitted()
+        return self._grid(
+            "conditional_expected_purchases",
+            check_horizon_grid(t, owner=f"{type(self).__name__}.expected_purchases_grid"),
+            summary,
+            "expected_purchases_grid",
+        )
+
+    def probability_alive(self, summary: CustomerSummary | CompressedSummary) -> FloatArray:
         """Probability that each customer is still alive at the end of observation, $T$.
 
+        Args:
+            summary: The customers' histories, or their compressed rows.
+
         Returns:
-            One value in $[0, 1]$ per customer.
+            One value in $[0, 1]$ per customer (per distinct row for a compressed summary).
 
         Raises:
             NotFittedError: Before ``fit``.
         """
         self._check_fitted()
-        return self._per_customer("probability_alive", None, summary)
+        rows, inverse = self._rows(summary, "probability_alive")
+        values = self._elementwise("probability_alive", None, *self._columns(rows))
+        return values if inverse is None else values[inverse]
 
-    def probability_alive_at(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
+    def probability_alive_at(
+        self, t: ArrayLike, summary: CustomerSummary | CompressedSummary
+    ) -> FloatArray:
         """Probability that each customer is still alive ``t`` after the end of observation.
 
-        ``probability_alive_at(0, summary)`` equals ``probability_alive(summary)``.
+        ``probability_alive_at(0, summary)`` equals ``probability_alive(summary)``. Horizons
+        mean what they mean for
+        [`expected_purchases`][relmark.clv._base.RepeatBuyingModel.expected_purchases]: a number
+        for all customers or one horizon per customer; several horizons for every customer go
+        through
+        [`probability_alive_at_grid`][relmark.clv._base.RepeatBuyingModel.probability_alive_at_grid].
 
         Args:
-            t: A horizon, or a one-dimensional array of horizons, in ``unit_``.
-            summary: The customers' histories.
+            t: A horizon, or one horizon per customer, in ``unit_``.
+            summary: The customers' histories, or their compressed rows.
 
         Returns:
-            Shape ``(n_customers,)`` for a scalar ``t``; ``(n_customers, len(t))`` for an array.
+            Shape ``(n_customers,)`` (``(n_rows,)`` for a compressed summary).
 
         Raises:
             NotFittedError: Before ``fit``.
-            InvalidInputError: For negative or non-finite horizons.
+            InvalidInputError: For negative or non-finite horizons, or any other shape of ``t``.
         """
         self._check_fitted()
-        return self._per_customer("probability_alive_at", check_horizons(t), summary)
+        return self._per_customer("probability_alive_at", t, summary, "probability_alive_at")
+
+    def probability_alive_at_grid(
+        self, t: ArrayLike, summary: CustomerSummary | CompressedSummary
+    ) -> FloatArray:
+        """Probability that every customer is still alive at every horizon of ``t``.
+
+        Args:
+            t: A one-dimensional array of horizons (or one number), in ``unit_``.
+            summary: The customers' histories, or their compressed rows.
+
+        Returns:
+            Shape ``(n_customers, len(t))`` (``(n_rows, len(t))`` for a compressed summary).
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            InvalidInputError: For negative or non-finite horizons, or a ``t`` of more than one
+                dimension.
+        """
+        self._check_fitted()
+        return self._grid(
+            "probability_alive_at",
+            check_horizon_grid(t, owner=f"{type(self).__name__}.probability_alive_at_grid"),
+            summary,
+            "probability_alive_at_grid",
+        )
 
     def expected_purchases_new_customer(self, t: ArrayLike) -> FloatArray:
         """Expected repeat purchases within ``t`` of a newly acquired customer.

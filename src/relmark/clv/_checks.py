@@ -20,6 +20,8 @@ from relmark.typing import FloatArray, IntArray
 
 __all__ = [
     "as_column",
+    "check_customer_horizons",
+    "check_horizon_grid",
     "check_horizons",
     "check_real",
     "check_times",
@@ -123,14 +125,58 @@ def check_horizons(t: ArrayLike, *, integral: bool = False) -> FloatArray:
     return horizons
 
 
-def describe_rows(summary: CustomerSummary, rows: CompressedSummary, bad: IntArray) -> str:
-    """Name the customers behind offending compressed rows, with their $(x, t_x, T)$."""
+def check_customer_horizons(t: ArrayLike, n_customers: int, *, owner: str, grid: str) -> FloatArray:
+    """Validate ``t`` of a per-customer prediction: one horizon, or one per customer.
+
+    Args:
+        t: The horizons as given.
+        n_customers: Number of customers (or of rows, for a compressed summary).
+        owner: ``Class.method``, for the message.
+        grid: Name of the method that evaluates several horizons for every customer.
+
+    Returns:
+        A 0-d array (one horizon for all) or a 1-D array of length ``n_customers``.
+
+    Raises:
+        InvalidInputError: For negative or non-finite values, or any other shape; the message
+            lists the accepted shapes. An array of several horizons is never broadcast against
+            the customers, so nothing of size customers × customers is ever built.
+    """
+    horizons = check_times("t", t)
+    if horizons.ndim == 0 or (horizons.ndim == 1 and horizons.size == n_customers):
+        return horizons
+    raise InvalidInputError(
+        f"The 't' argument of {owner} must be one horizon (a number) or one horizon per "
+        f"customer (a one-dimensional array of length {n_customers}). Got shape "
+        f"{horizons.shape}. For several horizons for every customer use {grid}(t, summary), "
+        f"which returns an array of shape (customers, horizons)."
+    )
+
+
+def check_horizon_grid(t: ArrayLike, *, owner: str) -> FloatArray:
+    """Validate the horizons of a grid prediction: a number or a 1-D array, as a 1-D array."""
+    horizons = check_times("t", t)
+    if horizons.ndim > 1:
+        raise InvalidInputError(
+            f"The 't' argument of {owner} must be a number or a one-dimensional array of "
+            f"horizons. Got shape {horizons.shape}."
+        )
+    return horizons.reshape(-1)
+
+
+def describe_rows(summary: CustomerSummary | None, rows: CompressedSummary, bad: IntArray) -> str:
+    """Name the customers behind offending compressed rows, with their $(x, t_x, T)$.
+
+    ``summary`` is ``None`` when only the compressed rows are known (then rows are named by
+    index).
+    """
     parts = []
     for i in bad[:MAX_LISTED]:
-        ids = summary.customer_id[rows.inverse == i][:3].tolist()
-        parts.append(
-            f"x={rows.frequency[i]:g}, t_x={rows.recency[i]:g}, T={rows.T[i]:g} (customer(s) {ids})"
-        )
+        if summary is None:
+            who = f"row {int(i)}, weight {rows.weights[i]:g}"
+        else:
+            who = f"customer(s) {summary.customer_id[rows.inverse == i][:3].tolist()}"
+        parts.append(f"x={rows.frequency[i]:g}, t_x={rows.recency[i]:g}, T={rows.T[i]:g} ({who})")
     more = f" and {bad.size - MAX_LISTED} more row(s)" if bad.size > MAX_LISTED else ""
     return "; ".join(parts) + more
 

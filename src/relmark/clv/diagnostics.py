@@ -154,19 +154,27 @@ class _ColumnRecord:
         """The record's columns, by name."""
         return {name: getattr(self, name) for name in self._COLUMNS}
 
-    def to_frame(self, backend: str = "pandas") -> Any:
+    def to_frame(self, backend: str | None = None) -> Any:
         """Return the columns as a pandas or polars DataFrame or a pyarrow Table.
 
         Args:
-            backend: ``"pandas"``, ``"polars"`` or ``"pyarrow"``.
+            backend: ``"pandas"``, ``"polars"`` or ``"pyarrow"``; by default the first of them
+                that is installed.
 
         Raises:
             InvalidInputError: For an unknown backend.
             MissingDependencyError: When the backend's library is not installed.
         """
+        from relmark._display import frame_backend
         from relmark.data._frames import to_native_frame
 
-        return to_native_frame(self.columns(), backend)
+        return to_native_frame(self.columns(), frame_backend(backend))
+
+    def _repr_html_(self) -> str:
+        """The record's columns as an HTML table (Jupyter)."""
+        from relmark._display import html_table
+
+        return html_table(self.columns(), title=type(self).__name__, max_rows=12)
 
 
 def _bin_labels(max_frequency: int) -> NDArray[np.str_]:

@@ -13,6 +13,7 @@ import numpy as np
 
 from relmark.clv._base import ParametricModel, parameter_converter, positive_parameter
 from relmark.core import gamma_gamma as kernels
+from relmark.core.mle import MAX_LOG_STANDARD_ERROR, maximize_weighted
 from relmark.data.summary import CustomerSummary
 from relmark.errors import InvalidInputError, ModelAssumptionWarning
 from relmark.typing import FloatArray, IntArray
@@ -21,6 +22,16 @@ __all__ = ["CORRELATION_WARNING_THRESHOLD", "GammaGamma", "GammaGammaParams"]
 
 CORRELATION_WARNING_THRESHOLD = 0.3
 """|Pearson correlation| between frequency and mean spend above which fitting warns."""
+
+_ADVICE = (
+    "Things to try: (1) if q and gamma are both very large (they grow together, keeping the mean "
+    "spend p*gamma/(q-1) fixed), the customers' mean spends vary no more between customers "
+    "than their own transactions do, so the spread of spend levels across customers is not "
+    "identified (the maximum is at q = infinity): use the population mean spend for every "
+    "customer, or fit with a small penalizer (e.g. penalizer=0.001) to keep q finite; "
+    "(2) express monetary in a unit that keeps it of moderate size (e.g. thousands); "
+    "(3) check for extreme rows (a mean spend orders of magnitude from the rest)."
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -105,13 +116,17 @@ class GammaGamma(ParametricModel):
         weights = summary.row_weights[index]
         _warn_if_correlated(x, spend, weights)
         start = np.log(np.array([1.0, 1.0, float(np.average(spend, weights=weights))]))
-        return self._fit_rows(
-            kernels.log_likelihood_and_gradient,
-            (x, spend),
-            weights,
+        result = maximize_weighted(
+            kernels.GammaGammaLikelihood(x, spend, weights),
+            self.parameter_names(),
             start,
-            lambda bad: _describe_rows(summary, index, bad),
+            penalizer=self._check_penalizer(self.penalizer),
+            describe_rows=lambda bad: _describe_rows(summary, index, bad),
+            advice=_ADVICE,
+            max_log_standard_error=MAX_LOG_STANDARD_ERROR,
         )
+        self._store_fit(result)
+        return self
 
     def expected_spend(self, summary: CustomerSummary) -> FloatArray:
         r"""Conditional expected average transaction value of each customer (F&H 2013 eq. 5).
@@ -132,8 +147,15 @@ class GammaGamma(ParametricModel):
 def _warn_if_correlated(x: FloatArray, spend: FloatArray, weights: FloatArray) -> None:
     if np.ptp(x) == 0 or np.ptp(spend) == 0:
         return
-    cov = np.cov(x, spend, aweights=weights)
-    rho = float(cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1]))
+    # Weighted moments by einsum (no BLAS threads woken for one statistic).
+    total = float(weights.sum())
+    dx = x - np.einsum("i,i->", weights, x) / total
+    dz = spend - np.einsum("i,i->", weights, spend) / total
+    wdx = weights * dx
+    rho = float(
+        np.einsum("i,i->", wdx, dz)
+        / np.sqrt(np.einsum("i,i->", wdx, dx) * np.einsum("i,i->", weights * dz, dz))
+    )
     if abs(rho) > CORRELATION_WARNING_THRESHOLD:
         warnings.warn(
             f"Frequency and mean spend of the repeat customers are correlated (Pearson "

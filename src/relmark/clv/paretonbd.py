@@ -8,6 +8,7 @@ rows, unit conversion, gathering per-row predictions back to customers) lives in
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import ClassVar, Self
 
@@ -16,10 +17,22 @@ import numpy as np
 
 from relmark.clv._base import RepeatBuyingModel, parameter_converter, positive_parameter
 from relmark.core import paretonbd as kernels
+from relmark.core.mle import MAX_LOG_STANDARD_ERROR, LogLikelihoodFunction, maximize_weighted
 from relmark.data.units import TimeUnit
-from relmark.typing import FloatArray
+from relmark.typing import FloatArray, IntArray
 
 __all__ = ["ParetoNBD", "ParetoNBDParams"]
+
+_ADVICE = (
+    "Things to try: (1) if s and beta are both very large (or s tiny), the data show almost no "
+    "drop-out: the customers are observed too briefly, or nearly every customer is still "
+    "buying, so the dropout distribution is not identified; observe longer (a larger T), or "
+    "fit with a small penalizer (e.g. penalizer=0.001); (2) if r and alpha are both very large, "
+    "purchase rates hardly vary between customers (a penalizer helps here too); (3) rescale "
+    "time (express recency and T in a coarser unit) so the parameters are of moderate size; "
+    "(4) check for extreme or inconsistent rows (very large frequency, recency equal to T for "
+    "every customer)."
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -74,6 +87,29 @@ class ParetoNBD(RepeatBuyingModel):
     _kernels: ClassVar[ModuleType] = kernels
 
     params_: ParetoNBDParams
+
+    def _fit_rows(
+        self,
+        kernel: LogLikelihoodFunction,
+        data: Sequence[FloatArray],
+        weights: FloatArray,
+        start: FloatArray,
+        describe_rows: Callable[[IntArray], str],
+    ) -> Self:
+        """Fit on the prepared likelihood (analytic Hessian, per-distinct-$x$ terms, row blocks)."""
+        del kernel  # the per-row kernel is what the prepared likelihood evaluates, in blocks
+        x, t_x, T = data
+        result = maximize_weighted(
+            kernels.ParetoNBDLikelihood(x, t_x, T, weights),
+            self.parameter_names(),
+            start,
+            penalizer=self._check_penalizer(self.penalizer),
+            describe_rows=describe_rows,
+            advice=_ADVICE,
+            max_log_standard_error=MAX_LOG_STANDARD_ERROR,
+        )
+        self._store_fit(result)
+        return self
 
     def _start(self, mean_x: float, mean_T: float) -> FloatArray:
         # A mean purchase rate r/alpha of (x + 1)/T per unit and a mean lifetime beta/s of about

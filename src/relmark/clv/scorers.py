@@ -193,10 +193,10 @@ class _TransactionModelScorer:
         model = self.model_
         t = np.asarray(horizon * unit.days / model.unit_.days, dtype=np.float64)
         name = _LITERATURE_NAMES[type(model)]
+        # Both columns on the summary's (cached) distinct rows, gathered once each.
         rows = summary.compress()
-        # The model's private row-level kernels: one compression serves both columns.
-        alive = model._on_rows("probability_alive", None, summary, rows)  # noqa: SLF001
-        purchases = model._on_rows("conditional_expected_purchases", t, summary, rows)  # noqa: SLF001
+        alive = model.probability_alive(rows)
+        purchases = model.expected_purchases(t, rows)
         return ScoreTable.from_columns(
             summary.customer_id,
             {

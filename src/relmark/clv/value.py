@@ -26,19 +26,19 @@ from relmark.clv._checks import check_real, check_whole
 from relmark.data.summary import CompressedSummary, CustomerSummary
 from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError, NotFittedError
-from relmark.typing import FloatArray
+from relmark.typing import FloatArray, IntArray
 
 __all__ = ["SpendModel", "TransactionModel", "customer_lifetime_value"]
 
 
 @runtime_checkable
 class TransactionModel(Protocol):
-    """A fitted model that predicts each customer's expected repeat purchases."""
+    """A fitted model that predicts each customer's expected repeat purchases over horizons."""
 
     unit_: TimeUnit
 
-    def expected_purchases(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
-        """Expected purchases in the next ``t`` (in ``unit_``); ``(n, len(t))`` for an array."""
+    def expected_purchases_grid(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
+        """Expected purchases in the next ``t[j]`` (in ``unit_``), shape ``(n, len(t))``."""
         ...
 
 
@@ -52,6 +52,9 @@ class SpendModel(Protocol):
 
 
 _OWNER = "customer_lifetime_value"
+_BLOCK_ELEMENTS = 1 << 18
+"""Rows × periods evaluated at a time (2 MB per float64 temporary): memory stays flat in the
+number of rows and periods."""
 
 
 def _model_unit(transaction_model: TransactionModel) -> TimeUnit:
@@ -68,33 +71,44 @@ def _model_unit(transaction_model: TransactionModel) -> TimeUnit:
 
 
 def _expected_purchases_on_rows(
-    transaction_model: TransactionModel,
-    horizons: FloatArray,
-    summary: CustomerSummary,
-    rows: CompressedSummary,
+    transaction_model: TransactionModel, horizons: FloatArray, rows: CompressedSummary
 ) -> FloatArray:
-    """$E[X(t)]$ per distinct row of ``summary`` and horizon, shape ``(n_rows, len(horizons))``."""
+    """$E[X(t)]$ per row of ``rows`` and horizon, shape ``(len(rows), len(horizons))``."""
     if isinstance(transaction_model, RepeatBuyingModel):
-        return transaction_model._on_rows(  # noqa: SLF001 - same package, skips re-validation
-            "conditional_expected_purchases", horizons, summary, rows
-        )
-    distinct = CustomerSummary.from_arrays(rows.frequency, rows.recency, rows.T, unit=summary.unit)
-    return np.asarray(transaction_model.expected_purchases(horizons, distinct), dtype=np.float64)
+        return transaction_model.expected_purchases_grid(horizons, rows)
+    distinct = CustomerSummary.from_arrays(rows.frequency, rows.recency, rows.T, unit=rows.unit)
+    return np.asarray(
+        transaction_model.expected_purchases_grid(horizons, distinct), dtype=np.float64
+    )
+
+
+def _row_block(rows: CompressedSummary, block: IntArray) -> CompressedSummary:
+    """Rows ``block`` of ``rows`` as compressed rows of their own."""
+    frequency = rows.frequency[block]
+    return CompressedSummary(
+        frequency=frequency,
+        recency=rows.recency[block],
+        T=rows.T[block],
+        weights=rows.weights[block],
+        inverse=np.arange(frequency.size, dtype=np.int64),
+        unit=rows.unit,
+    )
 
 
 def _discounted_purchases(
     transaction_model: TransactionModel,
-    summary: CustomerSummary,
     rows: CompressedSummary,
     *,
     periods: int,
     period: TimeUnit,
     rate: float,
 ) -> tuple[FloatArray, FloatArray]:
-    r"""Discounted expected purchases and $E[X(K\Delta)]$, per distinct row of ``summary``.
+    r"""Discounted expected purchases and $E[X(K\Delta)]$, per row of ``rows``.
 
     One evaluation of the transaction model serves both: the CLV sum needs $E[X]$ at every
-    period end anyway, and the last one is the expected purchases over the whole horizon.
+    period end anyway, and the last one is the expected purchases over the whole horizon. Rows
+    are evaluated in blocks of at most ``_BLOCK_ELEMENTS`` (rows × periods), so memory does not
+    grow with rows × periods.
 
     Returns:
         ``(discounted, total)``, each of shape ``(n_rows,)``: $\sum_k (E_k - E_{k-1})
@@ -110,9 +124,19 @@ def _discounted_purchases(
     # (k * days) / unit_days, rounded once after the product: the last period end is then
     # exactly the horizon K * days / unit_days that the scorers report expected purchases for.
     horizons = k * period.days / model_unit.days
-    purchases = _expected_purchases_on_rows(transaction_model, horizons, summary, rows)
-    discounted = purchases @ coefficients
-    return np.asarray(discounted, dtype=np.float64), np.asarray(purchases[:, -1], dtype=np.float64)
+    discounted = np.empty(len(rows), dtype=np.float64)
+    total = np.empty(len(rows), dtype=np.float64)
+    step = max(1, _BLOCK_ELEMENTS // periods)
+    # Rows ordered by (x, T) share the models' costly t_x-free terms within a block.
+    order = np.lexsort((rows.T, rows.frequency))
+    for start in range(0, len(rows), step):
+        block = order[start : start + step]
+        purchases = _expected_purchases_on_rows(
+            transaction_model, horizons, _row_block(rows, block)
+        )
+        discounted[block] = purchases @ coefficients
+        total[block] = purchases[:, -1]
+    return discounted, total
 
 
 def _lifetime_value(
@@ -131,7 +155,7 @@ def _lifetime_value(
     The arguments are already validated; ``rows`` is ``summary.compress()``.
     """
     discounted, total = _discounted_purchases(
-        transaction_model, summary, rows, periods=periods, period=period, rate=rate
+        transaction_model, rows, periods=periods, period=period, rate=rate
     )
     spend = np.asarray(spend_model.expected_spend(summary), dtype=np.float64)
     clv = np.asarray(margin * spend * discounted[rows.inverse], dtype=np.float64)

@@ -27,9 +27,10 @@ __all__ = [
     "probability_of_transactions",
 ]
 
-# Below this distance of gamma from 1, the ratio [G(n) - G(n + m)] / (gamma - 1) of E[X(n)] and
-# eq. (13) is taken from its second-order Taylor expansion around gamma = 1 (error ~1e-10 relative).
-_GAMMA_ONE_HALF_WIDTH = 1e-5
+# Within this distance of gamma from 1, the ratio [G(n) - G(n + m)] / (gamma - 1) of E[X(n)] and
+# eq. (13) is taken from the Taylor series of ln Gamma (no cancellation, exact at gamma = 1).
+_SERIES_HALF_WIDTH = 0.5
+_SERIES_TERMS = 60
 
 
 def _log_terms(
@@ -161,18 +162,35 @@ def probability_alive(
     \frac{B(\gamma, \delta+n+m)}{B(\gamma,\delta)}\Big/L(\alpha,\beta,\gamma,\delta\mid x, t_x, n):$$
 
     alive through all $n$ observed opportunities, then surviving the $m$ death draws at the
-    start of opportunities $n+1, \dots, n+m$. Computed as a difference of logs, so it stays in $[0, 1]$.
+    start of opportunities $n+1, \dots, n+m$. The numerator is the likelihood's own "alive"
+    term times the survival factor $B(\gamma, \delta+n+m)/B(\gamma, \delta+n) \le 1$, so the
+    ratio is a share of the same log-sum and at most 1 mathematically; the log of the result is
+    capped at 0, which only removes the rounding of ``logsumexp`` (a few ulp), never a real
+    excess.
     """
     shape = np.broadcast_shapes(np.shape(m), np.shape(x), np.shape(t_x), np.shape(n))
     m, x, t_x, n = _flat(m, x, t_x, n)
-    ll = logsumexp(_log_terms(x, t_x, n, alpha, beta, gamma, delta), axis=1)
-    numerator = (
-        betaln(alpha + x, beta + n - x)
-        - betaln(alpha, beta)
-        + betaln(gamma, delta + n + m)
-        - betaln(gamma, delta)
-    )
-    return np.asarray(np.exp(numerator - ll), dtype=np.float64).reshape(shape)
+    terms = _log_terms(x, t_x, n, alpha, beta, gamma, delta)
+    ll = logsumexp(terms, axis=1)
+    survival = betaln(gamma, delta + n + m) - betaln(gamma, delta + n)
+    log_alive = np.minimum(terms[:, 0] - ll + np.minimum(survival, 0.0), 0.0)
+    return np.asarray(np.exp(log_alive), dtype=np.float64).reshape(shape)
+
+
+def _mean_digamma(u: FloatArray, eps: float) -> FloatArray:
+    r"""$[\ln\Gamma(u+\varepsilon) - \ln\Gamma(u)]/\varepsilon = \sum_{k\ge1}\varepsilon^{k-1}\psi^{(k-1)}(u)/k!$.
+
+    The Taylor series of $\ln\Gamma$ (A&S 6.4.1 for the derivatives), convergent for
+    $|\varepsilon| < u$; for $u > 1$ and $|\varepsilon| \le 0.5$ the terms fall at least like
+    $0.5^{k-1}\zeta(k)/k$, so ``_SERIES_TERMS`` terms leave a relative error below $10^{-17}$.
+    """
+    total = np.zeros_like(u)
+    power, factorial = 1.0, 1.0
+    for k in range(1, _SERIES_TERMS + 1):
+        factorial *= k
+        total += power / factorial * (digamma(u) if k == 1 else polygamma(k - 1, u))
+        power *= eps
+    return total
 
 
 def _survival_ratio_difference(
@@ -182,17 +200,26 @@ def _survival_ratio_difference(
 
     The common factor of FHS's $E[X(n)]$ and of eq. (13): expected number of the next $h$ opportunities
     (after $s$) at which a customer alive at $s$ is still alive, times nothing else. Written as
-    $g(\gamma) = e^{A} - e^{B}$ with $A = \ln\Gamma(1+\delta+s) - \ln\Gamma(\gamma+\delta+s)$;
-    near $\gamma = 1$, where $g(\gamma)/(\gamma-1)$ is $0/0$, a second-order Taylor expansion
-    of $g$ around $\gamma = 1$ is used instead.
+    $g(\gamma) = e^{A} - e^{B}$ with $A = \ln\Gamma(1+\delta+s) - \ln\Gamma(\gamma+\delta+s)$.
+    Near $\gamma = 1$, where $g(\gamma)/(\gamma-1)$ is $0/0$ and the differences of $\ln\Gamma$
+    cancel, $A = -\varepsilon M(u)$ and $B = -\varepsilon M(v)$ with $\varepsilon = \gamma - 1$,
+    $u = 1+\delta+s$, $v = u + h$ and $M$ the mean of $\psi$ over $[u, u+\varepsilon]$ (its
+    Taylor series, ``_mean_digamma``), so
+    $$\frac{g}{\varepsilon} = e^{A}\,[M(v) - M(u)]\;\frac{\operatorname{expm1}(x)}{x}\Big|_{x =
+    \varepsilon[M(u) - M(v)]},$$
+    exact at $\varepsilon = 0$ and free of cancellation for $|\varepsilon| \le 0.5$.
     """
     log_front = np.log(delta) + gammaln(gamma + delta) - gammaln(1.0 + delta)
-    if abs(gamma - 1.0) < _GAMMA_ONE_HALF_WIDTH:
-        u, v = 1.0 + delta + start, 1.0 + delta + start + horizon
-        # g(1) = 0, g'(1) = psi(v) - psi(u), g''(1) = [psi(u)^2 - psi1(u)] - [psi(v)^2 - psi1(v)].
-        first = digamma(v) - digamma(u)
-        second = (digamma(u) ** 2 - polygamma(1, u)) - (digamma(v) ** 2 - polygamma(1, v))
-        ratio = first + 0.5 * second * (gamma - 1.0)
+    eps = gamma - 1.0
+    if abs(eps) <= _SERIES_HALF_WIDTH:
+        u = 1.0 + delta + start
+        mean_u = _mean_digamma(u, eps)
+        mean_v = _mean_digamma(u + horizon, eps)
+        x = eps * (mean_u - mean_v)
+        small = np.abs(x) < 1e-8
+        with np.errstate(divide="ignore", invalid="ignore"):
+            relative = np.where(small, 1.0 + x / 2.0, np.expm1(x) / np.where(small, 1.0, x))
+        ratio = np.exp(-eps * mean_u) * (mean_v - mean_u) * relative
         return np.asarray(np.exp(log_front) * ratio, dtype=np.float64)
     a = gammaln(1.0 + delta + start) - gammaln(gamma + delta + start)
     b = gammaln(1.0 + delta + start + horizon) - gammaln(gamma + delta + start + horizon)

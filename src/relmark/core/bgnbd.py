@@ -16,7 +16,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betainc, betaln, digamma, expit, gammaln, xlogy
 
-from relmark.core.special import log_hyp2f1
+from relmark.core.special import (
+    alive_expectation_series,
+    alive_series_applies,
+    bridge_removable_point,
+    distinct_codes,
+    evaluate_per_distinct,
+    log_hyp2f1,
+)
 from relmark.typing import FloatArray
 
 __all__ = [
@@ -29,13 +36,10 @@ __all__ = [
     "probability_of_purchases",
 ]
 
-# Half-width of the interval around a = 1 where the expectation (removable singularity in the
-# closed form) is interpolated linearly; the interpolation error is O(h^2) relative.
-_A_ONE_HALF_WIDTH = 1e-5
-# Power series for the expectation of an alive customer: used where successive terms shrink by at
-# least this factor, and summed to this many terms (8^-19 < 1e-17).
-_SERIES_RATIO = 0.125
-_SERIES_TERMS = 20
+# Half-width of the interval around a = 1 where the expectation (a removable singularity of the
+# closed form, which loses digits like 1/|a - 1| near it) is a Chebyshev interpolant in a
+# (`bridge_removable_point`); with 8 nodes the interpolation error is below 1e-10 relative.
+_A_ONE_HALF_WIDTH = 0.1
 
 
 def _log_dropout_odds(
@@ -65,6 +69,11 @@ def log_likelihood_and_gradient(
     term evaluated by ``logaddexp`` so that neither power under- or overflows. The gradient is
     analytic (digamma terms), multiplied by $\theta$ for the chain rule to $\ln\theta$.
 
+    The terms that depend on $x$ alone ($\ln\Gamma$, $\ln B$, $\psi$ and $\ln(b+x-1)$) are
+    evaluated once per distinct $x$ and gathered
+    ([`distinct_codes`][relmark.core.special.distinct_codes]), so the special-function work
+    scales with the few hundred distinct frequencies, not with the rows.
+
     Args:
         log_params: $(\ln r, \ln\alpha, \ln a, \ln b)$.
         x: Repeat purchases.
@@ -74,27 +83,36 @@ def log_likelihood_and_gradient(
     Returns:
         ``(ll, grad)``: ``ll`` of shape ``(n,)`` and ``grad`` of shape ``(n, 4)``.
     """
-    r, alpha, a, b = np.exp(log_params)
+    r, alpha, a, b = (float(v) for v in np.exp(log_params))
+    x, t_x, T = (np.asarray(v, dtype=np.float64).ravel() for v in np.broadcast_arrays(x, t_x, T))
+    # Terms of x alone, once per distinct x (a few hundred values), gathered below.
+    values, code = distinct_codes(x)
+    safe_values = np.maximum(values, 1.0)
+    psi_ab = digamma(a + b)
+    psi_abx = digamma(a + b + values)
+    lead = (gammaln(r + values) - gammaln(r) + r * np.log(alpha)) + (
+        betaln(a, b + values) - betaln(a, b)
+    )
+    with np.errstate(divide="ignore"):
+        log_ratio = np.where(values > 0, np.log(a) - np.log(b + safe_values - 1.0), -np.inf)
+    shape_term = digamma(r + values) - digamma(r) + np.log(alpha)
+    a_term = a * (psi_ab - psi_abx)
+    b_term = b * (digamma(b + values) - digamma(b) + psi_ab - psi_abx)
+    b_weight = b / (b + safe_values - 1.0)
     s = r + x
     log_alpha_T = np.log(alpha + T)
     log_alpha_tx = np.log(alpha + t_x)
     a3 = -s * log_alpha_T
-    safe_x = np.maximum(x, 1.0)
-    with np.errstate(divide="ignore"):
-        a4 = np.where(x > 0, np.log(a) - np.log(b + safe_x - 1.0) - s * log_alpha_tx, -np.inf)
+    a4 = log_ratio[code] - s * log_alpha_tx
     last = np.logaddexp(a3, a4)
     w3 = np.exp(a3 - last)
     w4 = np.exp(a4 - last)
-    ll = gammaln(s) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b) + last
-    psi_ab = digamma(a + b)
-    psi_abx = digamma(a + b + x)
-    grad = np.empty((np.size(ll), 4), dtype=np.float64)
-    grad[:, 0] = r * (
-        digamma(s) - digamma(r) + np.log(alpha) - w3 * log_alpha_T - w4 * log_alpha_tx
-    )
+    ll = lead[code] + last
+    grad = np.empty((ll.size, 4), dtype=np.float64)
+    grad[:, 0] = r * (shape_term[code] - w3 * log_alpha_T - w4 * log_alpha_tx)
     grad[:, 1] = r - alpha * s * (w3 / (alpha + T) + w4 / (alpha + t_x))
-    grad[:, 2] = a * (psi_ab - psi_abx) + w4
-    grad[:, 3] = b * (digamma(b + x) - digamma(b) + psi_ab - psi_abx - w4 / (b + safe_x - 1.0))
+    grad[:, 2] = a_term[code] + w4
+    grad[:, 3] = b_term[code] - w4 * b_weight[code]
     return ll, grad
 
 
@@ -122,21 +140,6 @@ def probability_alive(
     return np.asarray(expit(-_log_dropout_odds(x, t_x, T, r, alpha, a, b)), dtype=np.float64)
 
 
-def _alive_series(u: FloatArray, s: FloatArray, a: float, c: FloatArray) -> FloatArray:
-    r"""Power series in $u$ of the expectation for a customer alive at $T$ (small $u$ only).
-
-    Expanding $E_p[(1 - (1+pu)^{-s})/p]$ with $p \sim \text{Beta}(a, c - a)$ term by term gives
-    $\sum_{k\ge1} (-1)^{k+1}\frac{(s)_k (a)_{k-1}}{(c)_{k-1}\,k!}u^k$; used where the term
-    ratio is at most $1/8$, so the first term dominates and nothing cancels.
-    """
-    term = s * u
-    total = term.copy()
-    for k in range(1, _SERIES_TERMS):
-        term = term * (-u) * (s + k) * (a + k - 1.0) / ((c + k - 1.0) * (k + 1.0))
-        total += term
-    return total
-
-
 def _log_survival_factor(
     t: FloatArray, s: FloatArray, beta: FloatArray, gamma_: FloatArray, alpha_T: FloatArray
 ) -> FloatArray:
@@ -156,7 +159,8 @@ def _expected_if_alive(
     $\frac{c-1}{a-1}\big[1 - (1-z)^{r+x}\,{}_2F_1(r+x, b+x; c-1; z)\big]$ with
     $c = a+b+x$ and $z = t/(\alpha+T+t)$, evaluated three ways:
 
-    * small $u = t/(\alpha+T)$: the power series of ``_alive_series`` (the closed form would
+    * small $u = t/(\alpha+T)$: the power series of
+      [`alive_expectation_series`][relmark.core.special.alive_expectation_series] (the closed form would
       cancel catastrophically);
     * $c - 1 > 0$: the closed form, with the power and ${}_2F_1$ combined in logs and
       $1 - e^{L}$ taken by ``expm1``;
@@ -165,17 +169,17 @@ def _expected_if_alive(
       $E(b) = \frac{c-1}{c}E(b+1) + \frac{(r+x)u}{c}(1-z)^{r+x+1}
       {}_2F_1(r+x+1, b+x+1; c+1; z)$.
 
-    The closed form has a removable singularity at $a = 1$, bridged by linear interpolation
-    between $a = 1 \pm 10^{-5}$.
+    The closed form has a removable singularity at $a = 1$ and loses digits like $1/|a - 1|$
+    near it; for $|a - 1| < 0.1$ it is replaced by its Chebyshev interpolant in $a$
+    ([`bridge_removable_point`][relmark.core.special.bridge_removable_point]).
     """
     s = r + x
     c = a + b + x
     alpha_T = alpha + T
     u = t / alpha_T
-    ratio_bound = u * np.maximum(1.0, (s + 1.0) / c) * max(1.0, a / 2.0)
-    small = ratio_bound <= _SERIES_RATIO
+    small = alive_series_applies(u, s, a, c)
     result = np.empty(np.broadcast(t, x, T).shape, dtype=np.float64)
-    result[small] = _alive_series(u[small], s[small], a, c[small])
+    result[small] = alive_expectation_series(u[small], s[small], a, c[small])
     large = ~small
     if large.any():
         result[large] = _closed_form(t[large], x[large], T[large], r, alpha, a, b)
@@ -194,11 +198,12 @@ def _closed_form(
     bridge: bool = True,
 ) -> FloatArray:
     if bridge and abs(a - 1.0) < _A_ONE_HALF_WIDTH:
-        h = _A_ONE_HALF_WIDTH
-        below = _closed_form(t, x, T, r, alpha, 1.0 - h, b, bridge=False)
-        above = _closed_form(t, x, T, r, alpha, 1.0 + h, b, bridge=False)
-        weight = (a - (1.0 - h)) / (2.0 * h)
-        return (1.0 - weight) * below + weight * above
+        return bridge_removable_point(
+            lambda node: _closed_form(t, x, T, r, alpha, node, b, bridge=False),
+            a,
+            center=1.0,
+            half_width=_A_ONE_HALF_WIDTH,
+        )
     s = r + x
     c = a + b + x
     alpha_T = alpha + T
@@ -235,7 +240,8 @@ def conditional_expected_purchases(
 
     Equal to $P(\text{alive} \mid x, t_x, T)$ times the expectation for a customer alive at $T$
     (see [`probability_alive`][relmark.core.bgnbd.probability_alive]); the hypergeometric part
-    is evaluated in the transformed form described in ``_expected_if_alive``.
+    is evaluated in the transformed form described in ``_expected_if_alive``, once per distinct
+    $(t, x, T)$ (it does not depend on $t_x$), and gathered.
 
     Args:
         t: Forecast horizons (broadcast against the customer arrays).
@@ -250,9 +256,16 @@ def conditional_expected_purchases(
     Returns:
         The broadcast shape of ``t``, ``x``, ``t_x``, ``T``.
     """
-    t, x, t_x, T = (np.array(v, dtype=np.float64) for v in np.broadcast_arrays(t, x, t_x, T))
+    t, x, t_x, T = (np.asarray(v, dtype=np.float64) for v in (t, x, t_x, T))
     alive = probability_alive(x, t_x, T, r, alpha, a, b)
-    return alive * _expected_if_alive(t, x, T, r, alpha, a, b)
+    # The expectation if alive does not depend on t_x: once per distinct (t, x, T).
+
+    def if_alive(horizon: FloatArray, count: FloatArray, age: FloatArray) -> FloatArray:
+        horizon, count, age = np.broadcast_arrays(horizon, count, age)
+        return _expected_if_alive(horizon, count, age, r, alpha, a, b)
+
+    expected = evaluate_per_distinct(if_alive, t, x, T)
+    return np.asarray(alive * expected, dtype=np.float64)
 
 
 def probability_alive_at(
@@ -278,9 +291,11 @@ def probability_alive_at(
     $$P(\text{alive at } T+t) = P(\text{alive at } T)\;
     {}_2F_1\Big(r+x, a; a+b+x; -\frac{t}{\alpha+T}\Big).$$
     """
-    t, x, t_x, T = (np.asarray(v, dtype=np.float64) for v in np.broadcast_arrays(t, x, t_x, T))
+    t, x, t_x, T = (np.asarray(v, dtype=np.float64) for v in (t, x, t_x, T))
     alive = probability_alive(x, t_x, T, r, alpha, a, b)
-    log_f = log_hyp2f1(r + x, np.full_like(t, a), a + b + x, -t / (alpha + T))
+    log_f = evaluate_per_distinct(
+        lambda tt, xx, TT: log_hyp2f1(r + xx, a, a + b + xx, -tt / (alpha + TT)), t, x, T
+    )
     return np.asarray(alive * np.exp(log_f), dtype=np.float64)
 
 

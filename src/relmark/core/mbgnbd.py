@@ -20,7 +20,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betainc, betaln, digamma, expit, gammaln, xlogy
 
-from relmark.core.special import log_hyp2f1
+from relmark.core.special import (
+    alive_expectation_series,
+    alive_series_applies,
+    bridge_removable_point,
+    distinct_codes,
+    evaluate_per_distinct,
+    log_hyp2f1,
+)
 from relmark.typing import FloatArray
 
 __all__ = [
@@ -34,8 +41,8 @@ __all__ = [
 ]
 
 # Half-width of the interval around a = 1 where the expectations (a removable singularity of the
-# closed form) are interpolated linearly; the interpolation error is O(h^2) relative.
-_A_ONE_HALF_WIDTH = 1e-5
+# closed form, which loses digits like 1/|a - 1| near it) are a Chebyshev interpolant in a.
+_A_ONE_HALF_WIDTH = 0.1
 
 
 def _log_terms(
@@ -63,7 +70,9 @@ def log_likelihood_and_gradient(
 
     for every $x \ge 0$ (the second term is present at $x = 0$ too: dropout right after the
     first purchase). The bracket is a ``logaddexp`` of the two log-terms; the gradient is
-    analytic (digamma), multiplied by $\theta$ for the chain rule to $\ln\theta$.
+    analytic (digamma), multiplied by $\theta$ for the chain rule to $\ln\theta$. Terms of $x$
+    alone are evaluated once per distinct $x$ and gathered
+    ([`distinct_codes`][relmark.core.special.distinct_codes]).
 
     Args:
         log_params: $(\ln r, \ln\alpha, \ln a, \ln b)$.
@@ -76,26 +85,34 @@ def log_likelihood_and_gradient(
     """
     r, alpha, a, b = (float(v) for v in np.exp(log_params))
     x, t_x, T = (np.asarray(v, dtype=np.float64).ravel() for v in np.broadcast_arrays(x, t_x, T))
-    alive, gone = _log_terms(x, t_x, T, r, alpha, a, b)
+    # Terms of x alone, once per distinct x, gathered below.
+    values, code = distinct_codes(x)
+    log_alpha = np.log(alpha)
+    lead = gammaln(r + values) - gammaln(r) + r * log_alpha - betaln(a, b)
+    alive_beta = betaln(a, b + values + 1.0)
+    gone_beta = betaln(a + 1.0, b + values)
+    psi_ab = digamma(a + b)
+    psi_abx1 = digamma(a + b + values + 1.0)
+    shape_term = digamma(r + values) - digamma(r) + log_alpha
+    # With w_alive + w_gone = 1, psi(a + 1) = psi(a) + 1/a and psi(b + x + 1) = psi(b + x)
+    # + 1/(b + x), the a- and b-gradients are a per-x term plus one weight each.
+    a_term = a * (psi_ab - psi_abx1)
+    b_term = b * (psi_ab - digamma(b) + digamma(b + values) - psi_abx1)
+    b_weight = b / (b + values)
+    s = r + x
+    log_alpha_T = np.log(alpha + T)
+    log_alpha_tx = np.log(alpha + t_x)
+    alive = alive_beta[code] - s * log_alpha_T
+    gone = gone_beta[code] - s * log_alpha_tx
     bracket = np.logaddexp(alive, gone)
     w_alive = np.exp(alive - bracket)
     w_gone = np.exp(gone - bracket)
-    ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b) + bracket
-    log_alpha_T = np.log(alpha + T)
-    log_alpha_tx = np.log(alpha + t_x)
-    psi_abx1 = digamma(a + b + x + 1.0)
-    psi_ab = digamma(a + b)
+    ll = lead[code] + bracket
     grad = np.empty((ll.size, 4), dtype=np.float64)
-    grad[:, 0] = r * (
-        digamma(r + x) - digamma(r) + np.log(alpha) - w_alive * log_alpha_T - w_gone * log_alpha_tx
-    )
-    grad[:, 1] = r - alpha * (r + x) * (w_alive / (alpha + T) + w_gone / (alpha + t_x))
-    grad[:, 2] = a * (
-        psi_ab - digamma(a) + w_alive * digamma(a) + w_gone * digamma(a + 1.0) - psi_abx1
-    )
-    grad[:, 3] = b * (
-        psi_ab - digamma(b) + w_alive * digamma(b + x + 1.0) + w_gone * digamma(b + x) - psi_abx1
-    )
+    grad[:, 0] = r * (shape_term[code] - w_alive * log_alpha_T - w_gone * log_alpha_tx)
+    grad[:, 1] = r - alpha * s * (w_alive / (alpha + T) + w_gone / (alpha + t_x))
+    grad[:, 2] = a_term[code] + w_gone
+    grad[:, 3] = b_term[code] + w_alive * b_weight[code]
     return np.asarray(ll, dtype=np.float64), grad
 
 
@@ -136,18 +153,41 @@ def _expected_if_alive(
 
     $E[(1 - e^{-\lambda p t})/p] = \frac{c}{a-1}\big[1 - (\frac{\text{scale}}{\text{scale}+t})^{\text{shape}}
     {}_2F_1(\text{shape}, b'; c; \frac{t}{\text{scale}+t})\big]$ with $c = a + b' - 1$ (FHL
-    2005 eq. 9 with the posterior parameters). For $a > 1$ Pfaff's transformation turns the
-    bracket into $1 - {}_2F_1(\text{shape}, a-1; c; -t/\text{scale})$, one hypergeometric term
-    in logs; for $a < 1$ (where that form leaves the positive-parameter domain) the power and the
-    series are combined in logs instead. The removable singularity at $a = 1$ is bridged by linear interpolation between $a = 1 \pm 10^{-5}$.
+    2005 eq. 9 with the posterior parameters), evaluated three ways:
+
+    * small $u = t/\text{scale}$: the power series of
+      [`alive_expectation_series`][relmark.core.special.alive_expectation_series] (the closed
+      form would lose digits like $1/u$, and could even turn negative);
+    * $a > 1$: Pfaff's transformation turns the bracket into
+      $1 - {}_2F_1(\text{shape}, a-1; c; -t/\text{scale})$, one hypergeometric term in logs;
+    * $a < 1$ (where that form leaves the positive-parameter domain): the power and the series
+      combined in logs.
+
+    The removable singularity at $a = 1$, where the closed forms lose digits like $1/|a - 1|$,
+    is bridged for $|a - 1| < 0.1$ by a Chebyshev interpolant in $a$
+    ([`bridge_removable_point`][relmark.core.special.bridge_removable_point]).
     """
+    t, shape, scale, b_post = (
+        np.asarray(v, dtype=np.float64) for v in np.broadcast_arrays(t, shape, scale, b_post)
+    )
+    u = t / scale
+    small = alive_series_applies(u, shape, a, a + b_post)
+    result = np.empty(t.shape, dtype=np.float64)
+    result[small] = alive_expectation_series(u[small], shape[small], a, a + b_post[small])
+    large = ~small
+    if not large.any():
+        return result
+    tl, shape_l, scale_l, b_l = t[large], shape[large], scale[large], b_post[large]
     if abs(a - 1.0) < _A_ONE_HALF_WIDTH:
-        h = _A_ONE_HALF_WIDTH
-        below = _expected_if_alive_off_one(t, shape, scale, 1.0 - h, b_post)
-        above = _expected_if_alive_off_one(t, shape, scale, 1.0 + h, b_post)
-        weight = (a - (1.0 - h)) / (2.0 * h)
-        return np.asarray((1.0 - weight) * below + weight * above, dtype=np.float64)
-    return _expected_if_alive_off_one(t, shape, scale, a, b_post)
+        result[large] = bridge_removable_point(
+            lambda node: _expected_if_alive_off_one(tl, shape_l, scale_l, node, b_l),
+            a,
+            center=1.0,
+            half_width=_A_ONE_HALF_WIDTH,
+        )
+    else:
+        result[large] = _expected_if_alive_off_one(tl, shape_l, scale_l, a, b_l)
+    return result
 
 
 def _expected_if_alive_off_one(
@@ -201,11 +241,13 @@ def conditional_expected_purchases(
     Returns:
         The broadcast shape of ``t``, ``x``, ``t_x``, ``T``.
     """
-    t, x, t_x, T = (np.asarray(v, dtype=np.float64) for v in np.broadcast_arrays(t, x, t_x, T))
+    t, x, t_x, T = (np.asarray(v, dtype=np.float64) for v in (t, x, t_x, T))
     alive = probability_alive(x, t_x, T, r, alpha, a, b)
-    return np.asarray(
-        alive * _expected_if_alive(t, r + x, alpha + T, a, b + x + 1.0), dtype=np.float64
+    # The expectation if alive does not depend on t_x: once per distinct (t, x, T).
+    expected = evaluate_per_distinct(
+        lambda tt, xx, TT: _expected_if_alive(tt, r + xx, alpha + TT, a, b + xx + 1.0), t, x, T
     )
+    return np.asarray(alive * expected, dtype=np.float64)
 
 
 def probability_alive_at(
@@ -228,9 +270,11 @@ def probability_alive_at(
     $$P(\text{alive at } T+t) = P(\text{alive at } T)\;
     {}_2F_1\Big(r+x, a; a+b+x+1; -\frac{t}{\alpha+T}\Big).$$
     """
-    t, x, t_x, T = (np.asarray(v, dtype=np.float64) for v in np.broadcast_arrays(t, x, t_x, T))
+    t, x, t_x, T = (np.asarray(v, dtype=np.float64) for v in (t, x, t_x, T))
     alive = probability_alive(x, t_x, T, r, alpha, a, b)
-    log_f = log_hyp2f1(r + x, np.full_like(t, a), a + b + x + 1.0, -t / (alpha + T))
+    log_f = evaluate_per_distinct(
+        lambda tt, xx, TT: log_hyp2f1(r + xx, a, a + b + xx + 1.0, -tt / (alpha + TT)), t, x, T
+    )
     return np.asarray(alive * np.exp(log_f), dtype=np.float64)
 
 

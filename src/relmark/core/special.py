@@ -37,13 +37,26 @@ Pareto/NBD domains (parameters $10^{-3}$ to $10^{3}$, $x$, $T$, $t$ up to $10^{4
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 from scipy.special import gammaln
 
-from relmark.typing import BoolArray, FloatArray
+from relmark.typing import BoolArray, FloatArray, IntArray
 
-__all__ = ["hyp2f1_positive", "log_hyp2f1", "log_hyp2f1_with_flag"]
+__all__ = [
+    "alive_expectation_series",
+    "alive_series_applies",
+    "bridge_removable_point",
+    "distinct_codes",
+    "distinct_tuples",
+    "evaluate_per_distinct",
+    "hyp2f1_positive",
+    "log_hyp2f1",
+    "log_hyp2f1_with_flag",
+]
 
 _TAIL_TOLERANCE = 1e-17
 """Stop a series when a bound on its remaining tail is below this fraction of the partial sum."""
@@ -61,8 +74,232 @@ For these integrands the error decays like $e^{-C/h}$, so the step-h error is th
 comparisons showed that coarser starting steps are not yet in that regime."""
 _TAIL_DROP = 42.0
 """The mapped integrand must fall by this much (in log) from its peak at both ends of the grid."""
+_CHUNK_ELEMENTS = 1 << 15
+"""Elements handed to the methods at a time (the series allocate ``_FAST_CHUNK`` × this)."""
+_TRAPEZOID_CELLS = 1 << 20
+"""Elements × nodes of one trapezoid evaluation (about 8 MB per temporary)."""
 _MAX_CONTIGUOUS_SHIFT = 64.0
 r"""Largest number of contiguous steps used to raise $c$ above $\min(a, b)$."""
+_DENSE_FACTOR = 4
+"""A whole-number column is coded by its own values when its maximum is below this many times
+its length (plus ``_DENSE_MINIMUM``): no sort, and the table of values stays small."""
+_DENSE_MINIMUM = 1 << 16
+
+
+_SERIES_RATIO = 0.125
+_SERIES_TERMS = 20
+"""The alive-expectation series is used where successive terms shrink by at least
+``_SERIES_RATIO`` and summed to ``_SERIES_TERMS`` terms (8^-19 < 1e-17)."""
+
+
+def alive_series_applies(u: FloatArray, s: FloatArray, a: float, c: FloatArray) -> BoolArray:
+    r"""Where [`alive_expectation_series`][relmark.core.special.alive_expectation_series] is used.
+
+    The ratio of successive terms is $u\frac{(s+k)(a+k-1)}{(c+k-1)(k+1)}$, at most
+    $u \max(1, (s+1)/c) \max(1, a/2)$ for $k \ge 1$; the series is used where that bound is
+    at most $1/8$.
+    """
+    bound = u * np.maximum(1.0, (s + 1.0) / c) * max(1.0, a / 2.0)
+    return np.asarray(bound <= _SERIES_RATIO)
+
+
+def alive_expectation_series(u: FloatArray, s: FloatArray, a: float, c: FloatArray) -> FloatArray:
+    r"""Expected purchases in the next $t$ of a customer alive now, as a power series in $u$.
+
+    For $\lambda \sim \Gamma(s, \text{scale})$, $u = t/\text{scale}$ and dropout
+    $p \sim \text{Beta}(a, c - a)$ after each purchase (the BG/NBD posterior of FHL 2005,
+    and the MBG/NBD one of Batislam et al. 2007), expanding $E_p[(1 - (1+pu)^{-s})/p]$ term by
+    term gives $\sum_{k\ge1} (-1)^{k+1}\frac{(s)_k (a)_{k-1}}{(c)_{k-1}\,k!}u^k$. Only for small
+    $u$ ([`alive_series_applies`][relmark.core.special.alive_series_applies]): the first term
+    dominates and nothing cancels, where the closed forms lose digits like $1/u$.
+    """
+    term = s * u
+    total = term.copy()
+    for k in range(1, _SERIES_TERMS):
+        term = term * (-u) * (s + k) * (a + k - 1.0) / ((c + k - 1.0) * (k + 1.0))
+        total += term
+    return np.asarray(total, dtype=np.float64)
+
+
+def bridge_removable_point(
+    function: Callable[[float], FloatArray],
+    value: float,
+    *,
+    center: float,
+    half_width: float,
+    nodes: int = 8,
+) -> FloatArray:
+    r"""Evaluate ``function(value)`` near a removable singularity at ``center`` by interpolation.
+
+    Closed forms such as $\frac{c}{a-1}[1 - F(a)]$ (FHL 2005 eq. 9 at $a \to 1$) are exact
+    but lose digits as ``value`` nears ``center``: an absolute error $\delta$ of the bracket
+    becomes $\delta / |a - 1|$. Inside ``center ± half_width`` the function, analytic there,
+    is replaced by its polynomial interpolant through ``nodes`` (even) Chebyshev points of the
+    first kind, none closer to ``center`` than ``half_width`` $\sin(\pi / (2\,\text{nodes}))$,
+    in the barycentric form (Berrut & Trefethen 2004, *SIAM Review* 46(3), eq. 5.1 with the
+    weights of eq. 5.2). For a function analytic in a disc of radius $R$ around ``center`` the
+    interpolation error falls like $(\text{half\_width} / (2R))^{\text{nodes}}$.
+
+    Args:
+        function: Evaluates the (array) quantity at one parameter value away from ``center``.
+        value: Where to evaluate, ``|value - center| < half_width``.
+        center: The removable singular point.
+        half_width: Half-width of the interpolation interval.
+        nodes: Number of Chebyshev points (even, so that ``center`` is not one).
+
+    Returns:
+        The interpolated values, shaped like ``function``'s result.
+    """
+    k = np.arange(nodes, dtype=np.float64)
+    angles = (2.0 * k + 1.0) * np.pi / (2.0 * nodes)
+    points = np.cos(angles)
+    weights = np.where(k % 2 == 0, 1.0, -1.0) * np.sin(angles)
+    xi = (value - center) / half_width
+    exact = np.flatnonzero(points == xi)
+    if exact.size:
+        return function(center + half_width * float(points[exact[0]]))
+    scaled = weights / (xi - points)
+    total = scaled[0] * function(center + half_width * float(points[0]))
+    for point, weight in zip(points[1:], scaled[1:], strict=True):
+        total = total + weight * function(center + half_width * float(point))
+    return np.asarray(total / scaled.sum(), dtype=np.float64)
+
+
+def distinct_codes(values: npt.ArrayLike) -> tuple[FloatArray, IntArray]:
+    r"""Values to evaluate a function of one column on, and each element's index among them.
+
+    Kernels use it to evaluate special functions of a column (e.g. $\ln\Gamma(r + x)$) once per
+    distinct value and gather, ``table[codes]``. The gather is exact: ``distinct[codes]``
+    equals ``values`` bit for bit.
+
+    Whole numbers spanning a range up to about four times the length (purchase counts, ages in
+    days) are coded by their offset from the smallest, and ``distinct`` is ``min, min + 1, ...,
+    max`` (values that do not occur cost one evaluation each and are never gathered); anything
+    else is sorted (``np.unique``).
+
+    Args:
+        values: A one-dimensional float array.
+
+    Returns:
+        ``(distinct, codes)`` with ``distinct[codes] == values``.
+
+    Examples:
+        >>> distinct, codes = distinct_codes(np.array([2.0, 0.0, 2.0]))
+        >>> distinct.tolist(), codes.tolist()
+        ([0.0, 1.0, 2.0], [2, 0, 2])
+    """
+    array = np.asarray(values, dtype=np.float64).reshape(-1)
+    if array.size == 0:
+        return array, np.zeros(0, dtype=np.intp)
+    high, low = float(array.max()), float(array.min())
+    if high == low and not np.isnan(high):
+        return array[:1].copy(), np.zeros(array.size, dtype=np.intp)
+    if low > -(2.0**52) and high - low <= _DENSE_FACTOR * array.size + _DENSE_MINIMUM:
+        base = np.floor(low)
+        codes = (array - base).astype(np.intp)
+        if np.array_equal(codes + base, array):
+            return np.arange(int(high - base) + 1, dtype=np.float64) + base, codes
+    distinct, codes = np.unique(array, return_inverse=True)
+    return distinct, codes.reshape(-1).astype(np.intp, copy=False)
+
+
+def distinct_tuples(*columns: FloatArray) -> tuple[tuple[IntArray, ...], IntArray]:
+    r"""One representative element per distinct tuple of broadcast arrays, and the way back.
+
+    For a kernel whose costly part depends on some of its arguments only (the BG/NBD expectation
+    for a customer alive at $T$ depends on $t$, $x$ and $T$ but not on $t_x$): evaluate it at
+    the representatives and gather with ``inverse``. Exact, since equal tuples give equal
+    values. Each array is coded before it is broadcast (a row of horizons against a column of
+    customers costs a look at each, not at every pair).
+
+    Args:
+        columns: Float arrays that broadcast together.
+
+    Returns:
+        ``(first, inverse)``: ``first`` indexes the broadcast shape (a tuple of index arrays, one
+        element per distinct tuple), and ``inverse`` gives, for every element of the broadcast
+        shape in C order, the position of its tuple in ``first``, so that
+        ``np.broadcast_to(column, shape)[first][inverse]`` equals the raveled broadcast column
+        (scalars count as shape ``(1,)``).
+
+    Examples:
+        >>> x = np.array([[1.0], [0.0], [1.0]])
+        >>> first, inverse = distinct_tuples(x, np.array([[5.0, 7.0]]))
+        >>> np.broadcast_to(x, (3, 2))[first][inverse].tolist()
+        [1.0, 1.0, 0.0, 0.0, 1.0, 1.0]
+    """
+    shape = np.broadcast_shapes(*(np.shape(c) for c in columns)) or (1,)
+    n = math.prod(shape)
+    code = np.zeros(n, dtype=np.intp)
+    size = 1
+    for column in columns:
+        distinct, column_code = distinct_codes(column)
+        if distinct.size <= 1:
+            continue
+        column_code = np.broadcast_to(column_code.reshape(np.shape(column)), shape).reshape(-1)
+        code = code * distinct.size + column_code
+        size *= distinct.size
+        if size > _DENSE_FACTOR * n + _DENSE_MINIMUM:
+            # Re-code before the key could overflow: codes stay below the number of elements.
+            code, size = _compact(code, size)
+    present = np.bincount(code, minlength=size) > 0
+    rank = np.cumsum(present) - 1
+    inverse = rank[code]
+    flat_first = np.empty(int(np.count_nonzero(present)), dtype=np.intp)
+    flat_first[inverse] = np.arange(n, dtype=np.intp)
+    return tuple(np.unravel_index(flat_first, shape)), inverse
+
+
+def evaluate_per_distinct(
+    function: Callable[[FloatArray, FloatArray, FloatArray], FloatArray],
+    t: FloatArray,
+    x: FloatArray,
+    T: FloatArray,
+) -> FloatArray:
+    r"""``function(t, x, T)`` in the broadcast shape, evaluated once per distinct $(t, x, T)$.
+
+    For the costly, $t_x$-free part of the BG/NBD-family predictions. When the horizons ``t``
+    only add trailing dimensions to those of ``x`` and ``T`` (one horizon for everybody, or a
+    row of horizons against a column of customers), the distinct $(x, T)$ pairs are found once
+    and ``function`` runs on (pairs × horizons); otherwise on the distinct triples. Exact: equal
+    arguments give equal values.
+
+    Args:
+        function: An elementwise, broadcasting function of ``(t, x, T)``.
+        t: Horizons.
+        x: Repeat purchases.
+        T: Ages.
+
+    Returns:
+        The values, in the broadcast shape of ``t``, ``x`` and ``T``.
+    """
+    shape = np.broadcast_shapes(t.shape, x.shape, T.shape)
+    pair_shape = np.broadcast_shapes(x.shape, T.shape)
+    ndim = len(shape)
+    padded_t = (1,) * (ndim - t.ndim) + t.shape
+    padded_pair = (1,) * (ndim - len(pair_shape)) + pair_shape
+    last_pair = max((i for i, n in enumerate(padded_pair) if n > 1), default=-1)
+    first_t = min((i for i, n in enumerate(padded_t) if n > 1), default=ndim)
+    if last_pair < first_t:
+        xs, Ts = (np.broadcast_to(v, pair_shape).reshape(-1) for v in (x, T))
+        first, inverse = distinct_tuples(xs, Ts)
+        (rows,) = first
+        values = function(t.reshape(1, -1), xs[rows][:, np.newaxis], Ts[rows][:, np.newaxis])
+        return np.asarray(values[inverse], dtype=np.float64).reshape(shape)
+    full = shape or (1,)
+    first, inverse = distinct_tuples(t, x, T)
+    tf, xf, Tf = (np.broadcast_to(v, full)[first] for v in (t, x, T))
+    return np.asarray(function(tf, xf, Tf)[inverse], dtype=np.float64).reshape(shape)
+
+
+def _compact(code: IntArray, size: int) -> tuple[IntArray, int]:
+    """Codes renumbered ``0..k-1`` in order (a counting pass when the range is moderate)."""
+    if size <= 4 * _DENSE_FACTOR * code.size + (1 << 20):
+        present = np.bincount(code, minlength=size) > 0
+        rank = np.cumsum(present) - 1
+        return rank[code], int(rank[-1]) + 1
+    kept, renumbered = np.unique(code, return_inverse=True)
+    return renumbered.reshape(-1), int(kept.size)
 
 
 def log_hyp2f1(
@@ -159,8 +396,10 @@ def log_hyp2f1_with_flag(
     trivial = valid & ((fz == 0) | (fa == 0) | (fb == 0))
     values[trivial] = 0.0
     todo = np.flatnonzero(valid & ~trivial)
-    if todo.size:
-        values[todo] = _log_hyp2f1_nontrivial(fa[todo], fb[todo], fc[todo], fz[todo], fl[todo])
+    for start in range(0, todo.size, _CHUNK_ELEMENTS):
+        # Chunks bound every temporary of the methods, whatever the size of the input.
+        part = todo[start : start + _CHUNK_ELEMENTS]
+        values[part] = _log_hyp2f1_nontrivial(fa[part], fb[part], fc[part], fz[part], fl[part])
     return values.reshape(shape), np.isfinite(values).reshape(shape)
 
 
@@ -273,9 +512,17 @@ def _fast_series(
     usable[negative & ~pfaff_a & ~pfaff_b] = False
     # Exactly one parameter q in (-1, 0): sum |t_1| times the shifted positive tail series. (With
     # both in (-1, 0) every term is positive and the plain series applies.)
-    flipped = euler & ((pa < 0) != (pb < 0))
+    # A zero parameter (c = a or c = b after a transformation) makes the series exactly 1.
+    ended = usable & ((pa == 0) | (pb == 0))
+    flipped = euler & ((pa < 0) != (pb < 0)) & ~ended
     with np.errstate(divide="ignore"):
         log_first = np.log(np.abs(pa * pb) / c) + logw
+    # A flipped series only has to be accurate relative to the final 1 - S (>= 0.1), not to S:
+    # its absolute tail must fall below _TAIL_TOLERANCE / 10 / |t_1|.
+    log_tolerance = np.full(z.shape, np.log(_TAIL_TOLERANCE))
+    absolute_cut = np.where(
+        flipped, np.log(_TAIL_TOLERANCE / 10.0) - np.minimum(log_first, 0.0), -np.inf
+    )
     pa[flipped] += 1.0
     pb[flipped] += 1.0
     pc[flipped] += 1.0
@@ -285,19 +532,15 @@ def _fast_series(
     # Skip forms that plainly need more than the budget: the ratio bound of `_positive_series`
     # stays above 1 until about n = k z / (1 - z), and the terms then shrink at most like z^n
     # from the first one, t_1, which must fall below 1e-17.
-    w = np.exp(logw)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        k_pos = np.maximum(pa + pb - pc - pe, 0.0)
-        d_pos = np.maximum(pa * pb - pc * pe, 0.0)
-        growth = w / (1.0 - w)
-        log_t1 = np.log(pa * pb / (pc * pe)) + logw
-        decay = np.maximum(log_t1 - np.log(_TAIL_TOLERANCE), 0.0) / -logw
-        needed = k_pos * growth + np.sqrt(d_pos * growth) + decay
-    # A zero parameter (c = a or c = b after a transformation) ends the series at once.
-    usable &= (needed < _FAST_MAX_TERMS) | (pa == 0) | (pb == 0)
+    needed = _terms_needed(pa, pb, pc, pe, logw, np.maximum(log_tolerance, absolute_cut))
+    values[ended] = prefix[ended]
+    converged[ended] = True
+    usable &= ~ended & (needed < _FAST_MAX_TERMS)
     idx = np.flatnonzero(usable)
     if idx.size:
-        sums, done = _positive_series(pa[idx], pb[idx], pc[idx], pe[idx], logw[idx])
+        sums, done = _positive_series(
+            pa[idx], pb[idx], pc[idx], pe[idx], logw[idx], absolute_cut=absolute_cut[idx]
+        )
         flip = flipped[idx]
         with np.errstate(over="ignore"):
             removed = np.where(flip, np.exp(log_first[idx] + sums), 0.0)
@@ -308,8 +551,28 @@ def _fast_series(
     return values, converged
 
 
+def _terms_needed(
+    a: FloatArray, b: FloatArray, c: FloatArray, e: FloatArray, logw: FloatArray, cut: FloatArray
+) -> FloatArray:
+    """Rough number of terms before the series' terms fall below ``exp(cut)``."""
+    w = np.exp(logw)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        k_pos = np.maximum(a + b - c - e, 0.0)
+        d_pos = np.maximum(a * b - c * e, 0.0)
+        growth = w / (1.0 - w)
+        log_t1 = np.log(a * b / (c * e)) + logw
+        decay = np.maximum(log_t1 - cut, 0.0) / -logw
+        return np.asarray(k_pos * growth + np.sqrt(d_pos * growth) + decay, dtype=np.float64)
+
+
 def _positive_series(
-    a: FloatArray, b: FloatArray, c: FloatArray, e: FloatArray, logz: FloatArray
+    a: FloatArray,
+    b: FloatArray,
+    c: FloatArray,
+    e: FloatArray,
+    logz: FloatArray,
+    *,
+    absolute_cut: FloatArray | None = None,
 ) -> tuple[FloatArray, BoolArray]:
     r"""Log of $\sum_n t_n$, $t_0 = 1$, $t_{n+1}/t_n = R(n) = z(a+n)(b+n)/((c+n)(e+n))$.
 
@@ -320,10 +583,13 @@ def _positive_series(
     $R(m)/z = 1 + (km + d)/((c+m)(e+m))$ with $k = a+b-c-e$, $d = ab-ce$ shows
     $R(m) \le \rho_n = z\,(1 + k^+/(e+n) + d^+/((c+n)(e+n)))$ for every $m \ge n$, so once
     $\rho_n < 1$ the tail after term $n$ is at most $t_n \rho_n / (1 - \rho_n)$. Elements stop
-    when that bound is below ``_TAIL_TOLERANCE`` times the partial sum; those still running after
+    when that bound is below ``_TAIL_TOLERANCE`` times the partial sum, or below
+    $e^{\text{absolute\_cut}}$ (a per-element log bound on the absolute tail, for sums that
+    enter the result only through a tiny multiple); those still running after
     ``_FAST_MAX_TERMS`` terms are reported unconverged.
     """
     n_el = a.shape[0]
+    cut = np.full(n_el, -np.inf) if absolute_cut is None else absolute_cut
     sums = np.full(n_el, np.nan)
     done = np.zeros(n_el, dtype=bool)
     active = np.arange(n_el)
@@ -379,7 +645,7 @@ def _positive_series(
             log_sum = new_scale + np.log(with_chunk)
             tail = last + np.log(rho) - np.log1p(-rho)
             finished = (last == -np.inf) | (
-                (rho < 1.0) & (tail < log_sum + np.log(_TAIL_TOLERANCE))
+                (rho < 1.0) & (tail < np.maximum(log_sum + np.log(_TAIL_TOLERANCE), cut[active]))
             )
             sums[active[finished]] = log_sum[finished]
             done[active[finished]] = True
@@ -455,10 +721,13 @@ def _euler_integral(
         # Elements share a grid only with others of similar reach, so none pays for the widest.
         n_side = 16.0 * np.ceil((reach[pending] / step + 1.0) / 16.0)
         for size in np.unique(n_side):
-            idx = pending[n_side == size]
-            values[idx] = _trapezoid(
-                y_star[idx], width[idx], a[idx], b[idx], c[idx], omz[idx], size, step
-            )
+            group = pending[n_side == size]
+            per_call = max(1, _TRAPEZOID_CELLS // int(2 * size + 1))
+            for start in range(0, group.size, per_call):
+                idx = group[start : start + per_call]
+                values[idx] = _trapezoid(
+                    y_star[idx], width[idx], a[idx], b[idx], c[idx], omz[idx], size, step
+                )
         pending = pending[np.isnan(values[pending])]
         if pending.size == 0:
             break

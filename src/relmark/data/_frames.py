@@ -6,7 +6,9 @@ readers/writers check for them with [`require`][relmark.errors.require].
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib.util
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,7 +18,14 @@ from numpy.typing import NDArray
 from relmark.data._validation import offending_rows
 from relmark.errors import InvalidInputError, require
 
-__all__ = ["BACKENDS", "extract_columns", "read_table", "to_native_frame"]
+__all__ = [
+    "BACKENDS",
+    "check_delimiter",
+    "extract_columns",
+    "read_header",
+    "read_table",
+    "to_native_frame",
+]
 
 BACKENDS: dict[str, str] = {"pandas": "pandas", "polars": "polars", "pyarrow": "arrow"}
 """Frame backends relmark can produce, mapped to the relmark extra that installs each."""
@@ -29,7 +38,11 @@ _NARWHALS_BACKENDS: dict[str, _Backend] = {
 }
 
 
-def _column_from_series(name: str, series: Any) -> tuple[NDArray[Any], str | None]:
+_INTEGER_ID = r"^(?:0|-?[1-9][0-9]*)$"
+"""Ids written exactly as an integer is printed: no sign but minus, no leading zeros, no spaces."""
+
+
+def _column_from_series(name: str, series: Any, *, text_as_arrow: bool) -> tuple[Any, str | None]:
     import narwhals as nw
 
     nulls = series.is_null().to_numpy()
@@ -42,6 +55,9 @@ def _column_from_series(name: str, series: Any) -> tuple[NDArray[Any], str | Non
     if isinstance(dtype, nw.Datetime) and dtype.time_zone is not None:
         zone = str(dtype.time_zone)
         series = series.dt.replace_time_zone(None)
+    if text_as_arrow and dtype == nw.String and importlib.util.find_spec("pyarrow") is not None:
+        # Text stays in Arrow memory for the C parsers (no Python string per row).
+        return series.to_arrow(), zone
     return np.asarray(series.to_numpy()), zone
 
 
@@ -55,14 +71,16 @@ def _as_series(value: Any) -> Any:
 
 
 def extract_columns(
-    source: Any, columns: Mapping[str, str]
-) -> dict[str, tuple[NDArray[Any], str | None]]:
+    source: Any, columns: Mapping[str, str], *, text_as_arrow: Collection[str] = ()
+) -> dict[str, tuple[Any, str | None]]:
     """Pull the named columns out of a frame or a mapping as numpy arrays.
 
     Args:
         source: A pandas or polars DataFrame, a pyarrow Table, or a mapping of column name to
             array-like (numpy array, list, pandas/polars Series).
         columns: Role (``"customer"``, ``"time"``, ``"amount"``) mapped to the column name.
+        text_as_arrow: Roles whose text columns come back as pyarrow arrays rather than numpy
+            object arrays (when pyarrow is installed), for parsing in C.
 
     Returns:
         Role mapped to ``(values, zone)``; ``zone`` is the time zone of a zoned datetime column,
@@ -87,12 +105,12 @@ def extract_columns(
         available = list(frame.columns)
         getter = frame.get_column
     _require_columns(list(columns.values()), available)
-    result: dict[str, tuple[NDArray[Any], str | None]] = {}
+    result: dict[str, tuple[Any, str | None]] = {}
     for role, name in columns.items():
         raw = getter(name)
         series = raw if isinstance(raw, nw.Series) else _as_series(raw)
         if series is not None:
-            result[role] = _column_from_series(name, series)
+            result[role] = _column_from_series(name, series, text_as_arrow=role in text_as_arrow)
         else:
             values = np.asarray(raw)
             if values.ndim != 1:
@@ -127,6 +145,95 @@ def to_native_frame(data: Mapping[str, NDArray[Any]], backend: str) -> Any:
     return nw.from_dict(dict(data), backend=_NARWHALS_BACKENDS[backend]).to_native()
 
 
+def check_delimiter(delimiter: object) -> str:
+    """Return ``delimiter`` if it can separate CSV fields: one ASCII character, not a line break.
+
+    Raises:
+        InvalidInputError: Otherwise, naming the value.
+    """
+    if (
+        isinstance(delimiter, str)
+        and len(delimiter) == 1
+        and delimiter.isascii()
+        and delimiter not in '\r\n"' + "\x00"
+    ):
+        return delimiter
+    raise InvalidInputError(
+        "The CSV delimiter (--delimiter, or delimiter=) must be exactly one ASCII character "
+        f"other than a quote or a line break, such as ',' or ';' or a tab. Got {delimiter!r}."
+    )
+
+
+@contextmanager
+def _reading(path: str | Path, file_format: str) -> Iterator[None]:
+    """Turn a reader's failure on a malformed file into an error naming the file and the cause."""
+    try:
+        yield
+    except InvalidInputError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"Cannot read {path}: it is not UTF-8 text (byte {exc.object[exc.start : exc.start + 1]!r} "
+            f"at position {exc.start}). Convert it to UTF-8 first, for example with "
+            "'iconv -f latin1 -t utf-8 in.csv > out.csv'."
+        ) from None
+    except MemoryError:
+        raise InvalidInputError(
+            f"Cannot read {path}: not enough memory for the columns it needs."
+        ) from None
+    except Exception as exc:  # a reader's own error types: the message is all we can pass on
+        if not _is_reader_error(exc):
+            raise
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        hint = ""
+        if "utf8" in reason.lower().replace("-", ""):
+            hint = " The file is not UTF-8 text; convert it to UTF-8 first."
+        elif "straddl" in reason or "block" in reason:
+            hint = " A line or field is longer than the reader's 1 MB block; check the file."
+        raise InvalidInputError(
+            f"Cannot read {path} as {file_format.upper()}: {reason}.{hint}"
+        ) from None
+
+
+def _is_reader_error(exc: Exception) -> bool:
+    """Whether ``exc`` is how pyarrow or polars report a malformed file (or an OS failure)."""
+    module = type(exc).__module__ or ""
+    return (
+        isinstance(exc, OSError | ValueError | KeyError | EOFError)
+        or module.startswith(("pyarrow", "polars"))
+    ) and not isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError)
+
+
+def read_header(path: str | Path, *, file_format: str, delimiter: str = ",") -> list[str]:
+    """The column names of a CSV or Parquet file, without reading its data.
+
+    Raises:
+        MissingDependencyError: When neither pyarrow nor polars is installed.
+        InvalidInputError: For a file that is not valid CSV (UTF-8) or Parquet, an empty file
+            or a bad ``delimiter``.
+        OSError: When the file cannot be opened.
+    """
+    if file_format != "parquet":
+        check_delimiter(delimiter)
+    with _reading(path, file_format):
+        if importlib.util.find_spec("pyarrow") is None and importlib.util.find_spec("polars"):
+            import polars as pl
+
+            if file_format == "parquet":
+                return list(pl.read_parquet_schema(path))
+            return list(pl.read_csv(path, separator=delimiter, n_rows=0).columns)
+        require("pyarrow", "arrow")
+        if file_format == "parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(path).names)
+        from pyarrow import csv
+
+        # A streaming reader parses only the first block, enough for the column names.
+        with csv.open_csv(path, parse_options=csv.ParseOptions(delimiter=delimiter)) as head:
+            return list(head.schema.names)
+
+
 def read_table(
     path: str | Path,
     columns: list[str],
@@ -134,6 +241,7 @@ def read_table(
     file_format: str,
     as_string: list[str],
     delimiter: str = ",",
+    ids: str | None = None,
 ) -> Any:
     """Read ``columns`` of a CSV or Parquet file with pyarrow (or polars when pyarrow is absent).
 
@@ -143,38 +251,57 @@ def read_table(
         file_format: ``"csv"`` or ``"parquet"``.
         as_string: CSV columns to read as text instead of inferring a type.
         delimiter: CSV field separator.
+        ids: A CSV column of customer ids (not in ``as_string``): read as text, then as 64-bit
+            integers only when every id is written exactly as an integer prints (``42``, not
+            ``042``, ``+42`` or ``42.0``) and fits, so that no two distinct ids ever merge
+            (type inference would turn ids beyond 64 bits into floats, and one ``1.0`` would
+            turn every id into a float equal to ``1``).
 
     Raises:
         MissingDependencyError: When neither pyarrow nor polars is installed.
         InvalidInputError: When the file lacks one of ``columns`` (checked against its header
-            or schema before reading the data).
+            or schema before reading the data), or is not valid CSV (UTF-8) or Parquet.
+        OSError: When the file cannot be opened.
     """
-    import importlib.util
-
-    if importlib.util.find_spec("pyarrow") is None and importlib.util.find_spec("polars"):
-        return _read_with_polars(path, columns, file_format, as_string, delimiter)
-    require("pyarrow", "arrow")
-    if file_format == "parquet":
-        import pyarrow.parquet as pq
-
-        _require_columns(columns, list(pq.read_schema(path).names))
-        return pq.read_table(path, columns=columns)
-    import pyarrow as pa
-    from pyarrow import csv
-
-    parse_options = csv.ParseOptions(delimiter=delimiter)
-    # A streaming reader parses only the first block, enough for the column names.
-    with csv.open_csv(path, parse_options=parse_options) as head:
-        available = list(head.schema.names)
+    available = read_header(path, file_format=file_format, delimiter=delimiter)
     _require_columns(columns, available)
-    return csv.read_csv(
-        path,
-        parse_options=parse_options,
-        convert_options=csv.ConvertOptions(
-            include_columns=columns,
-            column_types=dict.fromkeys(as_string, pa.string()),
-        ),
-    )
+    text = [*as_string, ids] if ids is not None and file_format != "parquet" else as_string
+    with _reading(path, file_format):
+        if importlib.util.find_spec("pyarrow") is None and importlib.util.find_spec("polars"):
+            return _read_with_polars(path, columns, file_format, text, delimiter, ids)
+        if file_format == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.read_table(path, columns=columns)
+        import pyarrow as pa
+        from pyarrow import csv
+
+        table = csv.read_csv(
+            path,
+            parse_options=csv.ParseOptions(delimiter=delimiter),
+            convert_options=csv.ConvertOptions(
+                include_columns=columns,
+                column_types=dict.fromkeys(text, pa.string()),
+            ),
+        )
+        if ids is None or ids in as_string:
+            return table
+        return table.set_column(
+            table.column_names.index(ids), ids, _integer_ids_or_text(table.column(ids))
+        )
+
+
+def _integer_ids_or_text(text: Any) -> Any:
+    """A pyarrow text column of ids as int64 when every id is a plain integer that fits."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if text.null_count or not pc.all(pc.match_substring_regex(text, _INTEGER_ID)).as_py():
+        return text
+    try:
+        return pc.cast(text, pa.int64())
+    except pa.ArrowInvalid:  # beyond 64 bits: the text keeps every id distinct
+        return text
 
 
 def _read_with_polars(
@@ -183,16 +310,24 @@ def _read_with_polars(
     file_format: str,
     as_string: list[str],
     delimiter: str,
+    ids: str | None,
 ) -> Any:
     import polars as pl
 
     if file_format == "parquet":
-        _require_columns(columns, list(pl.read_parquet_schema(path)))
         return pl.read_parquet(path, columns=columns)
-    _require_columns(columns, pl.read_csv(path, separator=delimiter, n_rows=0).columns)
-    return pl.read_csv(
+    frame = pl.read_csv(
         path,
         columns=columns,
         separator=delimiter,
         schema_overrides=dict.fromkeys(as_string, pl.String),
     )
+    if ids is None or ids not in as_string or frame.height == 0:
+        return frame
+    column = frame.get_column(ids)
+    if column.null_count() or not column.str.contains(_INTEGER_ID).all():
+        return frame
+    converted = column.cast(pl.Int64, strict=False)
+    if converted.null_count():
+        return frame
+    return frame.with_columns(converted)

@@ -7,17 +7,26 @@ Rules (documented in ``docs/explanation/summaries.md``):
   months) are the customer's local periods.
 - Zone identity is the zone's *name*: the IANA key of a ``zoneinfo.ZoneInfo`` (or pytz zone),
   otherwise ``str(tzinfo)`` (``"UTC+01:00"`` for a fixed offset). Strings with different UTC
-  offsets (``+01:00`` in winter, ``+02:00`` in summer) therefore count as mixed zones: convert
-  them to one zone in your frame library first.
+  offsets (``+01:00`` in winter, ``+02:00`` in summer, as daylight saving makes them) name no
+  zone, so they need a *target* zone (``timezone=``, ``--timezone``): every aware value is then
+  converted to the wall-clock time of that zone. Without one they are refused, with a message
+  saying to give one.
 - Strings are parsed with an explicit ``time_format`` (``datetime.strptime``) or, without one, as
   ISO 8601 (``datetime.fromisoformat``, which also reads ``20200131``). Integers (``19970101``)
   are accepted only with a ``time_format``.
+- Speed: when pyarrow is installed, string columns are first parsed by pyarrow's C parsers
+  (ISO 8601 casts, ``strptime``); a column pyarrow cannot parse completely is parsed again the
+  Python way above, which decides what is accepted and names the offending rows. Both ways give
+  the same result for what both accept.
 - Resolution is one microsecond.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
+import re
+import zoneinfo
 from typing import Any
 
 import numpy as np
@@ -29,7 +38,30 @@ from relmark.errors import InvalidInputError
 __all__ = ["parse_instant", "parse_time_column", "zone_name"]
 
 _MAX_SHOWN = 5
+_ARROW_MIN_ROWS = 10_000
+"""numpy inputs shorter than this skip pyarrow (its import costs more than parsing them)."""
+_ARROW_ZONE_RULES_END = int(np.datetime64("2037-01-01T00:00:00", "us").astype(np.int64))
+"""UTC instants from here on are converted to a zone by zoneinfo, not by pyarrow."""
+_OFFSET = re.compile(r"^(?:[Zz]|([+-])(\d{2}):?(\d{2})?)$")
+_OFFSET_PATTERN = r"(?P<offset>(?:[Zz]|[+-]\d{2}(?::?\d{2})?))$"
 DatetimeArray = NDArray[np.datetime64]
+
+
+def _format_offset(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def mixed_offsets_message(name: str, offsets: set[dt.timedelta]) -> str:
+    """The message for aware times whose UTC offsets differ and no zone to convert them to."""
+    shown = ", ".join(_format_offset(o) for o in sorted(offsets)[:_MAX_SHOWN])
+    return (
+        f"Column {name!r} has times with different UTC offsets ({shown}), as daylight saving "
+        "time produces; relmark cannot tell which time zone they belong to. Give the zone to "
+        "convert them to: timezone='Europe/Berlin' (an IANA name, or 'UTC') in Python, "
+        "--timezone Europe/Berlin on the command line."
+    )
 
 
 def zone_name(tz: dt.tzinfo) -> str:
@@ -91,9 +123,12 @@ def _is_missing(value: object) -> bool:
 
 
 def _wall_clock(
-    name: str, values: list[dt.datetime], rows: NDArray[np.int64]
+    name: str, values: list[dt.datetime], rows: NDArray[np.int64], convert_to: str | None
 ) -> tuple[DatetimeArray, str | None]:
-    """Check zone consistency of parsed values and return wall-clock times and the zone name."""
+    """Check zone consistency of parsed values and return wall-clock times and the zone name.
+
+    Aware values are converted to the wall-clock time of ``convert_to`` when it is given.
+    """
     aware = np.fromiter((_is_aware(v) for v in values), dtype=bool, count=len(values))
     if aware.any() and not aware.all():
         first_naive = int(rows[np.flatnonzero(~aware)[0]])
@@ -103,15 +138,23 @@ def _wall_clock(
             f"aware at row {first_aware}); give all times in one time zone or none."
         )
     zone: str | None = None
+    if aware.any() and convert_to is not None:
+        target = zoneinfo.ZoneInfo(convert_to)
+        converted = [v.astimezone(target).replace(tzinfo=None) for v in values]
+        return np.array(converted, dtype="datetime64[us]"), convert_to
     if aware.any():
         names = [zone_name(v.tzinfo) for v in values]  # type: ignore[arg-type]
         zone = names[0]
         other = [i for i, z in enumerate(names) if z != zone]
+        if other and all(_fixed_offset(v) for v in values):
+            offsets = {v.utcoffset() for v in values}
+            raise InvalidInputError(mixed_offsets_message(name, offsets))  # type: ignore[arg-type]
         if other:
             raise InvalidInputError(
                 f"Column {name!r} mixes time zones: row {int(rows[0])} is in {zone!r} but row "
                 f"{int(rows[other[0]])} is in {names[other[0]]!r}; convert all times to one "
-                "time zone first."
+                "time zone first, or give the zone to convert them to (timezone= in Python, "
+                "--timezone on the command line)."
             )
     wall = np.array(
         [v.replace(tzinfo=None) for v in values] if zone is not None else values,
@@ -120,25 +163,42 @@ def _wall_clock(
     return wall, zone
 
 
+def _fixed_offset(value: dt.datetime) -> bool:
+    return isinstance(value.tzinfo, dt.timezone)
+
+
 def parse_time_column(
     name: str,
-    values: NDArray[Any],
+    values: Any,
     *,
     zone: str | None = None,
     time_format: str | None = None,
+    convert_to: str | None = None,
 ) -> tuple[DatetimeArray, str | None]:
     """Validate a time column and return wall-clock ``datetime64[us]`` values and the zone name.
 
     Args:
         name: Column name for error messages.
         values: A ``datetime64`` array (already wall-clock when ``zone`` is given), an array of
-            strings, or an object array of ``datetime`` / ``date`` / ``str`` values.
+            strings, an object array of ``datetime`` / ``date`` / ``str`` values, or a pyarrow
+            string array.
         zone: Zone name of a ``datetime64`` column that came from a zoned frame column.
         time_format: ``strptime`` format for strings and integers; ISO 8601 when ``None``.
+        convert_to: IANA zone to which aware values (strings with a UTC offset, aware
+            ``datetime`` objects) are converted; it then becomes the column's zone.
 
     Raises:
         InvalidInputError: On missing, unparseable or zone-inconsistent values, naming the rows.
     """
+    if not isinstance(values, np.ndarray):
+        fast = _parse_arrow(name, values, time_format, convert_to)
+        if fast is not None:
+            return fast
+        values = np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
+    elif values.dtype.kind in "UO" and values.size >= _ARROW_MIN_ROWS:
+        fast = _parse_numpy_with_arrow(name, values, time_format, convert_to)
+        if fast is not None:
+            return fast
     if np.issubdtype(values.dtype, np.datetime64):
         bad = np.isnat(values)
         if bad.any():
@@ -175,8 +235,115 @@ def parse_time_column(
             f"Column {name!r} has values that are not times in {expected} at "
             f"{offending_rows(bad_rows)}: {shown}."
         )
-    wall, found_zone = _wall_clock(name, parsed, first_rows)  # type: ignore[arg-type]
+    wall, found_zone = _wall_clock(name, parsed, first_rows, convert_to)  # type: ignore[arg-type]
     return wall[inverse], found_zone
+
+
+def _parse_numpy_with_arrow(
+    name: str, values: NDArray[Any], time_format: str | None, convert_to: str | None
+) -> tuple[DatetimeArray, str | None] | None:
+    if importlib.util.find_spec("pyarrow") is None:
+        return None
+    import pyarrow as pa
+
+    try:
+        text = pa.array(values, type=pa.string())
+    except (pa.ArrowException, TypeError):
+        return None  # not all strings: the Python way handles (or refuses) them
+    return _parse_arrow(name, text, time_format, convert_to)
+
+
+def _parse_arrow(
+    name: str, text: Any, time_format: str | None, convert_to: str | None
+) -> tuple[DatetimeArray, str | None] | None:
+    """Parse a pyarrow string array in C; ``None`` when some value needs the Python way.
+
+    The Python way then decides: it accepts what pyarrow's parsers do not (``20200131`` as ISO
+    8601, formats with ``%z``) and names the rows it cannot parse.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if (
+        not pa.types.is_string(text.type) and not pa.types.is_large_string(text.type)
+    ) or text.null_count:
+        return None
+    trimmed = pc.utf8_trim_whitespace(text)
+    if time_format is not None:
+        return _arrow_strptime(trimmed, time_format)
+    try:
+        try:
+            return _naive_wall(pc.cast(trimmed, pa.timestamp("us"))), None
+        except pa.ArrowInvalid:
+            instants = pc.cast(trimmed, pa.timestamp("us", "UTC"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return _aware_wall(name, trimmed, instants, convert_to)
+
+
+def _arrow_strptime(trimmed: Any, time_format: str) -> tuple[DatetimeArray, str | None] | None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if "%z" in time_format or "%Z" in time_format:
+        return None  # offsets and zone names: the Python way applies the zone rules
+    try:
+        parsed = pc.strptime(trimmed, format=time_format, unit="us", error_is_null=True)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return None if parsed.null_count else (_naive_wall(parsed), None)
+
+
+def _naive_wall(parsed: Any) -> DatetimeArray:
+    import pyarrow as pa
+
+    micros = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    wall: DatetimeArray = micros.view("datetime64[us]")
+    return wall
+
+
+def _aware_wall(
+    name: str, trimmed: Any, instants: Any, convert_to: str | None
+) -> tuple[DatetimeArray, str | None] | None:
+    """Wall-clock times of UTC instants parsed from strings with offsets."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if convert_to is not None:
+        micros = instants.cast(pa.int64())
+        if pc.max(micros).as_py() >= _ARROW_ZONE_RULES_END:
+            # pyarrow's zone tables stop in 2037 (no daylight saving after); zoneinfo follows
+            # the zone's rule for later years, so the Python way converts such times.
+            return None
+        local = pc.local_timestamp(instants.cast(pa.timestamp("us", convert_to)))
+        return _naive_wall(local), convert_to
+    found = pc.extract_regex(trimmed, _OFFSET_PATTERN)
+    if found.null_count:
+        return None
+    offsets = pc.unique(pc.struct_field(found, [0])).to_pylist()
+    deltas = {_offset_delta(o) for o in offsets}
+    if None in deltas:
+        return None
+    if len(deltas) > 1:
+        raise InvalidInputError(mixed_offsets_message(name, deltas))  # type: ignore[arg-type]
+    delta = deltas.pop()
+    if delta is None:  # pragma: no cover - excluded above; narrows the type
+        return None
+    micros = instants.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    shift = np.int64(delta // dt.timedelta(microseconds=1))
+    wall: DatetimeArray = (micros + shift).view("datetime64[us]")
+    return wall, zone_name(dt.timezone(delta))
+
+
+def _offset_delta(text: str) -> dt.timedelta | None:
+    match = _OFFSET.match(text)
+    if match is None:
+        return None
+    sign, hours, minutes = match.groups()
+    if sign is None:
+        return dt.timedelta(0)
+    delta = dt.timedelta(hours=int(hours), minutes=int(minutes or 0))
+    return -delta if sign == "-" else delta
 
 
 def _distinct_values(

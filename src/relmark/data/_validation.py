@@ -67,9 +67,18 @@ def float_column(
         what: What the values are, for the message about non-finite values ("finite amounts").
 
     Raises:
-        InvalidInputError: For values that are not numbers (naming their rows), a column that is
-            not one-dimensional or not ``n`` long, or NaN / infinity (naming their rows).
+        InvalidInputError: For values that are not numbers (naming their rows), booleans,
+            complex numbers, dates or durations (which numpy would silently turn into numbers),
+            a column that is not one-dimensional or not ``n`` long, or NaN / infinity (naming
+            their rows).
+
+    Examples:
+        >>> float_column("amount", np.array([True, False]))
+        Traceback (most recent call last):
+        ...
+        relmark.errors.InvalidInputError: Column 'amount' must hold real numbers; got booleans (dtype bool). Booleans are flags, not numbers: pass a numeric column.
     """
+    _refuse_lookalikes(name, values)
     try:
         column = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -86,6 +95,61 @@ def float_column(
             f"{offending_rows(bad)}: {column[bad][:MAX_SHOWN].tolist()}."
         )
     return column
+
+
+_LOOKALIKE_KINDS = {
+    "b": "booleans",
+    "c": "complex numbers",
+    "M": "dates or times",
+    "m": "durations (timedelta)",
+}
+"""numpy kinds that ``astype(float)`` converts without complaint although they are not amounts."""
+
+
+def _lookalike_kind(value: object) -> str | None:
+    if isinstance(value, bool | np.bool_):
+        return "b"
+    if isinstance(value, complex | np.complexfloating):
+        return "c"
+    if isinstance(value, np.datetime64):
+        return "M"
+    if isinstance(value, np.timedelta64):
+        return "m"
+    return None
+
+
+def _refuse_lookalikes(name: str, values: ArrayLike) -> None:
+    """Refuse booleans, complex numbers, dates and durations where real numbers are expected."""
+    if isinstance(values, np.ndarray):
+        kind = values.dtype.kind
+        if kind in _LOOKALIKE_KINDS:
+            raise InvalidInputError(_lookalike_message(name, kind, f"dtype {values.dtype}"))
+        if kind != "O":
+            return
+        items: Any = values.ravel()
+    elif isinstance(values, list | tuple):
+        items = values
+    else:
+        kind = np.asarray(values).dtype.kind
+        if kind in _LOOKALIKE_KINDS:
+            raise InvalidInputError(_lookalike_message(name, kind, type(values).__name__))
+        return
+    found = [(row, k) for row, v in enumerate(items) if (k := _lookalike_kind(v)) is not None]
+    if found:
+        rows = np.zeros(len(items), dtype=bool)
+        rows[[row for row, _ in found]] = True
+        raise InvalidInputError(_lookalike_message(name, found[0][1], offending_rows(rows)))
+
+
+def _lookalike_message(name: str, kind: str, where: str) -> str:
+    what = _LOOKALIKE_KINDS[kind]
+    advice = {
+        "b": "Booleans are flags, not numbers: pass a numeric column.",
+        "c": "Pass the real part if that is what is meant.",
+        "M": "Pass numbers; times belong in the time column.",
+        "m": "Convert durations to numbers in a stated unit first.",
+    }[kind]
+    return f"Column {name!r} must hold real numbers; got {what} ({where}). {advice}"
 
 
 def _non_numeric_message(name: str, values: ArrayLike, exc: Exception) -> str:
@@ -149,7 +213,8 @@ def validate_ids(name: str, values: NDArray[Any]) -> NDArray[Any]:
         values: The ids (one-dimensional; callers check the shape).
 
     Returns:
-        The ids: numpy strings as an object array of ``str``, anything else unchanged.
+        The ids: numpy strings as an object array of ``str`` and bytes (a binary column)
+        decoded from UTF-8 to ``str``; anything else unchanged.
 
     Raises:
         InvalidInputError: For missing ids (None, NaN, NaT), mixed types, booleans or a dtype
@@ -160,7 +225,9 @@ def validate_ids(name: str, values: NDArray[Any]) -> NDArray[Any]:
         dtype('O')
     """
     kind = values.dtype.kind
-    if kind in "UST":
+    if kind == "S" or (kind == "O" and values.size and isinstance(values[0], bytes)):
+        return _decoded_ids(name, values)
+    if kind in "UT":
         return values.astype(object)
     if kind == "f":
         bad = np.isnan(values)
@@ -181,6 +248,28 @@ def validate_ids(name: str, values: NDArray[Any]) -> NDArray[Any]:
             f"Column {name!r} must hold integer or string ids; got dtype {values.dtype}."
         )
     return values
+
+
+def _decoded_ids(name: str, values: NDArray[Any]) -> NDArray[Any]:
+    """Ids stored as bytes (a binary Parquet column) as ``str``, so ``b'1'`` reads as ``'1'``."""
+    items = values.tolist()
+    bad = np.fromiter((not isinstance(v, bytes) for v in items), dtype=bool, count=len(items))
+    if bad.any():
+        _check_object_ids(name, values)  # names the missing or mixed-type rows
+    decoded = np.empty(len(items), dtype=object)
+    undecodable = np.zeros(len(items), dtype=bool)
+    for row, value in enumerate(items):
+        try:
+            decoded[row] = value.decode("utf-8")
+        except UnicodeDecodeError:
+            undecodable[row] = True
+    if undecodable.any():
+        raise InvalidInputError(
+            f"Column {name!r} holds binary customer ids that are not UTF-8 text at "
+            f"{offending_rows(undecodable)}: {values[undecodable][:MAX_SHOWN].tolist()}; store "
+            "the ids as integers or text."
+        )
+    return decoded
 
 
 def _check_object_ids(name: str, values: NDArray[Any]) -> None:

@@ -11,6 +11,7 @@ see ``docs/explanation/summaries.md``.
 from __future__ import annotations
 
 import contextlib
+import warnings
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -33,12 +34,15 @@ from relmark.data._validation import (
 )
 from relmark.data.summary import CustomerSummary
 from relmark.data.units import TimeUnit, parse_unit
-from relmark.errors import InvalidInputError
+from relmark.errors import InvalidInputError, RelmarkWarning
 from relmark.typing import BoolArray, FloatArray, IntArray
 
 __all__ = ["TransactionLog"]
 
 _DENSE_FACTOR = 4
+_MICROS_PER_DAY = 86_400_000_000
+_OUTLIER_MIN_GAP_MICROS = 365 * _MICROS_PER_DAY
+_OUTLIER_MIN_ROWS = 10
 _ROLES = ("customer_id", "time", "amount", "is_return")
 """Columns of a log; the names under which ``from_arrays`` reports them."""
 
@@ -79,6 +83,16 @@ def _validate_flags(name: str, values: NDArray[Any], n: int) -> BoolArray:
             f"{values.dtype} and shape {values.shape}."
         )
     return values
+
+
+def _validate_time_format(time_format: object) -> None:
+    if time_format is None or (isinstance(time_format, str) and "%" in time_format):
+        return
+    raise InvalidInputError(
+        "The 'time_format' parameter must be a strptime format string with at least one "
+        f"%-directive, such as '%Y-%m-%d' or '%d/%m/%Y %H:%M', or None for ISO 8601. Got "
+        f"{time_format!r}."
+    )
 
 
 def _validate_timezone(timezone: object, found: str | None) -> None:
@@ -166,7 +180,9 @@ class TransactionLog:
                 ``time_format``); all naive or all in one time zone.
             amount: Transaction values; finite and non-negative unless ``allow_returns``.
             timezone: IANA name of the zone (``"Europe/Berlin"``) whose wall-clock time naive
-                ``time`` values are; must agree with the zone of aware values.
+                ``time`` values are. Aware values (``datetime`` objects with a zone, strings with
+                a UTC offset such as ``+01:00``, which may change with daylight saving) are
+                converted to the wall-clock time of this zone.
             time_format: ``strptime`` format of string or integer times (``"%Y%m%d"``).
             allow_returns: Accept returns: negative amounts (refunds) and rows flagged by
                 ``is_return``.
@@ -203,7 +219,7 @@ class TransactionLog:
     def _build(
         cls,
         customer_id: NDArray[Any],
-        time: NDArray[Any],
+        time: Any,
         amount: NDArray[Any] | None,
         flags: NDArray[Any] | None,
         *,
@@ -216,18 +232,22 @@ class TransactionLog:
         """Validate the columns, reporting each under ``names[role]`` (the user's name for it)."""
         ids = validate_ids(names["customer_id"], customer_id)
         n = ids.size
-        if time.ndim != 1 or time.size != n:
+        _validate_time_format(time_format)
+        is_numpy = isinstance(time, np.ndarray)
+        if (time.ndim != 1 or time.size != n) if is_numpy else len(time) != n:
             raise InvalidInputError(
                 f"Column {names['time']!r} must be one-dimensional with {n} rows (one per "
-                f"transaction); got shape {time.shape}."
+                f"transaction); got {f'shape {time.shape}' if is_numpy else f'{len(time)} rows'}."
             )
+        zoned_column = is_numpy and np.issubdtype(time.dtype, np.datetime64)
+        _validate_timezone(timezone, column_zone if zoned_column else None)
         wall, found_zone = parse_time_column(
             names["time"],
             time,
-            zone=column_zone if np.issubdtype(time.dtype, np.datetime64) else None,
+            zone=column_zone if zoned_column else None,
             time_format=time_format,
+            convert_to=None if zoned_column else timezone,
         )
-        _validate_timezone(timezone, found_zone)
         if timezone is not None and found_zone is not None and timezone != found_zone:
             raise InvalidInputError(
                 f"Column {names['time']!r} is in time zone {found_zone!r} but "
@@ -285,9 +305,10 @@ class TransactionLog:
             time: Name of the time column (datetime, date, or strings).
             amount: Name of the monetary-value column, if any.
             is_return: Name of a boolean column marking returns, if any.
-            timezone: IANA zone name of a naive time column that is wall-clock time in a zone
-                (as in [`from_arrays`][relmark.data.log.TransactionLog.from_arrays]); must agree
-                with the zone of a zoned column.
+            timezone: IANA zone name of a naive time column that is wall-clock time in a zone,
+                and the zone to which times given as strings with UTC offsets are converted (as
+                in [`from_arrays`][relmark.data.log.TransactionLog.from_arrays]); must agree with
+                the zone of a zoned datetime column.
             time_format: ``strptime`` format of a string or integer time column.
             allow_returns: Accept returns (negative amounts, rows flagged by ``is_return``).
 
@@ -313,7 +334,7 @@ class TransactionLog:
             names["amount"] = amount
         if is_return is not None:
             names["is_return"] = is_return
-        columns = _frames.extract_columns(frame, names)
+        columns = _frames.extract_columns(frame, names, text_as_arrow={"time"})
         return cls._build(
             columns["customer_id"][0],
             columns["time"][0],
@@ -348,8 +369,16 @@ class TransactionLog:
         Raises:
             InvalidInputError: For a record without these attributes, a touchpoint that is not a
                 purchase or has no customer, records mixing amounts and none, transactions in
-                different currencies, or returns without ``allow_returns``.
+                different currencies, returns without ``allow_returns``, or ``records`` that is
+                not an iterable of records.
         """
+        given: object = records  # checked at run time: callers may pass anything
+        if not isinstance(given, Iterable) or isinstance(given, str | bytes | Mapping):
+            raise InvalidInputError(
+                "The 'records' parameter of TransactionLog.from_records must be an iterable of "
+                "Transaction or Touchpoint records (a list, tuple or generator). Got "
+                f"{type(records).__name__}."
+            )
         rows = [_record_fields(row, record) for row, record in enumerate(records)]
         ids = [r[0] for r in rows]
         amounts = [r[2] for r in rows]
@@ -408,9 +437,11 @@ class TransactionLog:
         """Read a CSV file of transactions (with pyarrow, or polars when pyarrow is absent).
 
         The time column is read as text and parsed by relmark (ISO 8601 or ``time_format``), so
-        the result does not depend on the reader's type inference. Ids are read with the
-        reader's inference (digits become integers, so ``"00042"`` becomes ``42``) unless
-        ``string_ids``.
+        the result does not depend on the reader's type inference. Customer ids are read as
+        text and become integers only when every id is written exactly as an integer prints
+        (``42``; not ``042``, ``+42`` or ``42.0``) and fits in 64 bits; otherwise they stay text
+        exactly as written, so two distinct ids never merge (``"1"`` and ``"1.0"``, ids beyond
+        64 bits, ``"7"`` and ``"007"``). ``string_ids`` keeps them text in every case.
 
         Args:
             path: CSV file (may be compressed: ``.gz``, ``.bz2``, ``.zst``).
@@ -422,13 +453,15 @@ class TransactionLog:
                 [`from_frame`][relmark.data.log.TransactionLog.from_frame]).
             time_format: ``strptime`` format of the time column.
             allow_returns: Accept returns (negative amounts, rows flagged by ``is_return``).
-            delimiter: Field separator.
-            string_ids: Read customer ids as text, keeping leading zeros.
+            delimiter: Field separator: one ASCII character.
+            string_ids: Read customer ids as text even when all are integers.
 
         Raises:
             MissingDependencyError: When neither pyarrow nor polars is installed.
             InvalidInputError: As [`from_frame`][relmark.data.log.TransactionLog.from_frame],
-                including for a column the file does not have.
+                including for a column the file does not have, a file that is not UTF-8 CSV
+                and a bad ``delimiter``.
+            OSError: When the file cannot be opened.
         """
         names = [c for c in (customer, time, amount, is_return) if c is not None]
         table = _frames.read_table(
@@ -437,6 +470,7 @@ class TransactionLog:
             file_format="csv",
             as_string=[time, customer] if string_ids else [time],
             delimiter=delimiter,
+            ids=None if string_ids else customer,
         )
         return cls.from_frame(
             table,
@@ -469,7 +503,9 @@ class TransactionLog:
         Raises:
             MissingDependencyError: When neither pyarrow nor polars is installed.
             InvalidInputError: As [`from_frame`][relmark.data.log.TransactionLog.from_frame],
-                including for a column the file does not have.
+                including for a column the file does not have and a file that is not Parquet
+                (corrupt, truncated or empty).
+            OSError: When the file cannot be opened.
         """
         names = [c for c in (customer, time, amount, is_return) if c is not None]
         table = _frames.read_table(path, names, file_format="parquet", as_string=[])
@@ -650,9 +686,43 @@ class TransactionLog:
     def _period_of(self, name: str, value: Any, bucket: TimeUnit) -> int:
         if len(self) == 0:
             raise InvalidInputError("The transaction log is empty; there is nothing to summarize.")
-        instant = self.end if value is None else parse_instant(name, value, zone=self.timezone)
+        if value is None:
+            instant = self.end
+            self._warn_if_far_beyond_the_data(name, instant)
+        else:
+            instant = parse_instant(name, value, zone=self.timezone)
         micros = np.array([instant.astype("datetime64[us]").astype(np.int64)])
         return int(period_index(micros, bucket)[0])
+
+    def _warn_if_far_beyond_the_data(self, name: str, end: np.datetime64) -> None:
+        """Warn when the latest transaction, the default end, lies far beyond the bulk of them.
+
+        The bulk ends at the 99.9th percentile of the times. In a log of at least 10
+        transactions, the latest time is an outlier when it lies more than a year after the
+        bulk and further after it than the bulk spans (a row dated 2099 in a log of 2021-2023):
+        T, and with it P(alive), would be measured to a date the data do not support.
+        """
+        micros = self.time.view(np.int64)
+        if micros.size < _OUTLIER_MIN_ROWS:
+            return
+        cut = min(micros.size - 1, int(np.floor(0.999 * (micros.size - 1))))
+        bulk_end = int(np.partition(micros, cut)[cut])
+        gap = int(end.astype("datetime64[us]").astype(np.int64)) - bulk_end
+        span = bulk_end - int(micros.min())
+        allowed = max(span, _OUTLIER_MIN_GAP_MICROS)
+        if gap <= allowed:
+            return
+        late = micros > bulk_end + allowed
+        day = np.datetime64(bulk_end, "us").astype("datetime64[D]")
+        warnings.warn(
+            f"The default {name} is the latest transaction, {end.astype('datetime64[D]')}, "
+            f"which lies {gap // _MICROS_PER_DAY:,} days after 99.9% of the transactions (they "
+            f"end by {day}); T and P(alive) would be measured to it. Check the "
+            f"{int(late.sum())} transaction(s) far beyond the others ({offending_rows(late)}), "
+            f"and set the end explicitly: {name}='YYYY-MM-DD'.",
+            RelmarkWarning,
+            stacklevel=4,
+        )
 
     def _group(self, calibration_end: int, observation_end: int, bucket: TimeUnit) -> _Grouped:
         periods = period_index(self.time.view(np.int64), bucket)
@@ -776,6 +846,9 @@ class TransactionLog:
             raise InvalidInputError(
                 "No customer has a purchase on or before the end of the calibration period."
             )
+        for sums in (grouped.calibration_repeat_sum, grouped.holdout_sum):
+            if sums is not None:
+                _check_finite_sums(sums, grouped.customer_id)
         first_day = period_start_day(grouped.first, bucket)
         last_day = period_start_day(grouped.last_calibration, bucket)
         end_day = int(period_start_day(np.array([end]), bucket)[0])
@@ -796,6 +869,18 @@ class TransactionLog:
             monetary=monetary,
             unit=unit,
             excluded_transactions=grouped.excluded,
+        )
+
+
+def _check_finite_sums(sums: FloatArray, customer_id: NDArray[Any]) -> None:
+    """Refuse customers whose amounts add up beyond the float range (each was finite)."""
+    bad = ~np.isfinite(sums)
+    if bad.any():
+        raise InvalidInputError(
+            f"The amounts of customer(s) {customer_id[bad][:MAX_SHOWN].tolist()} add up to more "
+            "than the largest floating-point number (about 1.8e308), so their spend cannot be "
+            "summed; amounts must be in a unit where each customer's total stays below that "
+            "(divide them by a power of ten)."
         )
 
 

@@ -5,10 +5,13 @@ A [`CustomerSummary`][relmark.data.summary.CustomerSummary] holds one row per cu
 unit carried alongside, so durations are never interpreted in the wrong unit.
 [`CustomerSummary.compress`][relmark.data.summary.CustomerSummary.compress] collapses customers
 that share the same $(x, t_x, T)$ so models do their special-function work once per distinct row.
+A summary is frozen, so it compresses once: later calls return the same cached
+[`CompressedSummary`][relmark.data.summary.CompressedSummary], whose arrays are read-only.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,6 +47,12 @@ class CompressedSummary:
         weights: How many customers (times their own weight) share each distinct row.
         inverse: For each customer of the original summary, the index of its distinct row, so
             ``values_per_row[inverse]`` gathers a per-row result back to customers exactly.
+        unit: The time unit of ``recency`` and ``T`` (that of the summary it came from; weeks
+            by default, as for [`CustomerSummary`][relmark.data.summary.CustomerSummary]).
+
+    The models' row-level predictions (``expected_purchases``, ``probability_alive``, ...)
+    accept a compressed summary in place of the customer summary and then return one value per
+    distinct row; ``values[compressed.inverse]`` gives them per customer.
     """
 
     frequency: FloatArray = attrs.field(eq=attrs.cmp_using(eq=np.array_equal))
@@ -51,6 +60,7 @@ class CompressedSummary:
     T: FloatArray = attrs.field(eq=attrs.cmp_using(eq=np.array_equal))
     weights: FloatArray = attrs.field(eq=attrs.cmp_using(eq=np.array_equal))
     inverse: IntArray = attrs.field(eq=attrs.cmp_using(eq=np.array_equal))
+    unit: TimeUnit = TimeUnit.WEEK
 
     def __len__(self) -> int:
         """Number of distinct rows."""
@@ -247,17 +257,37 @@ class CustomerSummary:
     def compress(self) -> CompressedSummary:
         """Collapse customers sharing the same $(x, t_x, T)$ into weighted distinct rows.
 
+        The summary is frozen, so the work is done once: every call returns the same
+        [`CompressedSummary`][relmark.data.summary.CompressedSummary] object (its arrays are
+        read-only, so no caller can change what the next one sees). A summary derived with
+        [`take`][relmark.data.summary.CustomerSummary.take] or ``attrs.evolve`` compresses
+        afresh.
+
         Returns:
-            The distinct rows (sorted by $x$, then $t_x$, then $T$), their summed weights and the
+            The distinct rows (sorted by $x$, then $t_x$, then $T$), their summed weights, the
             inverse index with ``compressed.frequency[compressed.inverse] == frequency`` exactly
-            (likewise for ``recency`` and ``T``: the gather is bit-for-bit).
+            (likewise for ``recency`` and ``T``: the gather is bit-for-bit) and the summary's
+            ``unit``.
 
         Examples:
             >>> s = CustomerSummary.from_arrays([1, 0, 1], [2.0, 0.0, 2.0], [5.0, 5.0, 5.0])
             >>> c = s.compress()
             >>> c.frequency.tolist(), c.weights.tolist(), c.inverse.tolist()
             ([0.0, 1.0], [1.0, 2.0], [1, 0, 1])
+            >>> s.compress() is c
+            True
         """
+        return self._compressed
+
+    @functools.cached_property
+    def _compressed(self) -> CompressedSummary:
+        rows = self._compress()
+        for column in (rows.frequency, rows.recency, rows.T, rows.weights, rows.inverse):
+            column.flags.writeable = False
+        return rows
+
+    def _compress(self) -> CompressedSummary:
+        """The uncached work of [`compress`][relmark.data.summary.CustomerSummary.compress]."""
         n = len(self)
         if n == 0:
             empty = np.empty(0, dtype=np.float64)
@@ -265,8 +295,9 @@ class CustomerSummary:
                 frequency=empty,
                 recency=empty,
                 T=empty,
-                weights=empty,
+                weights=empty.copy(),
                 inverse=np.empty(0, dtype=np.int64),
+                unit=self.unit,
             )
         scales = tuple(dict.fromkeys((self.unit.days, 1.0, 100.0)))
         recency_grid = _integer_grid(self.recency, scales)
@@ -296,6 +327,7 @@ class CustomerSummary:
             T=(t_code + t_low) / age_scale,
             weights=_sum_weights(inverse, self.weights, distinct.size),
             inverse=inverse,
+            unit=self.unit,
         )
 
     def _compress_by_values(self) -> CompressedSummary:
@@ -321,6 +353,7 @@ class CustomerSummary:
             T=ut[distinct % ut.size],
             weights=_sum_weights(inverse, self.weights, distinct.size),
             inverse=inverse,
+            unit=self.unit,
         )
 
     def to_frame(self, backend: str = "pandas") -> Any:

@@ -18,6 +18,10 @@ rounding to whole periods):
 - [`simulate_sbg`][relmark.datasets.simulate.simulate_sbg] and
   [`simulate_sbg_cohort`][relmark.datasets.simulate.simulate_sbg_cohort]: shifted
   beta-geometric, per customer and as a cohort's survivor counts.
+
+[`simulate_transaction_log`][relmark.datasets.simulate.simulate_transaction_log] simulates a
+multi-cohort transaction log (customers acquired over a span, BG/NBD, MBG/NBD or Pareto/NBD
+purchases, Gamma-Gamma spend) with real timestamps at a chosen granularity.
 """
 
 from relmark.datasets.real import load_cdnow, load_cdnow_sample_summary, load_donations
@@ -28,6 +32,7 @@ from relmark.datasets.simulate import (
     simulate_pareto_nbd,
     simulate_sbg,
     simulate_sbg_cohort,
+    simulate_transaction_log,
 )
 
 __all__ = [
@@ -40,4 +45,5 @@ __all__ = [
     "simulate_pareto_nbd",
     "simulate_sbg",
     "simulate_sbg_cohort",
+    "simulate_transaction_log",
 ]

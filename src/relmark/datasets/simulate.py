@@ -5,15 +5,22 @@ discretisation, so a refit on simulated data is unbiased up to sampling error; t
 return a [`CustomerSummary`][relmark.data.summary.CustomerSummary]. The BG/BB simulator returns a
 summary whose ``recency`` and ``T`` count transaction opportunities; the shifted-beta-geometric
 ones return per-customer (periods observed, churned) arrays or a cohort's survivor counts.
+
+[`simulate_transaction_log`][relmark.datasets.simulate.simulate_transaction_log] draws the
+transactions themselves, with real timestamps at a chosen granularity, for customers acquired
+over a span (many cohorts, each with its own observation length): the data real logs look like.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import operator
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from relmark.data.log import TransactionLog
 from relmark.data.summary import CustomerSummary
 from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError
@@ -26,6 +33,7 @@ __all__ = [
     "simulate_pareto_nbd",
     "simulate_sbg",
     "simulate_sbg_cohort",
+    "simulate_transaction_log",
 ]
 
 _NEVER = np.iinfo(np.int64).max
@@ -435,3 +443,335 @@ def simulate_sbg_cohort(
     t = np.arange(n_periods + 1)[:, None]
     still_active = ~churned[None, :] | (periods[None, :] > t)
     return np.asarray(still_active.sum(axis=1), dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------- transaction logs
+
+_LOG_MODELS: dict[str, tuple[str, ...]] = {
+    "bgnbd": ("r", "alpha", "a", "b"),
+    "mbgnbd": ("r", "alpha", "a", "b"),
+    "pareto_nbd": ("r", "alpha", "s", "beta"),
+}
+"""Purchase models of ``simulate_transaction_log`` and the names of their parameters."""
+
+_SPEND_PARAMETERS = ("p", "q", "gamma")
+_MICROS_PER_DAY = 86_400_000_000
+_ROWS_PER_BLOCK = 1 << 20
+"""Transactions generated per block: bounds the temporaries whatever the size of the log."""
+
+
+def _named_parameters(
+    name: str, values: object, expected: tuple[str, ...], model: str
+) -> tuple[float, ...]:
+    """The values of ``expected`` keys of the mapping ``values``, each a float > 0."""
+    if not isinstance(values, Mapping) or sorted(map(str, values)) != sorted(expected):
+        raise InvalidInputError(
+            f"The {name!r} parameter of {model} must be a mapping with exactly the keys "
+            f"{list(expected)}. Got {values!r}."
+        )
+    return tuple(_positive(f"{name}[{key!r}]", values[key], model) for key in expected)
+
+
+def _instant(name: str, value: object, model: str) -> int:
+    """A naive date or time (ISO string, ``date``, ``datetime``, ``datetime64``) in microseconds."""
+    aware = isinstance(value, dt.datetime) and value.tzinfo is not None
+    try:
+        instant = None if aware or value is None else np.datetime64(value, "us")  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        instant = None
+    if instant is None or np.isnat(instant):
+        raise InvalidInputError(
+            f"The {name!r} parameter of {model} must be a naive date or time (an ISO 8601 string "
+            f"such as '2021-01-01', a date, a naive datetime or a numpy datetime64). Got {value!r}."
+        )
+    return int(instant.astype(np.int64))
+
+
+def _acquisition_weights(curve: object, n_periods: int, model: str) -> FloatArray | None:
+    """Relative acquisition intensity per equal slice of the span, or ``None`` for uniform."""
+    if curve is None:
+        return None
+    if callable(curve):
+        midpoints = (np.arange(n_periods) + 0.5) / n_periods
+        try:
+            values = np.asarray(curve(midpoints), dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(
+                f"The 'acquisition_curve' of {model} must map an array of positions in [0, 1) "
+                f"to an array of intensities; calling it failed: {exc}"
+            ) from exc
+        if values.shape != (n_periods,):
+            raise InvalidInputError(
+                f"The 'acquisition_curve' of {model} must return one intensity per position "
+                f"(shape ({n_periods},)); got shape {values.shape}."
+            )
+    else:
+        try:
+            values = np.asarray(curve, dtype=np.float64)
+        except (TypeError, ValueError):
+            values = np.asarray(np.nan)
+        if values.ndim != 1 or values.size == 0:
+            raise InvalidInputError(
+                f"The 'acquisition_curve' of {model} must be a callable or a non-empty "
+                f"one-dimensional array of relative intensities. Got {curve!r}."
+            )
+    bad = ~(np.isfinite(values) & (values >= 0))
+    if bad.any():
+        raise InvalidInputError(
+            f"The 'acquisition_curve' of {model} must give finite intensities >= 0. Got "
+            f"{values[bad][:5].tolist()} at positions {np.flatnonzero(bad)[:5].tolist()}."
+        )
+    if not values.sum() > 0:
+        raise InvalidInputError(
+            f"The 'acquisition_curve' of {model} must give some intensity > 0; all "
+            f"{values.size} are 0."
+        )
+    return np.asarray(values / values.sum(), dtype=np.float64)
+
+
+def _acquisition_days(
+    rng: np.random.Generator, count: int, span_days: float, weights: FloatArray | None
+) -> FloatArray:
+    """Sorted acquisition times in days after the start: uniform, or piecewise-uniform by slice."""
+    if weights is None:
+        days = rng.uniform(0.0, span_days, size=count)
+    else:
+        width = span_days / weights.size
+        slices = rng.choice(weights.size, size=count, p=weights)
+        days = (slices + rng.uniform(size=count)) * width
+    days.sort()
+    return np.asarray(days, dtype=np.float64)
+
+
+def _floor_to_period(micros: IntArray, bucket: TimeUnit | None) -> IntArray:
+    """Floor microseconds since the epoch to the start of their calendar period (in place)."""
+    if bucket is None:
+        return micros
+    days = micros // _MICROS_PER_DAY
+    if bucket is TimeUnit.WEEK:
+        days -= (days + 3) % 7  # 1970-01-01 was a Thursday; weeks start on Monday.
+    elif bucket is not TimeUnit.DAY:
+        months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        if bucket is TimeUnit.QUARTER:
+            months -= months % 3
+        elif bucket is TimeUnit.YEAR:
+            months -= months % 12
+        days = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    np.multiply(days, _MICROS_PER_DAY, out=micros)
+    return micros
+
+
+def _event_counts(
+    rng: np.random.Generator,
+    model: str,
+    parameters: tuple[float, ...],
+    ages: FloatArray,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    r"""Per customer: repeat purchases $x$, Poisson events $N \ge x$ and the event horizon $h$.
+
+    Given $N$ events of the purchase process on $(0, h)$, the $x$ purchases are the first $x$
+    of $N$ sorted uniform times on $(0, h)$.
+    """
+    count = ages.size
+    if model == "pareto_nbd":
+        r, alpha, s, beta = parameters
+        rate = rng.gamma(shape=r, scale=1.0 / alpha, size=count)
+        dropout_rate = rng.gamma(shape=s, scale=1.0 / beta, size=count)
+        with np.errstate(divide="ignore"):
+            lifetime = rng.exponential(size=count) / dropout_rate
+        horizon = np.minimum(lifetime, ages)
+        events = rng.poisson(rate * horizon).astype(np.int64)
+        return events, events, horizon
+    r, alpha, a, b = parameters
+    rate = rng.gamma(shape=r, scale=1.0 / alpha, size=count)
+    dropout = rng.beta(a, b, size=count)
+    gone_at_start = rng.uniform(size=count) < dropout if model == "mbgnbd" else False
+    events = rng.poisson(rate * ages).astype(np.int64)
+    repeats = np.minimum(events, _trials_to_first_success(rng, dropout))
+    return np.where(gone_at_start, 0, repeats).astype(np.int64), events, ages
+
+
+def _fill_block(
+    rng: np.random.Generator,
+    customers: slice,
+    repeats: IntArray,
+    events: IntArray,
+    horizon: FloatArray,
+    first_days: FloatArray,
+    days_per_unit: float,
+) -> tuple[IntArray, FloatArray]:
+    r"""Owner (block-local customer index) and time in days after the start of each row of a block.
+
+    Each customer's rows are his first purchase, then his repeat purchases in time order. The
+    first $x$ of $N$ sorted uniforms on $(0, h)$ are $h S_k / (S_x + G)$, $k = 1..x$, with
+    $S_k$ the partial sums of $x$ standard exponentials and $G \sim \text{Gamma}(N - x + 1)$
+    (Rényi's representation of uniform order statistics by normalised exponential spacings).
+    """
+    x = repeats[customers]
+    rows = x + 1
+    owner = np.repeat(np.arange(x.size), rows)
+    starts = np.cumsum(rows) - rows
+    gaps = rng.standard_exponential(owner.size)
+    gaps[starts] = 0.0  # the first purchase of each customer is at his acquisition time
+    sums = np.cumsum(gaps)
+    sums -= np.repeat(sums[starts], rows)
+    totals = sums[starts + x] + rng.standard_gamma((events[customers] - x + 1).astype(np.float64))
+    scale = horizon[customers] * days_per_unit / totals
+    days = sums * np.repeat(scale, rows)
+    days += np.repeat(first_days[customers], rows)
+    return owner, days
+
+
+def simulate_transaction_log(
+    n: int,
+    model: str,
+    params: Mapping[str, float],
+    *,
+    start: object,
+    end: object,
+    seed: int | np.random.Generator,
+    acquisition_end: object = None,
+    acquisition_curve: Callable[[FloatArray], ArrayLike] | ArrayLike | None = None,
+    spend: Mapping[str, float] | None = None,
+    period: str | TimeUnit | None = "D",
+    unit: str | TimeUnit = "W",
+) -> TransactionLog:
+    r"""Simulate the transaction log of $n$ customers acquired over a span, with real timestamps.
+
+    Customers are acquired (make their first purchase) between ``start`` and ``acquisition_end``
+    — uniformly, or following ``acquisition_curve`` — and are observed until ``end``, so each
+    cohort has its own observation length $T_i$. After the first purchase each customer buys by
+    the generative story of ``model`` (exactly, in continuous time):
+
+    - ``"bgnbd"``: BG/NBD, Fader, Hardie & Lee (2005, *Marketing Science* 24(2), assumptions
+      i–v); ``params`` ``r, alpha, a, b``.
+    - ``"mbgnbd"``: MBG/NBD, Batislam, Denizel & Filiztekin (2007); same parameters.
+    - ``"pareto_nbd"``: Pareto/NBD, Schmittlein, Morrison & Colombo (1987); ``params``
+      ``r, alpha, s, beta``.
+
+    The story is that of [`simulate_bgnbd`][relmark.datasets.simulate.simulate_bgnbd] and its
+    siblings, with the purchase times themselves drawn: given $N$ events of the purchase process
+    on $(0, h)$ (Poisson, $h = T_i$, or the lifetime $\min(\omega, T_i)$ for Pareto/NBD) and $x$
+    purchases before dropout, the purchases are the first $x$ of $N$ sorted uniforms on
+    $(0, h)$. With ``spend`` (Gamma-Gamma, Fader, Hardie & Lee 2005, "RFM and CLV", *JMR* 42(4),
+    after Colombo & Jiang 1999) each customer has $\nu \sim \text{Gamma}(q, \gamma)$ and every
+    transaction, the first included, is worth $z \sim \text{Gamma}(p, \nu)$ (shapes $p, q$;
+    rates $\gamma, \nu$), so a customer's mean spend is $p / \nu$.
+
+    Timestamps are then floored to the start of their calendar ``period`` (``"D"``: midnight),
+    the granularity of a real log. A summary by
+    [`summarize`][relmark.data.log.TransactionLog.summarize] with the same ``period`` counts
+    purchase periods, so two purchases in one period count once, as in any real log; refits at
+    a period much shorter than the mean time between purchases recover the parameters.
+
+    Rows are grouped by customer (ids ``0..n-1`` in order of acquisition), each customer's rows
+    in time order. The work is vectorized and done in blocks of about a million transactions,
+    so memory beyond the returned log stays bounded.
+
+    Args:
+        n: Number of customers, >= 1.
+        model: ``"bgnbd"``, ``"mbgnbd"`` or ``"pareto_nbd"``.
+        params: The model's parameters by name, rates per ``unit``.
+        start: First instant of the acquisition span (naive: ISO string, date, datetime or
+            ``datetime64``).
+        end: End of observation (exclusive); no transaction falls at or after it.
+        seed: Seed or generator of the random draws.
+        acquisition_end: End of the acquisition span (exclusive), at or before ``end``;
+            ``end`` by default.
+        acquisition_curve: Relative acquisition intensity over the span: an array of
+            intensities of equal consecutive slices of the span, or a callable mapping an array
+            of positions in $[0, 1)$ (fractions of the span) to intensities, evaluated at the
+            midpoint of each of 1,024 equal slices. Within a slice acquisition is uniform.
+            Uniform over the span by default.
+        spend: Gamma-Gamma parameters ``p, q, gamma``; without it the log has no amounts.
+        period: Granularity of the timestamps: ``"D"``, ``"W"`` (weeks start on Monday),
+            ``"M"``, ``"Q"``, ``"Y"``, or ``None`` to keep them to the microsecond.
+        unit: Time unit of the purchase and dropout rates in ``params``.
+
+    Returns:
+        A [`TransactionLog`][relmark.data.log.TransactionLog] with naive timestamps, and amounts
+        when ``spend`` is given.
+
+    Raises:
+        InvalidInputError: Naming the argument, for an unknown model, missing or non-positive
+            parameters, unparseable or out-of-order dates, or a bad acquisition curve.
+
+    Examples:
+        >>> log = simulate_transaction_log(
+        ...     1000,
+        ...     "bgnbd",
+        ...     {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
+        ...     start="2021-01-01",
+        ...     end="2024-01-01",
+        ...     spend={"p": 6.25, "q": 3.74, "gamma": 15.44},
+        ...     seed=1,
+        ... )
+        >>> log.n_customers, str(log.start) >= "2021-01-01", str(log.end) < "2024-01-01"
+        (1000, True, True)
+        >>> summary = log.summarize("2024-01-01")
+        >>> bool(summary.T.max() <= 3 * 52.2)
+        True
+    """
+    name = "simulate_transaction_log"
+    count = _count("n", n, name)
+    if model not in _LOG_MODELS:
+        raise InvalidInputError(
+            f"The 'model' parameter of {name} must be one of {sorted(_LOG_MODELS)}. Got {model!r}."
+        )
+    parameters = _named_parameters("params", params, _LOG_MODELS[model], name)
+    spend_parameters = (
+        None if spend is None else _named_parameters("spend", spend, _SPEND_PARAMETERS, name)
+    )
+    bucket = None if period is None else parse_unit(period, field="period")
+    days_per_unit = parse_unit(unit).days
+    first = _instant("start", start, name)
+    last = _instant("end", end, name)
+    acquired_by = (
+        last if acquisition_end is None else _instant("acquisition_end", acquisition_end, name)
+    )
+    if not first < acquired_by <= last:
+        raise InvalidInputError(
+            f"The dates of {name} must satisfy start < acquisition_end <= end. Got start="
+            f"{start!r}, acquisition_end={acquisition_end!r}, end={end!r}."
+        )
+    weights = _acquisition_weights(acquisition_curve, 1024, name)
+    rng = np.random.default_rng(seed)
+
+    span_days = (acquired_by - first) / _MICROS_PER_DAY
+    first_days = _acquisition_days(rng, count, span_days, weights)
+    ages = ((last - first) / _MICROS_PER_DAY - first_days) / days_per_unit
+    repeats, events, horizon = _event_counts(rng, model, parameters, ages)
+    mean_spend_rate = (
+        None
+        if spend_parameters is None
+        else rng.gamma(spend_parameters[1], 1.0 / spend_parameters[2], size=count)
+    )
+
+    rows_by_customer = np.cumsum(repeats + 1)
+    total = int(rows_by_customer[-1])
+    customer_id = np.empty(total, dtype=np.int64)
+    micros = np.empty(total, dtype=np.int64)
+    amount = None if spend_parameters is None else np.empty(total, dtype=np.float64)
+    bounds = np.searchsorted(
+        rows_by_customer, np.arange(_ROWS_PER_BLOCK, total, _ROWS_PER_BLOCK), side="right"
+    )
+    row = 0
+    for low, high in zip(
+        np.concatenate([[0], bounds]), np.concatenate([bounds, [count]]), strict=True
+    ):
+        if low == high:
+            continue
+        customers = slice(int(low), int(high))
+        owner, days = _fill_block(
+            rng, customers, repeats, events, horizon, first_days, days_per_unit
+        )
+        rows = slice(row, row + owner.size)
+        customer_id[rows] = owner + int(low)
+        # The last purchase is at most `end`; float rounding must not push it past `end`.
+        micros[rows] = np.minimum(first + np.floor(days * _MICROS_PER_DAY), last - 1)
+        if amount is not None and mean_spend_rate is not None and spend_parameters is not None:
+            amount[rows] = rng.standard_gamma(spend_parameters[0], size=owner.size)
+            amount[rows] /= mean_spend_rate[customers][owner]
+        row = rows.stop
+    _floor_to_period(micros, bucket)
+    return TransactionLog.from_arrays(customer_id, micros.view("datetime64[us]"), amount)

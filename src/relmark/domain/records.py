@@ -80,10 +80,19 @@ def _describe(value: object) -> str:
     return f"{value!r} ({type(value).__name__})"
 
 
-class _Check:
-    """An attrs validator: ``test(value)`` must hold, else a message naming the field."""
+def _masked(value: object) -> str:
+    """Repr of a personal value (a name, an e-mail address): its type, never its content."""
+    return "None" if value is None else f"<{type(value).__name__}, masked>"
 
-    __slots__ = ("_expected", "_optional", "_owner", "_test")
+
+class _Check:
+    """An attrs validator: ``test(value)`` must hold, else a message naming the field.
+
+    For a ``personal`` field (a person's name or e-mail address) the message names the type of
+    the offending value, never the value: messages end up in logs.
+    """
+
+    __slots__ = ("_expected", "_optional", "_owner", "_personal", "_test")
 
     def __init__(
         self,
@@ -92,20 +101,26 @@ class _Check:
         test: Callable[[Any], bool],
         *,
         optional: bool = False,
+        personal: bool = False,
     ) -> None:
         self._owner = owner
         self._expected = expected
         self._test = test
         self._optional = optional
+        self._personal = personal
 
     def __call__(self, _instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if value is None and self._optional:
             return
         if not self._test(value):
             alternative = " or None" if self._optional else ""
+            got = (
+                f"a {type(value).__name__} (not shown: personal data)"
+                if self._personal
+                else _describe(value)
+            )
             raise InvalidInputError(
-                f"{self._owner}.{attribute.name} must be {self._expected}{alternative}; "
-                f"got {_describe(value)}."
+                f"{self._owner}.{attribute.name} must be {self._expected}{alternative}; got {got}."
             )
 
 
@@ -137,6 +152,7 @@ def _text(owner: str, *, optional: bool = False) -> _Check:
         "a string with at least one non-space character",
         lambda v: isinstance(v, str) and v.strip() != "",
         optional=optional,
+        personal=True,
     )
 
 
@@ -153,6 +169,7 @@ def _email(owner: str) -> _Check:
         "an e-mail address such as 'ada@example.com' (text, '@', domain; no spaces)",
         _is_email,
         optional=True,
+        personal=True,
     )
 
 
@@ -287,8 +304,10 @@ class Customer:
     closed_at: datetime | None = attrs.field(
         default=None, validator=_aware("Customer", optional=True)
     )
-    name: str | None = attrs.field(default=None, validator=_text("Customer", optional=True))
-    email: str | None = attrs.field(default=None, validator=_email("Customer"))
+    name: str | None = attrs.field(
+        default=None, validator=_text("Customer", optional=True), repr=_masked
+    )
+    email: str | None = attrs.field(default=None, validator=_email("Customer"), repr=_masked)
     country: str | None = attrs.field(default=None, validator=_country("Customer"))
     tags: frozenset[str] = attrs.field(
         default=frozenset(), converter=_customer_tags, validator=_tags("Customer")
@@ -331,13 +350,13 @@ class Stakeholder:
     """
 
     stakeholder_id: StakeholderId = attrs.field(validator=_identifier("Stakeholder"))
-    name: str = attrs.field(validator=_text("Stakeholder"))
+    name: str = attrs.field(validator=_text("Stakeholder"), repr=_masked)
     role: StakeholderRole = attrs.field(validator=_member("Stakeholder", StakeholderRole))
     since: datetime = attrs.field(validator=_aware("Stakeholder"))
     until: datetime | None = attrs.field(
         default=None, validator=_aware("Stakeholder", optional=True)
     )
-    email: str | None = attrs.field(default=None, validator=_email("Stakeholder"))
+    email: str | None = attrs.field(default=None, validator=_email("Stakeholder"), repr=_masked)
     country: str | None = attrs.field(default=None, validator=_country("Stakeholder"))
     tags: frozenset[str] = attrs.field(
         default=frozenset(), converter=_stakeholder_tags, validator=_tags("Stakeholder")

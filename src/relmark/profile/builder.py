@@ -21,7 +21,6 @@ Examples:
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, cast, runtime_checkable
 
@@ -52,6 +51,7 @@ from relmark.profile.records import (
     ProvenancedValue,
     ResolutionPolicy,
     ValueSource,
+    customer_key,
 )
 from relmark.profile.relationship import LifecycleThresholds
 from relmark.scoring.table import ScoreTable
@@ -223,16 +223,18 @@ class ProfileBuilder:
         value: object,
         at: dt.datetime,
         *,
-        derived: bool,
+        source: ValueSource,
     ) -> FieldSpec:
         spec = self.catalogue[field]
         spec.check_value(value)
-        if profile.may_store(spec, at, derived=derived):
+        if profile.may_store(spec, at, source=source):
             return spec
         if profile.basis_available(spec, at):
             why = (
-                f"is a derived value of a field erased at {profile.erased_at(field)}, and the "
-                f"customer has not granted consent to purpose {spec.purpose!r} since"
+                f"was erased (recorded erasure dated {profile.erased_at(field)}); an erased "
+                "field is stored again only when the customer declares it anew after granting "
+                f"consent to purpose {spec.purpose!r} again (a grant recorded after the erasure "
+                f"and in force at {at}), never from a {source.value} source"
             )
         elif spec.lawful_basis is LawfulBasis.CONSENT:
             why = f"needs consent for purpose {spec.purpose!r}, which is not granted at {at}"
@@ -312,7 +314,7 @@ class ProfileBuilder:
         _check_channel(channel)
         pairs = list(values.items()) if isinstance(values, Mapping) else list(values)
         for field, value in pairs:
-            self._checked(profile, field, value, at, derived=origin is ValueSource.DERIVED)
+            self._checked(profile, field, value, at, source=origin)
         provenance = Provenance(
             source=origin,
             collected_at=at,
@@ -346,9 +348,18 @@ class ProfileBuilder:
                 f"Unknown purpose {purpose!r}; the catalogue's purposes are {purposes}."
             )
         event = ConsentEvent(
-            purpose=purpose, action=action, at=_aware("at", at), channel=channel, note=note
+            purpose=purpose,
+            action=action,
+            at=_aware("at", at),
+            sequence=profile.next_sequence,
+            channel=channel,
+            note=note,
         )
-        return attrs.evolve(profile, consent_log=(*profile.consent_log, event))
+        return attrs.evolve(
+            profile,
+            consent_log=(*profile.consent_log, event),
+            next_sequence=profile.next_sequence + 1,
+        )
 
     def grant_consent(
         self,
@@ -538,10 +549,16 @@ class ProfileBuilder:
             fields=names,
             values_erased=len(profile.observations) - len(kept),
             at=at,
+            sequence=profile.next_sequence,
             requested_by=requested_by,
             reason=reason,
         )
-        return attrs.evolve(profile, observations=kept, erasures=(*profile.erasures, record))
+        return attrs.evolve(
+            profile,
+            observations=kept,
+            erasures=(*profile.erasures, record),
+            next_sequence=profile.next_sequence + 1,
+        )
 
     def export(self, profile: Profile) -> dict[str, Any]:
         """A JSON-serializable description of the profile with full provenance.
@@ -549,24 +566,31 @@ class ProfileBuilder:
         The structure: ``customer_id``, ``opened_at``, ``stage``, ``completeness`` (per stage),
         ``fields`` (for each known field its ``current`` value and ``history``, oldest first, each
         entry with ``value``, ``source``, ``collected_at``, ``collector``, ``channel``,
-        ``consent`` and ``sequence``), ``consent_log`` and ``erasures``. Dates are ISO 8601
-        strings, enums their values, tuples lists. ``json.dumps`` accepts it as is;
-        [`load`][relmark.profile.builder.ProfileBuilder.load] reads it back.
+        ``consent`` and ``sequence``), ``consent_log`` and ``erasures`` (each entry with its
+        recording ``sequence``) and ``next_sequence``. Values and timestamps are written as
+        [`relmark.io`][relmark.io] writes them: timestamps as RFC 9557 text that keeps the named
+        time zone (``"2024-03-01T09:30:00+01:00[Europe/Berlin]"``), dates as ISO 8601, enums as
+        their values, tuples as lists. ``json.dumps`` accepts it as is;
+        [`load`][relmark.profile.builder.ProfileBuilder.load] reads it back to an equal profile.
+
+        The export holds the customer's personal data (it is what a data-subject access request
+        returns); a profile's ``repr`` never does.
         """
+        from relmark.io import to_dict
+
         profile = self._check_profile(profile)
         fields: dict[str, Any] = {}
         for name in profile.known_fields:
-            spec = self.catalogue[name]
-            current = profile.value(name)
+            spec = profile.catalogue[name]
             fields[name] = {
-                "current": _encode(current, spec),
+                "current": _encode(profile.value(name), spec),
                 "history": [
                     {
                         "value": _encode(v.value, spec),
                         "source": v.provenance.source.value,
-                        "collected_at": v.provenance.collected_at.isoformat(),
+                        "collected_at": to_dict(v.provenance.collected_at),
                         "collector": v.provenance.collector,
-                        "channel": _enum_value(v.provenance.channel),
+                        "channel": to_dict(v.provenance.channel),
                         "consent": list(v.provenance.consent),
                         "sequence": v.sequence,
                     }
@@ -574,111 +598,105 @@ class ProfileBuilder:
                 ],
             }
         return {
-            "customer_id": _plain(profile.customer_id),
-            "opened_at": None if profile.opened_at is None else profile.opened_at.isoformat(),
+            "customer_id": profile.customer_id,
+            "opened_at": to_dict(profile.opened_at),
             "stage": int(profile.stage),
             "completeness": {
                 str(int(s)): profile.completeness(s)
-                for s in sorted({f.stage for f in self.catalogue})
+                for s in sorted({f.stage for f in profile.catalogue})
             },
             "fields": fields,
-            "consent_log": [
-                {
-                    "purpose": e.purpose,
-                    "action": e.action.value,
-                    "at": e.at.isoformat(),
-                    "channel": _enum_value(e.channel),
-                    "note": e.note,
-                }
-                for e in profile.consent_log
-            ],
-            "erasures": [
-                {
-                    "fields": list(r.fields),
-                    "values_erased": r.values_erased,
-                    "at": r.at.isoformat(),
-                    "requested_by": r.requested_by,
-                    "reason": r.reason,
-                }
-                for r in profile.erasures
-            ],
+            "consent_log": [to_dict(e) for e in profile.consent_log],
+            "erasures": [to_dict(r) for r in profile.erasures],
             "next_sequence": profile.next_sequence,
         }
 
     def load(self, payload: Mapping[str, Any]) -> Profile:
         """Rebuild a profile from [`export`][relmark.profile.builder.ProfileBuilder.export]'s output.
 
-        Values are decoded by this builder's catalogue and checked like observed values.
+        Values are read as values of their field in this builder's catalogue; the profile is
+        then built by its constructor, which checks every value, the recording order of the
+        observations, consent events and erasures, and the customer id (the same checks as for
+        a profile the builder makes). ``stage`` and ``completeness`` are derived, not read.
 
         Raises:
             InvalidPayloadError: Listing every problem found.
         """
+        from relmark.io import from_dict
+
         problems: list[str] = []
+
+        def read(where: str, raw: object, kind: Any) -> Any:
+            try:
+                return from_dict(raw, kind)
+            except InvalidPayloadError as exc:
+                problems.extend(f"{where}: {p}" for p in exc.problems)
+            return None
+
+        if not isinstance(payload, Mapping):
+            raise InvalidPayloadError(
+                "Profile", [f"payload: expected an object, got {type(payload).__name__}"]
+            )
+        missing = [k for k in _EXPORT_KEYS if k not in payload]
+        if missing:
+            raise InvalidPayloadError("Profile", [f"payload: missing key(s) {missing}"])
         observations: list[ProvenancedValue] = []
-        try:
-            for name, entry in dict(payload.get("fields", {})).items():
-                if name not in self.catalogue:
-                    problems.append(f"fields.{name}: not a field of the catalogue")
+        given_fields = payload["fields"]
+        if not isinstance(given_fields, Mapping):
+            problems.append("fields: expected an object")
+            given_fields = {}
+        for name, entry in given_fields.items():
+            if name not in self.catalogue:
+                problems.append(f"fields.{name}: not a field of the catalogue")
+                continue
+            spec = self.catalogue[name]
+            history = entry.get("history") if isinstance(entry, Mapping) else None
+            if not isinstance(history, list):
+                problems.append(f"fields.{name}.history: expected a list")
+                continue
+            for i, item in enumerate(history):
+                where = f"fields.{name}.history[{i}]"
+                if not isinstance(item, Mapping) or set(item) != set(_HISTORY_KEYS):
+                    problems.append(f"{where}: expected an object with keys {list(_HISTORY_KEYS)}")
                     continue
-                spec = self.catalogue[name]
-                for i, item in enumerate(entry["history"]):
-                    try:
-                        value = _decode(item["value"], spec)
-                        spec.check_value(value)
-                        observations.append(
-                            ProvenancedValue(
-                                field=name,
-                                value=value,
-                                sequence=int(item["sequence"]),
-                                provenance=Provenance(
-                                    source=ValueSource(item["source"]),
-                                    collected_at=dt.datetime.fromisoformat(item["collected_at"]),
-                                    collector=str(item["collector"]),
-                                    channel=None
-                                    if item["channel"] is None
-                                    else Channel(item["channel"]),
-                                    consent=tuple(item["consent"]),
-                                ),
-                            )
+                value = read(f"{where}.value", item["value"], _value_type(spec))
+                provenance = read(
+                    where,
+                    {
+                        "source": item["source"],
+                        "collected_at": item["collected_at"],
+                        "collector": item["collector"],
+                        "channel": item["channel"],
+                        "consent": item["consent"],
+                    },
+                    Provenance,
+                )
+                sequence = read(f"{where}.sequence", item["sequence"], int)
+                if value is not None and provenance is not None and sequence is not None:
+                    observations.append(
+                        ProvenancedValue(
+                            field=name, value=value, provenance=provenance, sequence=sequence
                         )
-                    except (KeyError, TypeError, ValueError) as exc:
-                        problems.append(f"fields.{name}.history[{i}]: {exc}")
-            consent = [
-                ConsentEvent(
-                    purpose=str(e["purpose"]),
-                    action=ConsentAction(e["action"]),
-                    at=dt.datetime.fromisoformat(e["at"]),
-                    channel=None if e["channel"] is None else Channel(e["channel"]),
-                    note=str(e["note"]),
-                )
-                for e in payload.get("consent_log", [])
-            ]
-            erasures = [
-                ErasureRecord(
-                    fields=tuple(r["fields"]),
-                    values_erased=int(r["values_erased"]),
-                    at=dt.datetime.fromisoformat(r["at"]),
-                    requested_by=str(r["requested_by"]),
-                    reason=str(r["reason"]),
-                )
-                for r in payload.get("erasures", [])
-            ]
-            opened = payload["opened_at"]
-            profile = Profile(
+                    )
+        consent = read("consent_log", payload["consent_log"], list[ConsentEvent])
+        erasures = read("erasures", payload["erasures"], list[ErasureRecord])
+        opened = read("opened_at", payload["opened_at"], dt.datetime | None)
+        next_sequence = read("next_sequence", payload["next_sequence"], int)
+        if problems:
+            raise InvalidPayloadError("Profile", problems)
+        try:
+            return Profile(
                 customer_id=payload["customer_id"],
-                opened_at=None if opened is None else dt.datetime.fromisoformat(opened),
+                opened_at=opened,
                 catalogue=self.catalogue,
                 resolution=self.resolution,
                 observations=tuple(sorted(observations, key=lambda v: v.sequence)),
                 consent_log=tuple(consent),
                 erasures=tuple(erasures),
-                next_sequence=int(payload["next_sequence"]),
+                next_sequence=next_sequence,
             )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            problems.append(f"payload: {exc!r}")
-        if problems:
-            raise InvalidPayloadError("Profile", problems)
-        return profile
+        except InvalidInputError as exc:
+            raise InvalidPayloadError("Profile", [f"payload: {exc}"]) from None
 
     # ------------------------------------------------------------------ stage-2 derivation
 
@@ -704,7 +722,6 @@ class ProfileBuilder:
         *score_tables: ScoreTable | Mapping[str, ScoreTable],
         at: dt.datetime,
         touchpoints: Iterable[TouchpointLike] | None = None,
-        rederive_erased: bool = False,
     ) -> list[Profile]:
         """Add the derived stage-2 fields to each profile, with provenance "derived by <scorer>".
 
@@ -715,38 +732,35 @@ class ProfileBuilder:
                 (the name goes into the provenance).
             at: When the derivation is made (timezone-aware).
             touchpoints: Touchpoints for ``preferred_channel``.
-            rederive_erased: Derive again fields that were erased from a profile. Pass ``True``
-                only when the new values rest on data collected after the erasure under a
-                lawful basis; by default an erased field is derived again only once the customer
-                has granted consent to its purpose after the erasure
-                (see [`Profile.may_store`][relmark.profile.records.Profile.may_store]).
 
         Returns:
             The updated profiles, in input order. A customer absent from the summary has no
             purchase history and is returned unchanged. A derived field is stored for a customer
             only where [`Profile.may_store`][relmark.profile.records.Profile.may_store] allows
-            it: not after an objection to (or withdrawal for) its purpose, not again after an
-            erasure. Each value records the purposes consented to at ``at``.
+            it: not after an objection to (or withdrawal for) its purpose, never again after
+            the field was erased. Each value records the purposes consented to at ``at``.
             See [`relmark.profile.derive`][relmark.profile.derive] for the fields.
 
         Raises:
-            InvalidInputError: For a naive ``at``, a non-bool ``rederive_erased`` or a score
-                column that does not fit its field.
+            InvalidInputError: For a naive ``at``, a score column that does not fit its field,
+                or a profile whose id is not of the summary's id type (``"1"`` against integer
+                ids, or ``1`` against string ids): such a profile would never match its row.
         """
         at = _aware("at", at)
-        _check_bool("rederive_erased", rederive_erased)
         start = [p if isinstance(p, Profile) else self.new(p) for p in profiles]
+        rows = _summary_rows(summary)
+        for profile in start:
+            _check_id_kind(profile.customer_id, rows)
         columns = self._derive_columns(summary, score_tables, touchpoints)
-        rows = {cid: i for i, cid in enumerate(summary.customer_id.tolist())}
         specs = [self.catalogue[col.field] for col in columns]
         shared: dict[tuple[str, tuple[str, ...]], Provenance] = {}
         out: list[Profile] = []
         for profile in start:
-            row = rows.get(profile.customer_id)
+            row = rows.get(customer_key(profile.customer_id))
             if row is None:
                 out.append(profile)
                 continue
-            allowed = permitted(profile, specs, at, rederive_erased=rederive_erased)
+            allowed = permitted(profile, specs, at)
             out.append(with_derived(profile, row, columns, at, shared, allowed))
         return out
 
@@ -757,7 +771,6 @@ class ProfileBuilder:
         at: dt.datetime,
         profiles: Iterable[Profile],
         touchpoints: Iterable[TouchpointLike] | None = None,
-        rederive_erased: bool = False,
     ) -> ProfileBook:
         """Derive stage-2 fields for every customer of ``summary`` at once, columnar.
 
@@ -774,22 +787,23 @@ class ProfileBuilder:
             profiles: The existing profiles of (some of) the summary's customers, at most one
                 per customer; profiles of other customers are ignored.
             touchpoints: Touchpoints for ``preferred_channel``.
-            rederive_erased: As for ``derive``.
 
         Returns:
             A [`ProfileBook`][relmark.profile.derive.ProfileBook] whose columns hold only values
             that may be stored for each customer, and whose profiles equal what ``derive`` returns.
 
         Raises:
-            InvalidInputError: For a naive ``at``, a non-bool ``rederive_erased``, an item of
-                ``profiles`` that is not a Profile, two profiles of one customer, or a score
+            InvalidInputError: For a naive ``at``, an item of ``profiles`` that is not a
+                Profile, two profiles of one customer, a profile whose id is not of the
+                summary's id type (it would silently escape its customer's choices), or a score
                 column that does not fit its field.
         """
         at = _aware("at", at)
-        _check_bool("rederive_erased", rederive_erased)
+        rows = _summary_rows(summary)
         given: dict[Hashable, Profile] = {}
         for item in profiles:
             profile = self._check_profile(item)
+            _check_id_kind(profile.customer_id, rows)
             if profile.customer_id in given:
                 raise InvalidInputError(
                     f"The 'profiles' argument holds two profiles of customer "
@@ -798,19 +812,22 @@ class ProfileBuilder:
             given[profile.customer_id] = profile
         columns = self._derive_columns(summary, score_tables, touchpoints)
         specs = [self.catalogue[col.field] for col in columns]
-        ids = summary.customer_id.tolist()
+        ids = list(rows)
         # A customer without a profile has recorded no choice: the rule for an empty profile.
         nobody = Profile(
-            customer_id=None, opened_at=None, catalogue=self.catalogue, resolution=self.resolution
+            customer_id=ids[0] if ids else 0,
+            opened_at=None,
+            catalogue=self.catalogue,
+            resolution=self.resolution,
         )
-        default = permitted(nobody, specs, at, rederive_erased=rederive_erased)
+        default = permitted(nobody, specs, at)
         allowed = np.tile(np.asarray(default, dtype=bool), (len(ids), 1))
         held: dict[Hashable, Profile] = {}
         for row, cid in enumerate(ids):
             own = given.get(cid)
             if own is not None:
                 held[cid] = own
-                allowed[row] = permitted(own, specs, at, rederive_erased=rederive_erased)
+                allowed[row] = permitted(own, specs, at)
         return ProfileBook(
             customer_id=summary.customer_id,
             columns={c.field: _restricted(c, allowed[:, i]) for i, c in enumerate(columns)},
@@ -818,6 +835,31 @@ class ProfileBuilder:
             catalogue=self.catalogue,
             resolution=self.resolution,
             profiles=held,
+        )
+
+
+def _summary_rows(summary: object) -> dict[int | str, int]:
+    """Row of each customer id of ``summary`` (ids as profiles hold them: int or str)."""
+    if not isinstance(summary, CustomerSummary):
+        raise InvalidInputError(
+            f"The 'summary' argument must be a CustomerSummary. Got {type(summary).__name__}."
+        )
+    rows: dict[int | str, int] = {}
+    for row, cid in enumerate(summary.customer_id.tolist()):
+        rows[customer_key(cid, "the summary")] = row
+    return rows
+
+
+def _check_id_kind(customer_id: Hashable, rows: Mapping[int | str, int]) -> None:
+    """Refuse a profile id of another type than the summary's: it could never match a row."""
+    if not rows or customer_id in rows:
+        return
+    expected = type(next(iter(rows)))
+    if type(customer_id) is not expected:
+        raise InvalidInputError(
+            f"Profile of customer {customer_id!r} has a {type(customer_id).__name__} id, but "
+            f"the summary's customer ids are {expected.__name__}s: it would match no row and "
+            "its consent choices would not be applied. Convert the ids to one type first."
         )
 
 
@@ -832,11 +874,6 @@ def _restricted(column: DerivedColumn, allowed: BoolArray) -> DerivedColumn:
     return attrs.evolve(column, values=values, present=column.present & allowed)
 
 
-def _check_bool(name: str, value: object) -> None:
-    if not isinstance(value, bool):
-        raise InvalidInputError(f"The {name!r} argument must be a bool. Got {value!r}.")
-
-
 def _parse_source(source: object) -> ValueSource:
     if isinstance(source, ValueSource):
         return source
@@ -849,32 +886,17 @@ def _parse_source(source: object) -> ValueSource:
         ) from None
 
 
-def _enum_value(value: enum.Enum | None) -> Any:
-    return None if value is None else value.value
+_EXPORT_KEYS = ("customer_id", "opened_at", "fields", "consent_log", "erasures", "next_sequence")
+_HISTORY_KEYS = ("value", "source", "collected_at", "collector", "channel", "consent", "sequence")
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
+def _value_type(spec: FieldSpec) -> Any:
+    """The type a value of ``spec`` is read as (a ``tuple`` field holds strings)."""
+    return tuple[str, ...] if spec.type is tuple else spec.type
 
 
 def _encode(value: Any, spec: FieldSpec) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if spec.type is tuple:
-        return list(value)
-    return value
+    from relmark.io import to_dict
 
-
-def _decode(value: Any, spec: FieldSpec) -> Any:
-    kind = spec.type
-    if issubclass(kind, enum.Enum):
-        return kind(value)
-    if kind is dt.datetime:
-        return dt.datetime.fromisoformat(value)
-    if kind is dt.date:
-        return dt.date.fromisoformat(value)
-    if kind is tuple:
-        return tuple(value)
-    return value
+    del spec  # the value's own type decides; ``load`` reads it back as the field's type
+    return to_dict(value)

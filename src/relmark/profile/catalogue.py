@@ -17,6 +17,7 @@ The four stages follow the staged build-up of customer information in relationsh
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import enum
 import math
@@ -231,7 +232,9 @@ class FieldSpec:
     """
 
     name: str = attrs.field(validator=_check_name)
-    type: type = attrs.field(validator=_check_type)
+    # Spelled builtins.type: the class namespace holds the field named 'type', so a bare
+    # annotation would resolve to that field's slot descriptor at run time.
+    type: builtins.type = attrs.field(validator=_check_type)
     stage: Stage = attrs.field(converter=_to_stage)
     purpose: str = attrs.field(validator=_check_purpose)
     lawful_basis: LawfulBasis = attrs.field(
@@ -271,26 +274,30 @@ class FieldSpec:
         """Raise if ``value`` is not a valid value of this field.
 
         Raises:
-            InvalidInputError: Naming the field, the expected type or choices and the value.
+            InvalidInputError: Naming the field, the expected type or choices and the type of
+                the value. The value itself is not shown: it is personal data, and messages
+                end up in logs.
         """
         if not _is_instance(value, self.type):
             expected = "tuple of str" if self.type is tuple else self.type.__name__
             raise InvalidInputError(
                 f"Field {self.name!r} expects a value of type {expected}. "
-                f"Got {value!r} ({type(value).__name__})."
+                f"Got a {type(value).__name__} (value not shown)."
             )
         if isinstance(value, float) and math.isnan(value):
             raise InvalidInputError(f"Field {self.name!r} expects a number. Got NaN.")
         if isinstance(value, dt.datetime) and value.utcoffset() is None:
             raise InvalidInputError(
-                f"Field {self.name!r} expects a timezone-aware datetime. Got {value!r}."
+                f"Field {self.name!r} expects a timezone-aware datetime. Got a naive one "
+                "(value not shown)."
             )
         if self.choices:
             given = value if isinstance(value, tuple) else (value,)
             bad = [v for v in given if v not in self.choices]
             if bad:
                 raise InvalidInputError(
-                    f"Field {self.name!r} accepts only {self.choices!r}. Got {bad!r}."
+                    f"Field {self.name!r} accepts only {self.choices!r}. Got {len(bad)} other "
+                    "value(s) (not shown)."
                 )
 
 

@@ -39,9 +39,9 @@ not profile fields and are left in the table.
 Whether a derived value may be stored for a customer is decided by one rule,
 [`Profile.may_store`][relmark.profile.records.Profile.may_store], on both paths (individual
 profiles and the columnar book): not after an objection or withdrawal for the field's purpose, and
-not again after the field was erased (unless the customer granted consent to the purpose after the
-erasure, or the caller passes ``rederive_erased=True``). Stored values record the purposes the
-customer had consented to at derivation time.
+never again after the field was erased (an erased field comes back only when the customer declares
+it anew after renewing consent). Stored values record the purposes the customer had consented to
+at derivation time.
 """
 
 from __future__ import annotations
@@ -130,12 +130,13 @@ class DerivedColumn:
     Attributes:
         field: The profile field.
         values: One value per customer (Python objects of the field's type), in summary order.
+            Personal data: the repr shows how many, never the values.
         present: Whether a value was derived for each customer.
         collector: Provenance collector, ``"derived by <scorer>"``.
     """
 
     field: str
-    values: list[Any]
+    values: list[Any] = attrs.field(repr=lambda v: f"<{len(v)} values, masked>")
     present: BoolArray
     collector: str
 
@@ -367,9 +368,7 @@ def _preferred_channels(
     return values, present
 
 
-def permitted(
-    profile: Profile, specs: Sequence[FieldSpec], at: dt.datetime, *, rederive_erased: bool
-) -> list[bool]:
+def permitted(profile: Profile, specs: Sequence[FieldSpec], at: dt.datetime) -> list[bool]:
     """For each field of ``specs``, whether a derived value may be stored for ``profile`` at ``at``.
 
     [`Profile.may_store`][relmark.profile.records.Profile.may_store] per field; without erasures
@@ -377,16 +376,13 @@ def permitted(
     pair.
     """
     if profile.erasures:
-        return [
-            profile.may_store(spec, at, derived=True, rederive_erased=rederive_erased)
-            for spec in specs
-        ]
+        return [profile.may_store(spec, at, source=ValueSource.DERIVED) for spec in specs]
     by_basis: dict[tuple[str, object], bool] = {}
     out: list[bool] = []
     for spec in specs:
         key = (spec.purpose, spec.lawful_basis)
         if key not in by_basis:
-            by_basis[key] = profile.may_store(spec, at, derived=True)
+            by_basis[key] = profile.may_store(spec, at, source=ValueSource.DERIVED)
         out.append(by_basis[key])
     return out
 

@@ -17,6 +17,7 @@ from collections.abc import Hashable, Iterable
 from typing import Any
 
 import attrs
+import numpy as np
 
 from relmark.domain.vocabulary import Channel
 from relmark.errors import InvalidInputError
@@ -31,6 +32,8 @@ __all__ = [
     "ProvenancedValue",
     "ResolutionPolicy",
     "ValueSource",
+    "customer_key",
+    "masked",
 ]
 
 
@@ -61,6 +64,21 @@ def check_aware(instance: object, attribute: attrs.Attribute[Any], value: object
         raise InvalidInputError(
             f"The {attribute.name!r} of {owner} must be a timezone-aware datetime. Got {value!r}."
         )
+
+
+def _check_sequence(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInputError(
+            f"The {attribute.name!r} of {type(instance).__name__} must be an int >= 0. "
+            f"Got {value!r}."
+        )
+
+
+def masked(value: object) -> str:
+    """How a personal value appears in reprs and messages: its type, never its content."""
+    if value is None:
+        return "None"
+    return f"<{type(value).__name__}, masked>"
 
 
 class ValueSource(enum.Enum):
@@ -114,16 +132,16 @@ class ProvenancedValue:
 
     Attributes:
         field: The field name.
-        value: The value (of the field's type).
+        value: The value (of the field's type). Personal data: the repr shows its type only.
         provenance: Its provenance.
         sequence: Position of the observation in the profile's life (0, 1, 2, ...), breaking
             ties between values collected at the same instant.
     """
 
     field: str
-    value: Any
+    value: Any = attrs.field(repr=masked)
     provenance: Provenance
-    sequence: int
+    sequence: int = attrs.field(validator=_check_sequence)
 
 
 @attrs.frozen(kw_only=True)
@@ -133,7 +151,9 @@ class ConsentEvent:
     Attributes:
         purpose: The processing purpose.
         action: Grant, withdrawal or objection.
-        at: When it happened (timezone-aware).
+        at: When it takes effect (timezone-aware); it may differ from when it was recorded.
+        sequence: When it was recorded: its position in the profile's life, shared with
+            observations and erasures (0, 1, 2, ...). The customer's latest recorded word wins.
         channel: Through which channel it was expressed, if known.
         note: Free text (the wording shown, a reference to the form).
     """
@@ -141,6 +161,7 @@ class ConsentEvent:
     purpose: str
     action: ConsentAction = attrs.field(validator=attrs.validators.instance_of(ConsentAction))
     at: dt.datetime = attrs.field(validator=check_aware)
+    sequence: int = attrs.field(validator=_check_sequence)
     channel: Channel | None = None
     note: str = ""
 
@@ -153,14 +174,18 @@ class ErasureRecord:
         fields: The fields whose values were erased.
         values_erased: How many provenanced values were removed.
         at: When the erasure was carried out (timezone-aware).
-        requested_by: Who asked for it (the customer, a data-protection officer, ...).
+        sequence: When it was recorded: its position in the profile's life, shared with
+            observations and consent events.
+        requested_by: Who asked for it (the customer, a data-protection officer, ...); masked in
+            the repr, since it may name a person.
         reason: Why (for example ``"GDPR Art. 17 request"``).
     """
 
     fields: tuple[str, ...] = attrs.field(converter=_str_tuple)
     values_erased: int
     at: dt.datetime = attrs.field(validator=check_aware)
-    requested_by: str = ""
+    sequence: int = attrs.field(validator=_check_sequence)
+    requested_by: str = attrs.field(default="", repr=masked)
     reason: str = ""
 
 
@@ -214,6 +239,26 @@ class ResolutionPolicy:
         return max(history, key=key, default=None)
 
 
+def customer_key(value: object, owner: str = "Profile") -> int | str:
+    """A customer id as a profile holds it: a Python ``int`` or ``str`` (numpy scalars unwrapped).
+
+    Raises:
+        InvalidInputError: For any other value (a bool, a float, a tuple, None, ...).
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise InvalidInputError(
+        f"The 'customer_id' of {owner} must be an int or a str (the id types of a "
+        f"CustomerSummary). Got {value!r} ({type(value).__name__})."
+    )
+
+
+def _customer_id(value: object) -> int | str:
+    return customer_key(value)
+
+
 @attrs.frozen(kw_only=True)
 class Profile:
     """Everything known about one customer, with provenance, consent and erasure history.
@@ -223,25 +268,89 @@ class Profile:
     returns every value ever observed for a field (until it is erased), and
     [`value`][relmark.profile.records.Profile.value] resolves the current one.
 
+    The constructor checks what every profile promises, so a profile loaded from JSON is held
+    to the same rules as one the builder made: each value belongs to a field of the catalogue
+    and passes its check; observations, consent events and erasures each appear in recording
+    order and share one sequence of distinct numbers below ``next_sequence``.
+
+    The repr names the customer, the stage and the known fields, never a value: values are
+    personal data and reprs end up in logs and tracebacks.
+
     Attributes:
-        customer_id: The customer's identifier.
+        customer_id: The customer's identifier: an ``int`` or a ``str``, the id types of a
+            [`CustomerSummary`][relmark.data.summary.CustomerSummary] (numpy scalars are
+            unwrapped; anything else is refused).
         opened_at: When the account was opened (timezone-aware), or ``None`` if unknown.
         catalogue: The field catalogue the profile follows.
         resolution: How the current value of a field is chosen from its history.
         observations: Every provenanced value still held, in observation order.
         consent_log: Every consent grant, withdrawal and objection, in recording order.
-        erasures: Audit records of erasure requests carried out.
-        next_sequence: Sequence number the next observation will get.
+        erasures: Audit records of erasure requests carried out, in recording order.
+        next_sequence: Sequence number the next observation, consent event or erasure gets.
     """
 
-    customer_id: Hashable
+    customer_id: Hashable = attrs.field(converter=_customer_id)
     opened_at: dt.datetime | None = attrs.field(validator=attrs.validators.optional(check_aware))
-    catalogue: Catalogue = attrs.field(repr=False)
-    resolution: ResolutionPolicy = attrs.field(factory=ResolutionPolicy, repr=False)
+    catalogue: Catalogue = attrs.field(validator=attrs.validators.instance_of(Catalogue))
+    resolution: ResolutionPolicy = attrs.field(
+        factory=ResolutionPolicy, validator=attrs.validators.instance_of(ResolutionPolicy)
+    )
     observations: tuple[ProvenancedValue, ...] = attrs.field(default=(), converter=_values)
     consent_log: tuple[ConsentEvent, ...] = attrs.field(default=(), converter=_events)
     erasures: tuple[ErasureRecord, ...] = attrs.field(default=(), converter=_erasures)
-    next_sequence: int = 0
+    next_sequence: int = attrs.field(default=0, validator=_check_sequence)
+
+    def __attrs_post_init__(self) -> None:
+        """Check what every profile promises, however it was made (builder or loaded payload).
+
+        Every record has its type; every value belongs to a field of the catalogue and passes
+        its check; each of observations, consent log and erasures is in recording order, and
+        all share one sequence below ``next_sequence`` without repeats.
+        """
+        kinds = (
+            ("observations", ProvenancedValue),
+            ("consent_log", ConsentEvent),
+            ("erasures", ErasureRecord),
+        )
+        seen: set[int] = set()
+        for name, kind in kinds:
+            records: tuple[Any, ...] = getattr(self, name)
+            previous = -1
+            for i, record in enumerate(records):
+                if not isinstance(record, kind):
+                    raise InvalidInputError(
+                        f"The {name!r} of a Profile must hold {kind.__name__} records; item {i} "
+                        f"is a {type(record).__name__}."
+                    )
+                number = record.sequence
+                if number <= previous or number >= self.next_sequence or number in seen:
+                    raise InvalidInputError(
+                        f"The {name!r} of profile {self.customer_id!r} are not in recording "
+                        f"order: item {i} has sequence {number} (after {previous}; every "
+                        f"sequence is unique and below next_sequence={self.next_sequence})."
+                    )
+                seen.add(number)
+                previous = number
+        for i, observed in enumerate(self.observations):
+            if observed.field not in self.catalogue:
+                raise InvalidInputError(
+                    f"Observation {i} of profile {self.customer_id!r} is of field "
+                    f"{observed.field!r}, which the profile's catalogue does not define."
+                )
+            try:
+                self.catalogue[observed.field].check_value(observed.value)
+            except InvalidInputError as exc:
+                raise InvalidInputError(
+                    f"Observation {i} of profile {self.customer_id!r}: {exc}"
+                ) from None
+
+    def __repr__(self) -> str:
+        """The id, stage and which fields are known; never a value (they are personal data)."""
+        return (
+            f"Profile(customer_id={self.customer_id!r}, stage={self.stage.name}, "
+            f"known_fields={self.known_fields!r}, values={len(self.observations)} masked, "
+            f"consent_events={len(self.consent_log)}, erasures={len(self.erasures)})"
+        )
 
     def history(self, field: str) -> tuple[ProvenancedValue, ...]:
         """Every value held for ``field`` with its provenance, oldest first.
@@ -302,20 +411,65 @@ class Profile:
         held = {v.field for v in self.observations}
         return tuple(name for name in self.catalogue.names if name in held)
 
-    def consent_status(self, purpose: str, at: dt.datetime) -> ConsentAction | None:
-        """The latest consent action for ``purpose`` at or before ``at`` (``None`` if none).
+    def _in_force(
+        self, purpose: str, at: dt.datetime
+    ) -> tuple[ConsentEvent | None, ConsentEvent | None]:
+        """The events for ``purpose`` in force at ``at``: latest by date, and latest recorded.
 
-        Events are ordered by their timestamp; events at the same instant by recording order.
+        Only events that have taken effect (``event.at <= at``) count; the latest by date breaks
+        ties of date by recording order.
         """
-        latest: ConsentEvent | None = None
-        for event in self.consent_log:
-            if (
-                event.purpose == purpose
-                and event.at <= at
-                and (latest is None or event.at >= latest.at)
-            ):
-                latest = event
-        return None if latest is None else latest.action
+        by_date: ConsentEvent | None = None
+        by_record: ConsentEvent | None = None
+        for event in self.consent_log:  # in recording order
+            if event.purpose != purpose or event.at > at:
+                continue
+            by_record = event
+            if by_date is None or event.at >= by_date.at:
+                by_date = event
+        return by_date, by_record
+
+    def consent_event(self, purpose: str, at: dt.datetime) -> ConsentEvent | None:
+        """The consent event that decides for ``purpose`` at ``at`` (``None`` if there is none).
+
+        Two orders are read, and the customer's restriction wins when they disagree. Among the
+        events for ``purpose`` that have taken effect by ``at`` (``event.at <= at``; a grant dated
+        in the future has no effect until its date), the latest *by date* decides, unless the
+        latest *recorded* one is a withdrawal or an objection while the latest by date is a
+        grant: then the recorded one decides. So a late-entered grant back-dated before a
+        withdrawal does not undo the withdrawal, and a back-dated withdrawal recorded after a
+        grant still ends it.
+        """
+        by_date, by_record = self._in_force(purpose, at)
+        if by_date is None or by_record is None:
+            return None
+        if by_date.action is ConsentAction.GRANT and by_record.action is not ConsentAction.GRANT:
+            return by_record
+        return by_date
+
+    def consent_status(self, purpose: str, at: dt.datetime) -> ConsentAction | None:
+        """The action of the deciding consent event for ``purpose`` at ``at`` (``None`` if none).
+
+        See [`consent_event`][relmark.profile.records.Profile.consent_event] for which event that is.
+        """
+        event = self.consent_event(purpose, at)
+        return None if event is None else event.action
+
+    def consent_renewed_since(self, purpose: str, erasure: ErasureRecord, at: dt.datetime) -> bool:
+        """Whether consent to ``purpose`` was granted anew after ``erasure`` and is in force at ``at``.
+
+        Both orders must agree: the grants in force at ``at`` by date and by recording order are
+        grants, recorded after the erasure and dated no earlier than it. A grant recorded before
+        the erasure (however the erasure is dated) or dated before it does not renew consent.
+        """
+        by_date, by_record = self._in_force(purpose, at)
+        return all(
+            event is not None
+            and event.action is ConsentAction.GRANT
+            and event.sequence > erasure.sequence
+            and event.at >= erasure.at
+            for event in (by_date, by_record)
+        )
 
     def has_consent(self, purpose: str, at: dt.datetime) -> bool:
         """Whether consent for ``purpose`` is granted and not withdrawn at ``at``."""
@@ -341,18 +495,23 @@ class Profile:
         return True
 
     def erased_at(self, field: str) -> dt.datetime | None:
-        """When the values of ``field`` were last erased (``None`` if they never were)."""
-        return max((r.at for r in self.erasures if field in r.fields), default=None)
+        """When the values of ``field`` were last erased (``None`` if they never were).
 
-    def may_store(
-        self,
-        spec: FieldSpec,
-        at: dt.datetime,
-        *,
-        derived: bool = False,
-        rederive_erased: bool = False,
-    ) -> bool:
-        """Whether a value of ``spec`` may be stored for this customer at ``at``: the one rule.
+        "Last" is the erasure recorded last; its date is the one it was given.
+        """
+        erasure = self.last_erasure(field)
+        return None if erasure is None else erasure.at
+
+    def last_erasure(self, field: str) -> ErasureRecord | None:
+        """The erasure of ``field`` recorded last (``None`` if it was never erased)."""
+        found: ErasureRecord | None = None
+        for record in self.erasures:  # in recording order
+            if field in record.fields:
+                found = record
+        return found
+
+    def may_store(self, spec: FieldSpec, at: dt.datetime, *, source: ValueSource) -> bool:
+        """Whether a value of ``spec`` from ``source`` may be stored at ``at``: the one rule.
 
         Every write of [`ProfileBuilder`][relmark.profile.builder.ProfileBuilder] and every
         value of a [`ProfileBook`][relmark.profile.derive.ProfileBook] goes through it.
@@ -361,32 +520,29 @@ class Profile:
           ([`basis_available`][relmark.profile.records.Profile.basis_available]): no consent
           field without a current grant, no legitimate-interest field after an objection or a
           withdrawal for its purpose.
-        - A *derived* value (``derived=True``) of a field that was erased is not stored again:
-          deriving it anew from the data it was first derived from would undo the erasure
-          (GDPR Art. 17). The block lifts when the customer has granted consent to the field's
-          purpose after the latest erasure of the field (and at or before ``at``) — a fresh
-          lawful basis the customer chose — or when the caller passes
-          ``rederive_erased=True``, stating that the new value rests on new data and a new
-          lawful basis. A value the customer declares again after an erasure is a new
-          collection and is not blocked.
+        - After the field was erased (GDPR Art. 17), a value is stored again only when the
+          customer declares it anew (``source`` is ``DECLARED``) after renewing consent to the
+          field's purpose
+          ([`consent_renewed_since`][relmark.profile.records.Profile.consent_renewed_since]: a
+          grant recorded after the erasure, dated no earlier, in force at ``at``). Derived,
+          observed and third-party values of an erased field are never stored again: they would
+          rebuild from old data what the customer had erased. Recording order counts as well as
+          the dates: a back-dated erasure still follows the grants recorded before it, and a
+          grant dated after ``at`` is not yet in force.
 
         Args:
             spec: The field.
             at: When the value would be stored.
-            derived: Whether the value is derived (rather than declared, observed or received).
-            rederive_erased: Lift the erasure block for derived values (see above).
+            source: Where the value comes from.
         """
         if not self.basis_available(spec, at):
             return False
-        if not derived or rederive_erased or not self.erasures:
+        erasure = self.last_erasure(spec.name)
+        if erasure is None:
             return True
-        erased = self.erased_at(spec.name)
-        if erased is None:
-            return True
-        return any(
-            e.purpose == spec.purpose and e.action is ConsentAction.GRANT and erased < e.at <= at
-            for e in self.consent_log
-        )
+        if source is not ValueSource.DECLARED:
+            return False
+        return self.consent_renewed_since(spec.purpose, erasure, at)
 
     def completeness(self, stage: int) -> float:
         """Share of the fields of ``stage`` that are known (1.0 for a stage without fields)."""

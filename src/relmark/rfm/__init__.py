@@ -5,15 +5,17 @@
 - [`Segment`][relmark.rfm.segments.Segment] and [`SegmentRules`][relmark.rfm.segments.SegmentRules]:
   segment definitions with first-match semantics and
   [`lint`][relmark.rfm.segments.SegmentRules.lint].
-- Presets: [`RFM_PACKAGE_SEGMENTS`][relmark.rfm.presets.RFM_PACKAGE_SEGMENTS] and
+- Presets: [`RFM_PACKAGE_SEGMENTS`][relmark.rfm.presets.RFM_PACKAGE_SEGMENTS] (R ``rfm`` 0.2.x),
+  [`RFM_PACKAGE_0_3_SEGMENTS`][relmark.rfm.presets.RFM_PACKAGE_0_3_SEGMENTS] (R ``rfm`` 0.3.0) and
   [`RF_GRID_SEGMENTS`][relmark.rfm.presets.RF_GRID_SEGMENTS].
 """
 
-from relmark.rfm.presets import RF_GRID_SEGMENTS, RFM_PACKAGE_SEGMENTS
+from relmark.rfm.presets import RF_GRID_SEGMENTS, RFM_PACKAGE_0_3_SEGMENTS, RFM_PACKAGE_SEGMENTS
 from relmark.rfm.scorer import BinThresholds, RFMScorer
 from relmark.rfm.segments import LintReport, Overlap, Segment, SegmentRules
 
 __all__ = [
+    "RFM_PACKAGE_0_3_SEGMENTS",
     "RFM_PACKAGE_SEGMENTS",
     "RF_GRID_SEGMENTS",
     "BinThresholds",

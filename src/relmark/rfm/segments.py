@@ -252,6 +252,41 @@ class LintReport:
             )
         return "\n".join(lines)
 
+    def columns(self) -> dict[str, list[Any]]:
+        """Every overlap as a row: the cell, the rules claiming it and the winner.
+
+        Returns:
+            ``{"r", "f", "m", "claimed_by", "winner"}`` columns, one row per overlapping cell.
+        """
+        return {
+            "r": [o.cell[0] for o in self.overlaps],
+            "f": [o.cell[1] for o in self.overlaps],
+            "m": [o.cell[2] for o in self.overlaps],
+            "claimed_by": [", ".join(o.segments) for o in self.overlaps],
+            "winner": [o.winner for o in self.overlaps],
+        }
+
+    def to_frame(self, backend: str | None = None) -> Any:
+        """The overlaps as a data frame (see [`columns`][relmark.rfm.segments.LintReport.columns]).
+
+        Args:
+            backend: ``"pandas"``, ``"polars"`` or ``"pyarrow"``; by default the first of them
+                that is installed.
+        """
+        from relmark._display import frame_backend
+        from relmark.data._frames import to_native_frame
+
+        data = {k: np.asarray(v, dtype=object if k in {"claimed_by", "winner"} else np.int64)
+                for k, v in self.columns().items()}  # fmt: skip
+        return to_native_frame(data, frame_backend(backend))
+
+    def _repr_html_(self) -> str:
+        """The summary and the overlapping cells as an HTML table (Jupyter)."""
+        from relmark._display import html_table
+
+        summary = str(self).splitlines()
+        return html_table(self.columns(), title=summary[0], notes=summary[1:], max_rows=12)
+
 
 def _to_segments(value: Iterable[Segment]) -> tuple[Segment, ...]:
     return tuple(value)

@@ -18,6 +18,12 @@ The module holds one registry, ``DEFAULT_REGISTRY``, used by the module-level fu
 [`available_scorers`][relmark.scoring.registry.available_scorers]. It is relmark's only piece of
 module-level mutable state; code (and tests) that must not touch it create their own
 ``ScorerRegistry()``.
+
+A registry is safe to use from several threads: each holds a lock around its check-then-set
+steps (registering a name, discovering entry points, remembering a loaded factory), so two
+threads can never both register one name, and a lookup never sees half an update. The lock is
+*not* held while a factory's module is imported, because that module may itself register a
+scorer (with the decorator) from another thread, which would otherwise wait for the lock forever.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import re
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, overload
 
@@ -107,6 +114,8 @@ class ScorerRegistry:
         self._entry_point_group = entry_point_group
         self._entry_points: dict[str, str] | None = None
         self._loaded: dict[str, Callable[..., Any]] = {}
+        # Reentrant: a registration made while the same thread holds the lock must not block.
+        self._lock = threading.RLock()
 
     @overload
     def register(
@@ -146,12 +155,13 @@ class ScorerRegistry:
                 raise InvalidInputError(
                     f"The factory registered as {name!r} must be callable. Got {target!r}."
                 )
-            if name in self._registered and not replace:
-                raise InvalidInputError(
-                    f"A scorer named {name!r} is already registered "
-                    f"({self._registered[name]!r}); pass replace=True to replace it."
-                )
-            self._registered[name] = target
+            with self._lock:
+                if name in self._registered and not replace:
+                    raise InvalidInputError(
+                        f"A scorer named {name!r} is already registered "
+                        f"({self._registered[name]!r}); pass replace=True to replace it."
+                    )
+                self._registered[name] = target
             return target
 
         if factory is None:
@@ -159,18 +169,21 @@ class ScorerRegistry:
         return add(factory)
 
     def _discover(self) -> dict[str, str]:
-        if self._entry_points is None:
-            found: dict[str, str] = {}
-            if self._entry_point_group is not None:
-                for entry in importlib.metadata.entry_points(group=self._entry_point_group):
-                    # The first distribution on the path wins, like the import system itself.
-                    found.setdefault(entry.name, entry.value)
-            self._entry_points = found
-        return self._entry_points
+        with self._lock:
+            if self._entry_points is None:
+                found: dict[str, str] = {}
+                if self._entry_point_group is not None:
+                    for entry in importlib.metadata.entry_points(group=self._entry_point_group):
+                        # The first distribution on the path wins, like the import system itself.
+                        found.setdefault(entry.name, entry.value)
+                self._entry_points = found
+            return self._entry_points
 
     def available(self) -> tuple[str, ...]:
         """Sorted names of every scorer this registry can build, loaded or not."""
-        return tuple(sorted({*self._registered, *self._builtins, *self._discover()}))
+        discovered = self._discover()
+        with self._lock:
+            return tuple(sorted({*self._registered, *self._builtins, *discovered}))
 
     def factory(self, name: str) -> Callable[..., Any]:
         """The factory registered under ``name`` (importing it if needed).
@@ -178,23 +191,26 @@ class ScorerRegistry:
         Raises:
             UnknownScorerError: Listing the available names when ``name`` is unknown.
         """
-        if name in self._registered:
-            return self._registered[name]
-        if name in self._loaded:
-            return self._loaded[name]
-        if name in self._builtins:
-            target, origin = self._builtins[name], "relmark built-in"
-        elif name in self._discover():
-            target = self._discover()[name]
-            origin = f"entry point in group {self._entry_point_group!r}"
-        else:
-            raise UnknownScorerError(
-                f"No scorer is registered under {name!r}. Available scorers: "
-                f"{', '.join(self.available()) or '(none)'}."
-            )
-        loaded = _load(target, origin)
-        self._loaded[name] = loaded
-        return loaded
+        discovered = self._discover()
+        with self._lock:
+            if name in self._registered:
+                return self._registered[name]
+            if name in self._loaded:
+                return self._loaded[name]
+            if name in self._builtins:
+                target, origin = self._builtins[name], "relmark built-in"
+            elif name in discovered:
+                target = discovered[name]
+                origin = f"entry point in group {self._entry_point_group!r}"
+            else:
+                raise UnknownScorerError(
+                    f"No scorer is registered under {name!r}. Available scorers: "
+                    f"{', '.join(self.available()) or '(none)'}."
+                )
+        loaded = _load(target, origin)  # outside the lock: the module may register scorers
+        with self._lock:
+            # Two threads may both have imported it; both get the factory remembered first.
+            return self._loaded.setdefault(name, loaded)
 
     def get(self, name: str, /, **hyperparameters: Any) -> Scorer:
         """Build a new, unfitted scorer ``name`` configured with ``hyperparameters``.

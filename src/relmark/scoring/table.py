@@ -279,11 +279,22 @@ class ScoreTable:
                 info[name] = table.info[name]
         return ScoreTable.from_columns(first.customer_id, data, info)
 
-    def to_frame(self, backend: str = "pandas") -> Any:
+    def _repr_html_(self) -> str:
+        """The first and last customers as an HTML table (Jupyter)."""
+        from relmark._display import html_table
+
+        return html_table(
+            {_ID_COLUMN: self.customer_id, **self.data},
+            title=f"ScoreTable: {len(self)} customers × {len(self.data)} columns",
+        )
+
+    def to_frame(self, backend: str | None = None) -> Any:
         """Convert to a data frame with ``customer_id`` as the first column.
 
         Args:
-            backend: ``"pandas"``, ``"polars"`` or ``"pyarrow"`` (the library must be installed).
+            backend: ``"pandas"``, ``"polars"`` or ``"pyarrow"`` (the library must be
+                installed); by default the first of them that is installed, so a polars-only
+                environment gets polars.
 
         Returns:
             A ``pandas.DataFrame``, ``polars.DataFrame`` or ``pyarrow.Table``.
@@ -292,9 +303,10 @@ class ScoreTable:
             InvalidInputError: For another backend name.
             MissingDependencyError: When the backend library is not installed.
         """
+        from relmark._display import frame_backend
         from relmark.data._frames import to_native_frame
 
-        return to_native_frame({_ID_COLUMN: self.customer_id, **self.data}, backend)
+        return to_native_frame({_ID_COLUMN: self.customer_id, **self.data}, frame_backend(backend))
 
 
 def _alignment(

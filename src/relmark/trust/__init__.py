@@ -9,7 +9,13 @@
   keying, the missing-item policy, 0-100 indices.
 - [`relmark.trust.reliability`][relmark.trust.reliability]: alpha, omega, composite reliability,
   AVE, item diagnostics and the Fornell-Larcker check.
-- [`relmark.trust.paths`][relmark.trust.paths]: the KMV path model and its direct-effects rival.
+- [`relmark.trust.sem`][relmark.trust.sem]: the KMV model (or any other structure) as a
+  latent-variable SEM by maximum likelihood, with fit indices, the likelihood-ratio test
+  against the rival and bootstrapped indirect effects — the estimator for claims about theory.
+- [`relmark.trust.paths`][relmark.trust.paths]: the fast descriptive path model on composite
+  scores (attenuated by measurement error) and the direct-effects rival;
+  [`relmark.trust.disattenuated`][relmark.trust.disattenuated] its variant corrected for
+  attenuation.
 - [`relmark.trust.proxies`][relmark.trust.proxies]: behavioural trust and commitment proxies
   from touchpoints and summaries.
 - [`relmark.trust.metrics`][relmark.trust.metrics]: NPS, CSAT and CES.
@@ -17,6 +23,7 @@
   [`CommitmentTrustScorer`][relmark.trust.scorer.CommitmentTrustScorer].
 """
 
+from relmark.trust.disattenuated import DisattenuatedPathResult, fit_disattenuated_path_model
 from relmark.trust.instrument import (
     Construct,
     Instrument,
@@ -78,6 +85,22 @@ from relmark.trust.scores import (
     reverse_key,
     score_constructs,
 )
+from relmark.trust.sem import (
+    FitIndices,
+    IndirectEffect,
+    LikelihoodRatioTest,
+    ParameterKind,
+    SEMParameter,
+    SEMResult,
+    SEMSpecification,
+    fit_sem,
+    indirect_effects,
+    kmv_model,
+    kmv_rival_model,
+    likelihood_ratio_test,
+    ml_discrepancy,
+    simulate_items,
+)
 
 __all__ = [
     "AlphaResult",
@@ -87,23 +110,31 @@ __all__ = [
     "Construct",
     "ConstructReliability",
     "ConstructScores",
+    "DisattenuatedPathResult",
     "EquationFit",
+    "FitIndices",
     "FornellLarckerCheck",
+    "IndirectEffect",
     "Instrument",
     "Item",
     "ItemResponses",
+    "LikelihoodRatioTest",
     "MissingItemPolicy",
     "MissingStrategy",
     "ModelComparison",
     "NPSResult",
     "OmegaResult",
     "OneFactorFit",
+    "ParameterKind",
     "Path",
     "PathEstimate",
     "PathModelResult",
     "PathSign",
     "ReliabilityReport",
     "ReliabilityThresholds",
+    "SEMParameter",
+    "SEMResult",
+    "SEMSpecification",
     "SummaryProxies",
     "TouchpointProxies",
     "TouchpointTable",
@@ -116,17 +147,25 @@ __all__ = [
     "customer_effort_score",
     "customer_satisfaction_score",
     "default_kmv_instrument",
+    "fit_disattenuated_path_model",
     "fit_one_factor",
     "fit_path_model",
+    "fit_sem",
+    "indirect_effects",
     "item_rest_correlations",
     "keyed_responses",
+    "kmv_model",
+    "kmv_rival_model",
+    "likelihood_ratio_test",
     "mcdonald_omega",
+    "ml_discrepancy",
     "net_promoter_score",
     "relationship_quality_instrument",
     "reliability_report",
     "reverse_key",
     "rival_paths",
     "score_constructs",
+    "simulate_items",
     "summary_proxies",
     "touchpoint_proxies",
 ]

@@ -1,0 +1,456 @@
+r"""Per-customer prediction intervals from parameter uncertainty: parametric draws or bootstrap.
+
+A fitted model's predictions for a customer (expected purchases, $P(\text{alive})$, expected
+spend, CLV) are functions of the estimated parameters $\hat\theta$. Their sampling uncertainty is
+obtained by evaluating the prediction at many plausible parameter vectors $\theta^{(1)}, \dots,
+\theta^{(B)}$ and taking percentiles per customer:
+
+- **parametric**: $\log\theta^{(b)} \sim N(\log\hat\theta, \hat\Sigma_{\log})$, the asymptotic
+  normal distribution of the maximum-likelihood estimator in the log-parameter space the models
+  are fitted in (``log_covariance_``, the inverse observed information), so draws stay positive;
+- **bootstrap**: customers are resampled with replacement and the model is refitted with the same
+  specification (the approach of CLVTools). On compressed rows a resample is a multinomial
+  re-weighting of the distinct rows, so each refit is a small weighted fit. When a spend model is
+  given, both models are refitted on the *same* resampled customers, so CLV intervals carry the
+  joint uncertainty.
+
+These are intervals for the **expected** value of a customer with that history (parameter
+uncertainty). They are not the spread of the customer's actual future purchases, which is much
+wider; see ``docs/explanation/uncertainty.md``.
+
+[`ParameterDraws`][relmark.clv.uncertainty.ParameterDraws] holds the draws once and gives
+intervals for every quantity from them, in row blocks so memory stays bounded by
+``draws × block`` whatever the number of customers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal, Self
+
+import attrs
+import numpy as np
+
+from relmark.clv._base import ParametricModel, RepeatBuyingModel
+from relmark.clv._checks import is_real
+from relmark.clv.gamma_gamma import GammaGamma
+from relmark.clv.value import customer_lifetime_value
+from relmark.data.summary import CompressedSummary, CustomerSummary
+from relmark.data.units import TimeUnit
+from relmark.errors import InvalidInputError
+from relmark.typing import FloatArray
+
+__all__ = ["ParameterDraws", "PredictionInterval"]
+
+Method = Literal["parametric", "bootstrap"]
+
+_BLOCK_ELEMENTS = 1 << 21
+"""Draws × rows evaluated at once: bounds the temporary of one block (16 MiB of float64)."""
+
+
+def _array_eq(a: FloatArray, b: FloatArray) -> bool:
+    return bool(np.array_equal(a, b, equal_nan=True))
+
+
+@attrs.frozen(kw_only=True)
+class PredictionInterval:
+    """A prediction per customer with the lower and upper ends of its interval.
+
+    Attributes:
+        estimate: The prediction at the estimated parameters.
+        lower: The ``(1 - level) / 2`` percentile of the prediction over the parameter draws.
+        upper: The ``(1 + level) / 2`` percentile.
+        level: Nominal coverage, in $(0, 1)$.
+        method: ``"parametric"`` or ``"bootstrap"``.
+        draws: Number of parameter draws the percentiles come from.
+    """
+
+    estimate: FloatArray = attrs.field(eq=attrs.cmp_using(eq=_array_eq))
+    lower: FloatArray = attrs.field(eq=attrs.cmp_using(eq=_array_eq))
+    upper: FloatArray = attrs.field(eq=attrs.cmp_using(eq=_array_eq))
+    level: float
+    method: Method
+    draws: int
+
+    def __len__(self) -> int:
+        """Number of customers (or rows)."""
+        return int(self.estimate.size)
+
+    def columns(self, name: str) -> dict[str, FloatArray]:
+        """The three columns named ``name``, ``name_lower`` and ``name_upper``.
+
+        Examples:
+            >>> iv = PredictionInterval(
+            ...     estimate=np.array([1.0]),
+            ...     lower=np.array([0.5]),
+            ...     upper=np.array([2.0]),
+            ...     level=0.9,
+            ...     method="parametric",
+            ...     draws=100,
+            ... )
+            >>> sorted(iv.columns("clv"))
+            ['clv', 'clv_lower', 'clv_upper']
+        """
+        return {name: self.estimate, f"{name}_lower": self.lower, f"{name}_upper": self.upper}
+
+
+def _check_level(level: object) -> float:
+    if not (is_real(level) and 0 < float(level) < 1):  # type: ignore[arg-type]
+        raise InvalidInputError(f"The 'level' argument must be a number in (0, 1). Got {level!r}.")
+    return float(level)  # type: ignore[arg-type]
+
+
+def _check_draws(draws: object) -> int:
+    if (
+        isinstance(draws, bool)
+        or not isinstance(draws, int | np.integer)
+        or not 2 <= draws <= 100_000
+    ):
+        raise InvalidInputError(
+            f"The 'draws' argument must be a whole number in [2, 100000]. Got {draws!r}."
+        )
+    return int(draws)
+
+
+def _check_model(model: object, name: str, expected: type[Any]) -> Any:
+    if not isinstance(model, expected):
+        raise InvalidInputError(
+            f"The {name!r} argument must be a fitted {expected.__name__}. "
+            f"Got {type(model).__name__}."
+        )
+    model._check_fitted()  # noqa: SLF001 - the base class's own check, same package
+    return model
+
+
+def _log_normal_draws(
+    model: ParametricModel, draws: int, rng: np.random.Generator, name: str
+) -> FloatArray:
+    """Parameter vectors whose logs are drawn from N(log θ̂, Σ_log)."""
+    estimate = model._params_array()  # noqa: SLF001 - same package
+    cov = np.asarray(model.log_covariance_, dtype=np.float64)
+    if model.fit_ is None or not np.all(np.isfinite(cov)):
+        raise InvalidInputError(
+            f"The {name!r} model has no finite covariance (it was built from known parameters, "
+            "or its fit is singular), so parametric intervals are undefined; fit it on data, or "
+            "use method='bootstrap' with the summary it was fitted on."
+        )
+    # A covariance that is positive semi-definite only up to rounding still has a square root.
+    values, vectors = np.linalg.eigh((cov + cov.T) / 2)
+    root = vectors * np.sqrt(np.clip(values, 0.0, None))
+    z = rng.standard_normal((draws, estimate.size))
+    return np.asarray(np.exp(np.log(estimate) + z @ root.T), dtype=np.float64)
+
+
+def _refit(model: RepeatBuyingModel | GammaGamma, data: Any) -> FloatArray:
+    fresh = type(model)(penalizer=model.penalizer)
+    fresh.fit(data)
+    return fresh._params_array()  # noqa: SLF001 - same package
+
+
+@attrs.frozen(kw_only=True)
+class ParameterDraws:
+    """Parameter vectors drawn once, from which intervals for every prediction are computed.
+
+    Build one with [`parametric`][relmark.clv.uncertainty.ParameterDraws.parametric] or
+    [`bootstrap`][relmark.clv.uncertainty.ParameterDraws.bootstrap], then ask it for
+    intervals; each interval evaluates the prediction once per draw, on the summary's distinct
+    rows where the prediction depends only on $(x, t_x, T)$.
+
+    Attributes:
+        model: The fitted transaction model (BG/NBD, MBG/NBD or Pareto/NBD).
+        spend_model: The fitted spend model, or ``None``.
+        method: ``"parametric"`` or ``"bootstrap"``.
+        transaction_draws: One parameter vector of ``model`` per row, in its parameter order.
+        spend_draws: One parameter vector of ``spend_model`` per row, or ``None``.
+
+    Examples:
+        >>> from relmark.clv import BGNBD
+        >>> from relmark.datasets import load_cdnow
+        >>> summary = load_cdnow().summarize("1997-09-30")
+        >>> model = BGNBD().fit(summary)
+        >>> draws = ParameterDraws.parametric(model, draws=100, seed=1)
+        >>> iv = draws.probability_alive(summary, level=0.9)
+        >>> bool(((iv.lower <= iv.estimate) & (iv.estimate <= iv.upper)).all())
+        True
+    """
+
+    model: RepeatBuyingModel
+    spend_model: GammaGamma | None
+    method: Method
+    transaction_draws: FloatArray = attrs.field(eq=attrs.cmp_using(eq=_array_eq))
+    spend_draws: FloatArray | None = attrs.field(eq=attrs.cmp_using(eq=_array_eq))
+
+    @classmethod
+    def parametric(
+        cls,
+        model: RepeatBuyingModel,
+        spend_model: GammaGamma | None = None,
+        *,
+        draws: int = 200,
+        seed: int | np.random.Generator | None = None,
+    ) -> Self:
+        r"""Draw parameters from the asymptotic normal distribution of the log-parameters.
+
+        Args:
+            model: A transaction model fitted on data (it needs ``log_covariance_``).
+            spend_model: A spend model fitted on data, for spend and CLV intervals.
+            draws: Number of parameter vectors, $B$.
+            seed: Seed or generator; the same seed gives the same draws.
+
+        Returns:
+            The draws.
+
+        Raises:
+            InvalidInputError: For an unfitted model, one without finite covariance, or bad
+                ``draws``.
+        """
+        n = _check_draws(draws)
+        model = _check_model(model, "model", RepeatBuyingModel)
+        rng = np.random.default_rng(seed)
+        transaction = _log_normal_draws(model, n, rng, "model")
+        spend = None
+        if spend_model is not None:
+            spend_model = _check_model(spend_model, "spend_model", GammaGamma)
+            spend = _log_normal_draws(spend_model, n, rng, "spend_model")
+        return cls(
+            model=model,
+            spend_model=spend_model,
+            method="parametric",
+            transaction_draws=transaction,
+            spend_draws=spend,
+        )
+
+    @classmethod
+    def bootstrap(
+        cls,
+        model: RepeatBuyingModel,
+        summary: CustomerSummary,
+        spend_model: GammaGamma | None = None,
+        *,
+        draws: int = 200,
+        seed: int | np.random.Generator | None = None,
+    ) -> Self:
+        r"""Resample customers with replacement and refit, ``draws`` times.
+
+        A resample of $N$ customers gives each customer a multinomial count $c_i$; the transaction
+        model is refitted on its distinct $(x, t_x, T)$ rows re-weighted by the summed counts (an
+        exact weighted fit, so a refit costs one fit on the distinct rows), and the spend model on
+        the same counts. A customer's own weight (``summary.weights``) multiplies its count.
+
+        Args:
+            model: The fitted transaction model; refits use its ``penalizer``.
+            summary: The customers the models were fitted on.
+            spend_model: The fitted spend model, refitted on the same resamples.
+            draws: Number of resamples, $B$.
+            seed: Seed or generator; the same seed gives the same resamples and refits.
+
+        Returns:
+            The draws.
+
+        Raises:
+            InvalidInputError: For an unfitted model, a summary that is not a
+                ``CustomerSummary`` or is empty, or bad ``draws``.
+            ConvergenceError: When a refit fails (a resample can be degenerate on tiny data).
+        """
+        n = _check_draws(draws)
+        model = _check_model(model, "model", RepeatBuyingModel)
+        if spend_model is not None:
+            spend_model = _check_model(spend_model, "spend_model", GammaGamma)
+        if not isinstance(summary, CustomerSummary) or len(summary) == 0:  # type: ignore[redundant-expr]
+            raise InvalidInputError(
+                "The 'summary' argument must be the non-empty CustomerSummary the models were "
+                f"fitted on. Got {type(summary).__name__}."
+            )
+        rng = np.random.default_rng(seed)
+        rows = summary.compress()
+        own = summary.row_weights
+        customers = len(summary)
+        transaction = np.empty((n, len(model.parameter_names())), dtype=np.float64)
+        spend = None if spend_model is None else np.empty((n, 3), dtype=np.float64)
+        uniform = np.full(customers, 1.0 / customers)
+        for b in range(n):
+            counts = rng.multinomial(customers, uniform).astype(np.float64) * own
+            weights = np.bincount(rows.inverse, weights=counts, minlength=len(rows)).astype(
+                np.float64
+            )
+            kept = weights > 0
+            resampled = CompressedSummary(
+                frequency=rows.frequency[kept],
+                recency=rows.recency[kept],
+                T=rows.T[kept],
+                weights=weights[kept],
+                inverse=np.zeros(0, dtype=np.int64),
+                unit=rows.unit,
+            )
+            transaction[b] = _refit(model, resampled)
+            if spend is not None and spend_model is not None:
+                spend[b] = _refit(spend_model, attrs.evolve(summary, weights=counts))
+        return cls(
+            model=model,
+            spend_model=spend_model,
+            method="bootstrap",
+            transaction_draws=transaction,
+            spend_draws=spend,
+        )
+
+    @property
+    def draws(self) -> int:
+        """Number of parameter draws, $B$."""
+        return int(self.transaction_draws.shape[0])
+
+    def _transaction_model(self, index: int) -> RepeatBuyingModel:
+        names = self.model.parameter_names()
+        values = dict(zip(names, self.transaction_draws[index].tolist(), strict=True))
+        return type(self.model).from_params(**values, unit=self.model.unit_)  # type: ignore[attr-defined, no-any-return]
+
+    def _fitted_spend(self) -> tuple[GammaGamma, FloatArray]:
+        if self.spend_draws is None or self.spend_model is None:
+            raise InvalidInputError(
+                "Spend and CLV intervals need a spend model: build the draws with "
+                "spend_model=GammaGamma().fit(summary)."
+            )
+        return self.spend_model, self.spend_draws
+
+    def _spend_model(self, index: int) -> GammaGamma:
+        p, q, gamma = self._fitted_spend()[1][index].tolist()
+        return GammaGamma.from_params(p=p, q=q, gamma=gamma)
+
+    def _on_rows(
+        self,
+        summary: CustomerSummary,
+        predict: Callable[[RepeatBuyingModel, CompressedSummary], FloatArray],
+        level: float,
+    ) -> PredictionInterval:
+        """Percentiles over draws of a prediction that depends on (x, t_x, T) only."""
+        if not isinstance(summary, CustomerSummary):
+            raise InvalidInputError(
+                f"The 'summary' argument must be a CustomerSummary. Got {type(summary).__name__}."
+            )
+        rows = summary.compress()
+        estimate = predict(self.model, rows)
+        lower, upper = self._percentiles(
+            len(rows), level, lambda b, block: predict(self._transaction_model(b), block), rows
+        )
+        inverse = rows.inverse
+        return PredictionInterval(
+            estimate=estimate[inverse],
+            lower=lower[inverse],
+            upper=upper[inverse],
+            level=level,
+            method=self.method,
+            draws=self.draws,
+        )
+
+    def _percentiles(
+        self,
+        size: int,
+        level: float,
+        evaluate: Callable[[int, Any], FloatArray],
+        source: CompressedSummary | CustomerSummary,
+    ) -> tuple[FloatArray, FloatArray]:
+        """Lower and upper percentiles over draws, evaluated in blocks of rows."""
+        lower = np.empty(size, dtype=np.float64)
+        upper = np.empty(size, dtype=np.float64)
+        step = max(1, _BLOCK_ELEMENTS // self.draws)
+        probabilities = [(1 - level) / 2, (1 + level) / 2]
+        for start in range(0, size, step):
+            block = slice(start, min(start + step, size))
+            part = _block_of(source, block)
+            values = np.empty((self.draws, block.stop - block.start), dtype=np.float64)
+            for b in range(self.draws):
+                values[b] = evaluate(b, part)
+            lower[block], upper[block] = np.quantile(values, probabilities, axis=0)
+        return lower, upper
+
+    def expected_purchases(
+        self, t: float, summary: CustomerSummary, *, level: float = 0.9
+    ) -> PredictionInterval:
+        """Interval for each customer's expected purchases in the next ``t`` (model's unit).
+
+        Args:
+            t: A horizon, in the model's unit.
+            summary: The customers.
+            level: Nominal coverage.
+
+        Returns:
+            One interval per customer.
+        """
+        coverage = _check_level(level)
+        return self._on_rows(summary, lambda m, rows: m.expected_purchases(t, rows), coverage)
+
+    def probability_alive(
+        self, summary: CustomerSummary, *, level: float = 0.9
+    ) -> PredictionInterval:
+        """Interval for each customer's probability of being alive at the end of observation."""
+        coverage = _check_level(level)
+        return self._on_rows(summary, lambda m, rows: m.probability_alive(rows), coverage)
+
+    def _per_customer(
+        self,
+        summary: CustomerSummary,
+        predict: Callable[[RepeatBuyingModel, GammaGamma, CustomerSummary], FloatArray],
+        level: float,
+    ) -> PredictionInterval:
+        if not isinstance(summary, CustomerSummary):
+            raise InvalidInputError(
+                f"The 'summary' argument must be a CustomerSummary. Got {type(summary).__name__}."
+            )
+        spend_model, _ = self._fitted_spend()
+        estimate = predict(self.model, spend_model, summary)
+        lower, upper = self._percentiles(
+            len(summary),
+            level,
+            lambda b, part: predict(self._transaction_model(b), self._spend_model(b), part),
+            summary,
+        )
+        return PredictionInterval(
+            estimate=estimate,
+            lower=lower,
+            upper=upper,
+            level=level,
+            method=self.method,
+            draws=self.draws,
+        )
+
+    def expected_spend(self, summary: CustomerSummary, *, level: float = 0.9) -> PredictionInterval:
+        """Interval for each customer's expected average spend per purchase (Gamma-Gamma)."""
+        coverage = _check_level(level)
+        return self._per_customer(summary, lambda _m, g, s: g.expected_spend(s), coverage)
+
+    def customer_lifetime_value(
+        self,
+        summary: CustomerSummary,
+        *,
+        horizon: int,
+        unit: str | TimeUnit,
+        discount_rate: float,
+        margin: float = 1.0,
+        level: float = 0.9,
+    ) -> PredictionInterval:
+        """Interval for each customer's CLV (arguments as in ``customer_lifetime_value``)."""
+        coverage = _check_level(level)
+
+        def clv(m: RepeatBuyingModel, g: GammaGamma, s: CustomerSummary) -> FloatArray:
+            return customer_lifetime_value(
+                m, g, s, horizon=horizon, unit=unit, discount_rate=discount_rate, margin=margin
+            )
+
+        return self._per_customer(summary, clv, coverage)
+
+
+def _block_of(
+    source: CompressedSummary | CustomerSummary, block: slice
+) -> CompressedSummary | CustomerSummary:
+    """Rows ``block`` of a compressed summary, or customers ``block`` of a summary."""
+    if isinstance(source, CustomerSummary):
+        if block.start == 0 and block.stop == len(source):
+            return source
+        return source.take(np.arange(block.start, block.stop))
+    return CompressedSummary(
+        frequency=source.frequency[block],
+        recency=source.recency[block],
+        T=source.T[block],
+        weights=source.weights[block],
+        inverse=np.arange(block.stop - block.start, dtype=np.int64),
+        unit=source.unit,
+    )

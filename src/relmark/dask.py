@@ -1,0 +1,744 @@
+r"""Scale-out on Dask: summaries, fits and scores over partitioned logs bigger than one machine.
+
+The flow is the single-process one, cut at the places where data get small:
+
+```text
+Parquet files / Dask DataFrame
+  → read_transactions per file   (validate; errors name the file)          workers
+  → shuffle by customer id       (all of a customer's rows in one partition) workers
+  → summarize_customers          (one row per customer)                    workers
+  → compress_rows, merge_rows    (weighted distinct rows, merged in a tree)  workers
+  → model.fit(weighted summary)  (a few hundred thousand rows at most)     client
+  → score_frame per partition    (one row per customer)                    workers
+  → to_parquet                   (written beside the target, renamed when complete)
+```
+
+Every step is a function of [`relmark.data.partition`][relmark.data.partition]; this module only
+wires them into Dask graphs. Results equal the single-process ones: a customer's summary only
+depends on that customer's rows, and a model fitted on weighted distinct rows is fitted on every
+customer they stand for.
+
+Needs the optional extra ``relmark[dask]`` (``dask[dataframe]`` and ``distributed``), imported
+only when a function here runs. Work runs on the current Dask client (``distributed.Client``)
+when there is one, else on Dask's local scheduler.
+
+Examples:
+    ```python
+    from distributed import Client
+    import relmark.dask as rd
+    from relmark.clv.scorers import CLVScorer
+
+    client = Client("tcp://scheduler:8786")
+    summary = rd.summarize("logs/*.parquet", customer="id", time="ts", amount="usd").persist()
+    scorer = rd.fit(CLVScorer(horizon=12, unit="M"), summary)
+    rd.to_parquet(rd.score(scorer, summary), "scores/")
+    ```
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import attrs
+import numpy as np
+
+from relmark.clv._base import RepeatBuyingModel
+from relmark.clv.bgbb import BGBB
+from relmark.data.partition import (
+    WeightedRows,
+    compress_rows,
+    merge_rows,
+    read_transactions,
+    score_frame,
+    summarize_customers,
+    summary_from_frame,
+)
+from relmark.data.summary import CustomerSummary
+from relmark.data.units import TimeUnit, parse_unit
+from relmark.errors import InvalidInputError, require
+from relmark.rfm import RFMScorer
+
+__all__ = [
+    "DaskSummary",
+    "compress",
+    "fit",
+    "parquet_files",
+    "score",
+    "split",
+    "summarize",
+    "to_parquet",
+]
+
+_TRANSACTION_KEYS = ("frequency", "recency", "T")
+_MERGE_FAN_IN = 8
+
+
+def _dask() -> Any:
+    require("dask", extra="dask")
+    require("distributed", extra="dask")
+    import dask.dataframe as dd
+
+    return dd
+
+
+@attrs.frozen(kw_only=True)
+class DaskSummary:
+    """A customer summary held as a Dask DataFrame, one row per customer.
+
+    Attributes:
+        frame: Columns ``customer_id``, ``frequency``, ``recency``, ``T`` and, when present,
+            ``monetary`` and the holdout columns (as ``CustomerSummary.to_frame``). Within a
+            partition rows are sorted by customer id; partitions are in no particular order.
+        unit: Time unit of ``recency``, ``T`` and ``duration_holdout``.
+    """
+
+    frame: Any
+    unit: TimeUnit
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Column names of ``frame``."""
+        return tuple(str(c) for c in self.frame.columns)
+
+    def persist(self) -> DaskSummary:
+        """Compute the summary once and keep it in the cluster's memory (for fit then score)."""
+        return attrs.evolve(self, frame=self.frame.persist())
+
+    def compute(self) -> CustomerSummary:
+        """Gather the whole summary into this process, sorted by customer id.
+
+        Meant for summaries that fit in memory (tests, small logs).
+        """
+        local = summary_from_frame(self.frame.compute(), unit=self.unit)
+        return local.take(np.argsort(local.customer_id, kind="stable"))
+
+
+def parquet_files(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[str]:
+    """The Parquet files a source names, sorted: a file, a glob, a directory or a list of files.
+
+    A directory contributes every ``*.parquet`` / ``*.pq`` file below it.
+
+    Raises:
+        InvalidInputError: When nothing matches.
+    """
+    if isinstance(source, str | os.PathLike):
+        text = os.fspath(source)
+        if Path(text).is_dir():
+            found = sorted(
+                str(p) for p in Path(text).rglob("*") if p.suffix.lower() in (".parquet", ".pq")
+            )
+        else:
+            # A glob pattern may be absolute ('/data/logs/*.parquet'), which Path.glob refuses.
+            found = sorted(glob.glob(text))  # noqa: PTH207
+        what = f"{text!r}"
+    else:
+        found = [os.fspath(p) for p in source]
+        what = "the list given"
+    if not found:
+        raise InvalidInputError(
+            f"No Parquet files match {what}; give a glob such as 'logs/*.parquet', a directory "
+            "or a list of files."
+        )
+    return found
+
+
+@attrs.frozen(kw_only=True)
+class _Reader:
+    """Reads and validates one Parquet file into canonical columns (a task of ``from_map``)."""
+
+    customer: str
+    time: str
+    amount: str | None
+    is_return: str | None
+    timezone: str | None
+    time_format: str | None
+    allow_returns: bool
+    id_kind: str
+
+    def columns(self) -> list[str]:
+        return [c for c in (self.customer, self.time, self.amount, self.is_return) if c is not None]
+
+    def __call__(self, path: str) -> Any:
+        import pandas as pd
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.read_table(path, columns=self.columns())
+        except (OSError, ValueError, KeyError) as exc:
+            raise InvalidInputError(
+                f"{path}: cannot be read as Parquet with columns {self.columns()}: {exc}"
+            ) from None
+        return self.canonical(table, path, pd)
+
+    def canonical(self, batch: Any, source: str, pd: Any) -> Any:
+        columns = read_transactions(
+            batch,
+            customer=self.customer,
+            time=self.time,
+            amount=self.amount,
+            is_return=self.is_return,
+            timezone=self.timezone,
+            time_format=self.time_format,
+            allow_returns=self.allow_returns,
+            source=source,
+        )
+        kind = "int" if columns["customer_id"].dtype.kind in "iu" else "str"
+        if kind != self.id_kind:
+            raise InvalidInputError(
+                f"{source}: customer ids in column {self.customer!r} are {kind}s, but the first "
+                f"file's are {self.id_kind}s; every file must use the same schema."
+            )
+        frame = pd.DataFrame(columns)
+        if kind == "str":
+            frame["customer_id"] = frame["customer_id"].astype(object)
+        return frame
+
+
+def _meta_frame(reader: _Reader) -> Any:
+    import pandas as pd
+
+    columns: dict[str, Any] = {
+        "customer_id": np.empty(0, dtype=np.int64 if reader.id_kind == "int" else object),
+        "time": np.empty(0, dtype="datetime64[us]"),
+    }
+    if reader.amount is not None:
+        columns["amount"] = np.empty(0, dtype=np.float64)
+    if reader.is_return is not None:
+        columns["is_return"] = np.empty(0, dtype=np.bool_)
+    return pd.DataFrame(columns)
+
+
+def _first_file_facts(path: str, customer: str, time: str) -> tuple[str, str | None]:
+    """Kind of the customer ids (``"int"``/``"str"``) and zone of the times in the first file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(f"{path}: cannot be read as Parquet: {exc}") from None
+    missing = [c for c in (customer, time) if c not in schema.names]
+    if missing:
+        raise InvalidInputError(f"{path}: no column(s) {missing}; its columns are {schema.names}.")
+    ids = schema.field(customer).type
+    kind = "int" if pa.types.is_integer(ids) else "str"
+    stamp = schema.field(time).type
+    zone = stamp.tz if pa.types.is_timestamp(stamp) else None
+    return kind, zone
+
+
+def _canonical_frame(
+    source: Any,
+    *,
+    customer: str,
+    time: str,
+    amount: str | None,
+    is_return: str | None,
+    timezone: str | None,
+    time_format: str | None,
+    allow_returns: bool,
+) -> tuple[Any, str | None]:
+    """The validated transactions as a Dask DataFrame of canonical columns, and their zone."""
+    dd = _dask()
+    if hasattr(source, "map_partitions") and hasattr(source, "npartitions"):
+        return _canonical_from_dask(
+            source,
+            customer=customer,
+            time=time,
+            amount=amount,
+            is_return=is_return,
+            timezone=timezone,
+            time_format=time_format,
+            allow_returns=allow_returns,
+        )
+    files = parquet_files(source)
+    kind, zone = _first_file_facts(files[0], customer, time)
+    zone = timezone or zone
+    reader = _Reader(
+        customer=customer,
+        time=time,
+        amount=amount,
+        is_return=is_return,
+        timezone=zone,
+        time_format=time_format,
+        allow_returns=allow_returns,
+        id_kind=kind,
+    )
+    frame = dd.from_map(reader, files, meta=_meta_frame(reader), enforce_metadata=False)
+    return frame, zone
+
+
+def _canonical_from_dask(
+    source: Any,
+    *,
+    customer: str,
+    time: str,
+    amount: str | None,
+    is_return: str | None,
+    timezone: str | None,
+    time_format: str | None,
+    allow_returns: bool,
+) -> tuple[Any, str | None]:
+    import pandas as pd
+
+    dtypes = source.dtypes
+    column_zone = getattr(dtypes[time], "tz", None) if time in dtypes.index else None
+    zone = timezone or (None if column_zone is None else str(column_zone))
+    ids = dtypes[customer] if customer in dtypes.index else None
+    kind = "int" if ids is not None and ids.kind in "iu" else "str"
+    reader = _Reader(
+        customer=customer,
+        time=time,
+        amount=amount,
+        is_return=is_return,
+        timezone=zone,
+        time_format=time_format,
+        allow_returns=allow_returns,
+        id_kind=kind,
+    )
+
+    def canonical(part: Any, partition_info: dict[str, Any] | None = None) -> Any:
+        number = None if partition_info is None else partition_info.get("number")
+        return reader.canonical(part, f"partition {number}", pd)
+
+    frame = source.map_partitions(canonical, meta=_meta_frame(reader), enforce_metadata=False)
+    return frame, zone
+
+
+def _summary_meta(id_kind: str, *, has_amount: bool, holdout: bool) -> Any:
+    import pandas as pd
+
+    empty = np.empty(0, dtype=np.float64)
+    counts = np.empty(0, dtype=np.int64)
+    columns: dict[str, Any] = {
+        "customer_id": np.empty(0, dtype=np.int64 if id_kind == "int" else object),
+        "frequency": counts,
+        "recency": empty,
+        "T": empty,
+    }
+    if has_amount:
+        columns["monetary"] = empty
+    if holdout:
+        columns["frequency_holdout"] = counts
+        if has_amount:
+            columns["monetary_holdout"] = empty
+        columns["duration_holdout"] = empty
+    return pd.DataFrame(columns)
+
+
+def _summarize_partition(
+    part: Any,
+    observation_end: Any,
+    *,
+    calibration_end: Any,
+    period: TimeUnit,
+    unit: TimeUnit,
+    timezone: str | None,
+    allow_returns: bool,
+    empty: Any,
+) -> Any:
+    summary = summarize_customers(
+        part,
+        observation_end=observation_end,
+        calibration_end=calibration_end,
+        period=period,
+        unit=unit,
+        timezone=timezone,
+        allow_returns=allow_returns,
+        # Dask's shuffles keep each customer's rows in input order (P2P sorts the shards of an
+        # output partition by input partition), so spend is summed as in one process.
+        canonical_order=False,
+    )
+    frame = summary.to_frame("pandas")
+    if len(frame) == 0:
+        return empty
+    if empty["customer_id"].dtype == object:
+        frame["customer_id"] = frame["customer_id"].astype(object)
+    return frame
+
+
+def _summarize(
+    source: Any,
+    *,
+    customer: str,
+    time: str,
+    amount: str | None,
+    is_return: str | None,
+    calibration_end: Any,
+    observation_end: Any,
+    period: str | TimeUnit,
+    unit: str | TimeUnit,
+    timezone: str | None,
+    time_format: str | None,
+    allow_returns: bool,
+    npartitions: int | None,
+) -> DaskSummary:
+    bucket, to_unit = parse_unit(period, field="period"), parse_unit(unit)
+    frame, zone = _canonical_frame(
+        source,
+        customer=customer,
+        time=time,
+        amount=amount,
+        is_return=is_return,
+        timezone=timezone,
+        time_format=time_format,
+        allow_returns=allow_returns,
+    )
+    # The default end is the log's last transaction: a reduction over the same read tasks
+    # that feed the shuffle, so the files are read once.
+    end = frame["time"].max() if observation_end is None else observation_end
+    shuffled = frame.shuffle(on="customer_id", npartitions=npartitions)
+    kind = "int" if frame.dtypes["customer_id"].kind in "iu" else "str"
+    meta = _summary_meta(kind, has_amount=amount is not None, holdout=calibration_end is not None)
+    summary = shuffled.map_partitions(
+        _summarize_partition,
+        end,
+        calibration_end=calibration_end,
+        period=bucket,
+        unit=to_unit,
+        timezone=zone,
+        allow_returns=allow_returns,
+        empty=meta,
+        meta=meta,
+        enforce_metadata=False,
+        align_dataframes=False,
+    )
+    return DaskSummary(frame=summary, unit=to_unit)
+
+
+def summarize(
+    source: Any,
+    *,
+    customer: str,
+    time: str,
+    amount: str | None = None,
+    observation_end: Any = None,
+    period: str | TimeUnit = "D",
+    unit: str | TimeUnit = "W",
+    is_return: str | None = None,
+    timezone: str | None = None,
+    time_format: str | None = None,
+    allow_returns: bool = False,
+    npartitions: int | None = None,
+) -> DaskSummary:
+    """Summarize a partitioned transaction log: one row per customer, as a Dask DataFrame.
+
+    Each input file (or partition) is validated as
+    [`TransactionLog.from_frame`][relmark.data.log.TransactionLog.from_frame] validates a log;
+    rows are then shuffled by customer id, so every customer's transactions meet in one
+    partition however many files they span, and each partition is summarized with
+    [`summarize_customers`][relmark.data.partition.summarize_customers]. The result equals
+    ``TransactionLog.summarize`` on the concatenated log, customer by customer (it does not
+    carry ``excluded_transactions``). Nothing is computed until the summary is used.
+
+    Args:
+        source: A Parquet file, a glob (``"logs/*.parquet"``), a directory of Parquet files, a
+            list of files, or a Dask DataFrame.
+        customer: Name of the customer-id column.
+        time: Name of the time column.
+        amount: Name of the amount column, if any (needed by spend models and RFM).
+        observation_end: End of observation; the latest transaction of the whole log by default.
+        period: Purchase bucket (``"D"``, ``"W"``, ``"M"``, ``"Q"``, ``"Y"``).
+        unit: Unit of ``recency`` and ``T``.
+        is_return: Name of a boolean column marking returns, if any.
+        timezone: IANA zone of the times; by default the zone of the first file's time column.
+        time_format: ``strptime`` format of string times.
+        allow_returns: Accept returns.
+        npartitions: Number of partitions of the summary (default: as many as inputs).
+
+    Returns:
+        The lazy summary.
+
+    Raises:
+        InvalidInputError: When no file matches or the first file lacks the columns (at once);
+            for an invalid, unreadable or schema-mismatched file, naming it (when computed).
+        MissingDependencyError: Without ``relmark[dask]``.
+    """
+    return _summarize(
+        source,
+        customer=customer,
+        time=time,
+        amount=amount,
+        is_return=is_return,
+        calibration_end=None,
+        observation_end=observation_end,
+        period=period,
+        unit=unit,
+        timezone=timezone,
+        time_format=time_format,
+        allow_returns=allow_returns,
+        npartitions=npartitions,
+    )
+
+
+def split(
+    source: Any,
+    calibration_end: Any,
+    observation_end: Any = None,
+    *,
+    customer: str,
+    time: str,
+    amount: str | None = None,
+    period: str | TimeUnit = "D",
+    unit: str | TimeUnit = "W",
+    is_return: str | None = None,
+    timezone: str | None = None,
+    time_format: str | None = None,
+    allow_returns: bool = False,
+    npartitions: int | None = None,
+) -> DaskSummary:
+    """Calibration summary with holdout columns of a partitioned log (as ``TransactionLog.split``).
+
+    Arguments are those of [`summarize`][relmark.dask.summarize]; ``calibration_end`` and
+    ``observation_end`` are those of [`TransactionLog.split`][relmark.data.log.TransactionLog.split].
+
+    Returns:
+        The lazy calibration summary with ``frequency_holdout``, ``monetary_holdout`` (with
+        amounts) and ``duration_holdout``.
+
+    Raises:
+        InvalidInputError: As [`summarize`][relmark.dask.summarize], and for an empty or
+            reversed holdout (when computed).
+    """
+    if calibration_end is None:
+        raise InvalidInputError("The 'calibration_end' argument of split is required.")
+    return _summarize(
+        source,
+        customer=customer,
+        time=time,
+        amount=amount,
+        is_return=is_return,
+        calibration_end=calibration_end,
+        observation_end=observation_end,
+        period=period,
+        unit=unit,
+        timezone=timezone,
+        time_format=time_format,
+        allow_returns=allow_returns,
+        npartitions=npartitions,
+    )
+
+
+def _merge_tree(parts: list[Any], merge: Callable[[list[WeightedRows]], WeightedRows]) -> Any:
+    from dask.delayed import delayed
+
+    delayed_merge = delayed(merge, pure=True)
+    while len(parts) > 1:
+        parts = [
+            delayed_merge(parts[i : i + _MERGE_FAN_IN]) for i in range(0, len(parts), _MERGE_FAN_IN)
+        ]
+    return parts[0]
+
+
+def compress(summary: DaskSummary, names: Sequence[str] = _TRANSACTION_KEYS) -> WeightedRows:
+    """Weighted distinct rows of a distributed summary, merged in a tree and returned here.
+
+    Args:
+        summary: The distributed summary.
+        names: Columns to make the rows distinct on (see
+            [`compress_rows`][relmark.data.partition.compress_rows]).
+
+    Returns:
+        The merged rows: memory grows with the number of distinct rows, not of customers.
+
+    Raises:
+        InvalidInputError: For a column the summary does not have, or from computing the
+            summary (an invalid input file).
+    """
+    from dask.delayed import delayed
+
+    chosen = tuple(names)
+    missing = [n for n in chosen if n not in summary.columns]
+    if missing:
+        raise InvalidInputError(
+            f"The summary has no column(s) {missing}; its columns are {list(summary.columns)}."
+        )
+    unit = summary.unit
+
+    def rows_of(part: Any) -> WeightedRows:
+        return compress_rows(summary_from_frame(part, unit=unit), chosen)
+
+    per_partition = [delayed(rows_of, pure=True)(p) for p in summary.frame.to_delayed()]
+    merged: WeightedRows = _merge_tree(per_partition, merge_rows).compute()
+    return merged
+
+
+def _fit_columns(model: Any, summary: DaskSummary) -> tuple[str, ...]:
+    """The summary columns whose distinct rows ``model`` needs to be fitted exactly."""
+    if isinstance(model, RepeatBuyingModel | BGBB):
+        return _TRANSACTION_KEYS
+    if isinstance(model, RFMScorer) and model.ties != "share":
+        raise InvalidInputError(
+            f"RFMScorer(ties={model.ties!r}) breaks ties by customer id, which compressed "
+            "statistics do not carry; fit it with ties='share' to fit on a distributed summary."
+        )
+    return tuple(n for n in summary.columns if n != "customer_id")
+
+
+def fit(model: Any, summary: DaskSummary) -> Any:
+    """Fit a model or scorer in this process on the merged compressed statistics of ``summary``.
+
+    The workers reduce their partitions to weighted distinct rows
+    ([`compress`][relmark.dask.compress]); the merged rows become a weighted
+    [`CustomerSummary`][relmark.data.summary.CustomerSummary] and ``model.fit`` runs on it here.
+    Transaction models (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB) need the distinct
+    $(x, t_x, T)$ rows only; other models and scorers get rows distinct on every summary column
+    (with ``monetary``, about one row per repeat customer). The fit equals the fit on all
+    customers for every relmark model and scorer, because they weight each row by its number of
+    customers (for the Gamma-Gamma model up to the summation order of the likelihood).
+
+    Args:
+        model: An unfitted relmark model or scorer (any object whose ``fit(summary)`` treats
+            ``summary.weights`` as numbers of customers).
+        summary: The distributed summary.
+
+    Returns:
+        What ``model.fit`` returns: the fitted model.
+
+    Raises:
+        InvalidInputError: For an ``RFMScorer`` that breaks ties by customer id, or from the
+            fit itself.
+    """
+    rows = compress(summary, _fit_columns(model, summary))
+    if len(rows) == 0:
+        raise InvalidInputError("The summary has no customers; there is nothing to fit on.")
+    return model.fit(rows.to_summary())
+
+
+def score(
+    fitted: Any,
+    summary: DaskSummary,
+    *,
+    horizon: float | None = None,
+    include_summary: bool = False,
+) -> Any:
+    """Score every customer of a distributed summary: a Dask DataFrame, one row per customer.
+
+    Each partition is scored by [`score_frame`][relmark.data.partition.score_frame] with the
+    same fitted object, so every customer's scores equal the single-process ones.
+
+    Args:
+        fitted: A fitted scorer, a list of fitted scorers, or a fitted transaction or spend
+            model (see [`score_summary`][relmark.data.partition.score_summary]).
+        summary: The distributed summary.
+        horizon: For a transaction model, the window of ``expected_purchases``.
+        include_summary: Also output ``frequency``, ``recency``, ``T`` (and ``monetary``).
+
+    Returns:
+        A lazy Dask DataFrame (``customer_id`` then the score columns); write it with
+        [`to_parquet`][relmark.dask.to_parquet].
+
+    Raises:
+        InvalidInputError: When ``fitted`` cannot score (checked at once on a one-customer
+            summary).
+    """
+    unit = summary.unit
+    probe = _probe_frame(summary)
+    meta = score_frame(
+        fitted, probe, unit=unit, horizon=horizon, include_summary=include_summary
+    ).iloc[:0]
+    id_dtype = summary.frame.dtypes["customer_id"]
+    if meta["customer_id"].dtype != id_dtype:
+        meta["customer_id"] = meta["customer_id"].astype(id_dtype)
+
+    def score_part(part: Any) -> Any:
+        scored = score_frame(
+            fitted, part, unit=unit, horizon=horizon, include_summary=include_summary
+        )
+        if len(scored) == 0:
+            return meta
+        return scored.astype(meta.dtypes.to_dict())
+
+    return summary.frame.map_partitions(score_part, meta=meta, enforce_metadata=False)
+
+
+def _probe_frame(summary: DaskSummary) -> Any:
+    """A one-customer summary frame with the columns of ``summary``, to learn output dtypes."""
+    import pandas as pd
+
+    dtypes = summary.frame.dtypes
+    values: dict[str, Any] = {}
+    for name in dtypes.index:
+        if name == "customer_id":
+            values[name] = [0] if dtypes[name].kind in "iu" else ["0"]
+        elif name in ("frequency", "frequency_holdout"):
+            values[name] = [1]
+        elif name == "recency":
+            values[name] = [1.0]
+        else:
+            values[name] = [2.0]
+    return pd.DataFrame(values)
+
+
+def to_parquet(
+    frame: Any,
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    progress_to: TextIO | None = None,
+) -> Path:
+    """Write a Dask DataFrame as a directory of Parquet files, all or nothing.
+
+    The files are written into a hidden sibling directory and renamed to ``path`` only when
+    every partition is written; when any partition fails (an invalid input file), ``path`` is
+    left untouched and the partial output is removed.
+
+    Args:
+        frame: The Dask DataFrame (e.g. from [`score`][relmark.dask.score]).
+        path: Target directory; must not exist unless ``overwrite``.
+        overwrite: Replace an existing directory at ``path`` (after the new one is complete).
+        progress_to: Where to draw Dask's text progress bar while writing (a distributed
+            client must be active); none by default.
+
+    Returns:
+        ``path``.
+
+    Raises:
+        InvalidInputError: When ``path`` exists (without ``overwrite``) or its parent does not.
+    """
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise InvalidInputError(f"Cannot write {target}: it exists (pass overwrite=True).")
+    if not target.parent.is_dir():
+        raise InvalidInputError(
+            f"Cannot write {target}: the directory {target.parent} does not exist."
+        )
+    staging = target.parent / f".{target.name}.relmark-{uuid.uuid4().hex}"
+    try:
+        writes = frame.to_parquet(staging, write_index=False, compute=False)
+        if progress_to is None:
+            writes.compute()
+        else:
+            _compute_with_progress(writes, progress_to)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if target.exists():
+        retired = target.parent / f".{target.name}.relmark-old-{uuid.uuid4().hex}"
+        target.rename(retired)
+        staging.rename(target)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        staging.rename(target)
+    return target
+
+
+def _compute_with_progress(collection: Any, stream: TextIO) -> None:
+    """Compute on the current distributed client, drawing Dask's text progress bar on ``stream``."""
+    import contextlib
+
+    import distributed
+
+    engine: Any = distributed  # untyped library: its calls are typed Any here
+    persisted = collection.persist()
+    with contextlib.redirect_stdout(stream):
+        engine.progress(persisted, notebook=False)
+    stream.write("\n")
+    for future in engine.futures_of(persisted):
+        future.result()

@@ -1,0 +1,77 @@
+"""The file readers of the data layer: named errors for bad files, ids that keep their identity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from relmark.data._frames import check_delimiter, read_header, read_table
+from relmark.errors import InvalidInputError
+
+pa = pytest.importorskip("pyarrow")
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_single_ascii_delimiters_are_accepted(delimiter: str) -> None:
+    """One ASCII character that is not a quote or a line break separates fields."""
+    assert check_delimiter(delimiter) == delimiter
+
+
+@pytest.mark.parametrize("delimiter", [";;", "", "\n", "\r", '"', "é", None, 44])
+def test_other_delimiters_are_refused(delimiter: object) -> None:
+    """Empty, multi-character, non-ASCII, quote, newline and non-string delimiters are refused."""
+    with pytest.raises(InvalidInputError, match="exactly one ASCII character"):
+        check_delimiter(delimiter)
+
+
+@pytest.mark.parametrize(
+    ("content", "file_format", "expected"),
+    [
+        (b"PAR1junk", "parquet", "Parquet magic bytes"),
+        (b"", "parquet", "Cannot read"),
+        (b"", "csv", "Cannot read"),
+        (b"id,d\xe9te\n1,2\n", "csv", "not UTF-8"),
+    ],
+)
+def test_malformed_files_are_named_input_errors(
+    tmp_path: Path, content: bytes, file_format: str, expected: str
+) -> None:
+    """Corrupt, empty or non-UTF-8 files raise InvalidInputError naming the file and the cause."""
+    path = tmp_path / f"f.{file_format}"
+    path.write_bytes(content)
+    with pytest.raises(InvalidInputError, match=expected) as caught:
+        read_header(path, file_format=file_format)
+    assert str(path) in str(caught.value)
+
+
+def test_a_missing_file_stays_an_os_error(tmp_path: Path) -> None:
+    """A file that does not exist is an OSError (the command line says 'No such file')."""
+    with pytest.raises(FileNotFoundError):
+        read_header(tmp_path / "absent.csv", file_format="csv")
+
+
+@pytest.mark.parametrize(
+    ("ids", "expected"),
+    [
+        (["1", "2", "30"], [1, 2, 30]),
+        (["-4", "0"], [-4, 0]),
+        (["9223372036854775807", "1"], [9223372036854775807, 1]),
+        (
+            ["9223372036854775808", "9223372036854775809"],
+            ["9223372036854775808", "9223372036854775809"],
+        ),
+        (["1", "1.0"], ["1", "1.0"]),
+        (["7", "007"], ["7", "007"]),
+        (["+5", "5"], ["+5", "5"]),
+        (["a1", "2"], ["a1", "2"]),
+    ],
+)
+def test_csv_ids_are_integers_only_when_exactly_integers(
+    tmp_path: Path, ids: list[str], expected: list[object]
+) -> None:
+    """Ids become int64 only when written as integers print and fitting; else text as written."""
+    path = tmp_path / "ids.csv"
+    path.write_text("cust\n" + "\n".join(ids) + "\n", encoding="utf-8")
+    table = read_table(path, ["cust"], file_format="csv", as_string=[], ids="cust")
+    assert table.column("cust").to_pylist() == expected

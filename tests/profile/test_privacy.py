@@ -1,0 +1,246 @@
+"""Privacy rules of relmark.profile: recording order, erasure, id matching, masked output."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from relmark.data.summary import CustomerSummary
+from relmark.errors import ConsentRequiredError, InvalidInputError
+from relmark.io import from_json, to_json
+from relmark.profile import (
+    Catalogue,
+    ConsentAction,
+    FieldSpec,
+    Profile,
+    ProfileBuilder,
+    ValueSource,
+    default_catalogue,
+)
+
+T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+DAY = dt.timedelta(days=1)
+D = ValueSource.DECLARED
+
+
+def summary(ids: list[Any]) -> CustomerSummary:
+    return CustomerSummary.from_arrays(
+        frequency=[2, 0], recency=[10.0, 0.0], T=[20.0, 5.0], monetary=[30.0, 0.0],
+        customer_id=ids, unit="W",
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------- recording order
+
+
+def test_grant_dated_in_the_future_does_not_renew_consent(fields: list[FieldSpec]) -> None:
+    """A grant recorded after an erasure but dated later has no effect before its date."""
+    b = ProfileBuilder(catalogue=fields)
+    p = b.grant_consent(b.new("c", opened_at=T0), "research", at=T0)
+    p = b.observe(p, "income", 50_000.0, source=D, at=T0)
+    p = b.erase(p, ["income"], at=T0 + DAY)
+    p = b.grant_consent(p, "research", at=T0 + 365 * DAY)  # dated a year ahead
+    with pytest.raises(ConsentRequiredError, match=r"'income'.*erased"):
+        b.observe(p, "income", 60_000.0, source=D, at=T0 + 2 * DAY)
+    later = b.observe(p, "income", 60_000.0, source=D, at=T0 + 366 * DAY)
+    assert later.value("income") == 60_000.0
+
+
+def test_back_dated_erasure_follows_the_grants_recorded_before_it(
+    fields: list[FieldSpec],
+) -> None:
+    """An erasure back-dated before an existing grant: that grant does not count as renewed."""
+    b = ProfileBuilder(catalogue=fields)
+    p = b.grant_consent(b.new("c", opened_at=T0), "research", at=T0 + 5 * DAY)
+    p = b.observe(p, "income", 50_000.0, source=D, at=T0 + 5 * DAY)
+    p = b.erase(p, ["income"], at=T0 + 3 * DAY)  # recorded now, dated before the grant
+    with pytest.raises(ConsentRequiredError, match="erased"):
+        b.observe(p, "income", 50_000.0, source=D, at=T0 + 6 * DAY)
+    p = b.grant_consent(p, "research", at=T0 + 7 * DAY)  # renewed: recorded after the erasure
+    assert b.observe(p, "income", 1.0, source=D, at=T0 + 8 * DAY).value("income") == 1.0
+
+
+def test_back_dated_erasure_blocks_rederivation(fields: list[FieldSpec]) -> None:
+    """A derived field erased with a back-dated erasure is not derived again by either path."""
+    b = ProfileBuilder(catalogue=fields)
+    p = b.grant_consent(b.new("c", opened_at=T0), "analytics", at=T0 + 5 * DAY)
+    p = b.observe(p, "visits", 3, source=ValueSource.DERIVED, at=T0 + 5 * DAY)
+    p = b.erase(p, ["visits"], at=T0)  # dated before the grant, recorded after it
+    assert not p.may_store(b.catalogue["visits"], T0 + 9 * DAY, source=ValueSource.DERIVED)
+    with pytest.raises(ConsentRequiredError):
+        b.observe(p, "visits", 4, source=ValueSource.DERIVED, at=T0 + 9 * DAY)
+
+
+def test_latest_recorded_restriction_wins_over_dates(fields: list[FieldSpec]) -> None:
+    """A withdrawal back-dated before a grant ends it; a back-dated grant cannot undo a withdrawal."""
+    b = ProfileBuilder(catalogue=fields)
+    p = b.grant_consent(b.new("c"), "personalisation", at=T0 + 10 * DAY)
+    p = b.withdraw_consent(p, "personalisation", at=T0 + 5 * DAY)  # recorded last, dated first
+    assert not p.has_consent("personalisation", T0 + 20 * DAY)
+    assert p.consent_status("personalisation", T0 + 20 * DAY) is ConsentAction.WITHDRAW
+    q = b.withdraw_consent(b.new("c"), "personalisation", at=T0 + 10 * DAY)
+    q = b.grant_consent(q, "personalisation", at=T0 + 5 * DAY)  # entered late, back-dated
+    assert not q.has_consent("personalisation", T0 + 20 * DAY)
+    assert q.has_consent("personalisation", T0 + 6 * DAY)  # before the withdrawal took effect
+
+
+def test_erased_field_comes_back_only_as_a_fresh_declaration(fields: list[FieldSpec]) -> None:
+    """After renewed consent, a declared value is stored; observed, derived, third-party never."""
+    b = ProfileBuilder(catalogue=fields)
+    p = b.observe(b.new("c", opened_at=T0), "city", "Bonn", source=D, at=T0)
+    p = b.erase(p, ["city"], at=T0 + DAY)
+    for source in ValueSource:
+        with pytest.raises(ConsentRequiredError):
+            b.observe(p, "city", "Köln", source=source, at=T0 + 2 * DAY)
+    p = b.grant_consent(p, "account", at=T0 + 2 * DAY)
+    for source in (ValueSource.OBSERVED, ValueSource.DERIVED, ValueSource.THIRD_PARTY):
+        with pytest.raises(ConsentRequiredError, match=f"never from a {source.value} source"):
+            b.observe(p, "city", "Köln", source=source, at=T0 + 3 * DAY)
+    assert b.observe(p, "city", "Köln", source=D, at=T0 + 3 * DAY).value("city") == "Köln"
+    # consent withdrawn again after renewing it: the renewal no longer holds
+    gone = b.withdraw_consent(p, "account", at=T0 + 3 * DAY)
+    with pytest.raises(ConsentRequiredError):
+        b.observe(gone, "city", "Köln", source=D, at=T0 + 4 * DAY)
+
+
+_ACTIONS = st.lists(
+    st.tuples(
+        st.sampled_from(["grant", "withdraw", "object", "erase", "declare", "derive"]),
+        st.sampled_from(["research", "analytics"]),
+        st.integers(-30, 30),
+    ),
+    max_size=14,
+)
+_FIELD = {"research": "income", "analytics": "visits"}
+
+
+@settings(max_examples=150, deadline=None)
+@given(actions=_ACTIONS)
+def test_no_value_outlives_its_erasure_whatever_the_dates(
+    small_catalogue: Catalogue, actions: list[tuple[str, str, int]]
+) -> None:
+    """Any sequence of consent events, erasures and writes with arbitrary dates keeps the rule.
+
+    Checked on the result, independently of how ``may_store`` decides: every value recorded
+    after an erasure of its field was declared, and a grant for its purpose was recorded between
+    the erasure and the value, dated no earlier than the erasure and no later than the value.
+    """
+    b = ProfileBuilder(catalogue=small_catalogue)
+    p = b.new("c", opened_at=T0)
+    for action, purpose, days in actions:
+        at = T0 + days * DAY
+        field = _FIELD[purpose]
+        if action in ("grant", "withdraw", "object"):
+            method = {"grant": b.grant_consent, "withdraw": b.withdraw_consent}.get(
+                action, b.object_to
+            )
+            p = method(p, purpose, at=at)
+        elif action == "erase":
+            p = b.erase(p, [field], at=at)
+        else:
+            value: Any = 7 if field == "visits" else 7.0
+            source = D if action == "declare" else ValueSource.DERIVED
+            with contextlib.suppress(ConsentRequiredError):
+                p = b.observe(p, field, value, source=source, at=at)
+    for held in p.observations:
+        purpose = b.catalogue[held.field].purpose
+        for erasure in p.erasures:
+            if held.field not in erasure.fields or erasure.sequence > held.sequence:
+                continue
+            assert held.provenance.source is D
+            assert any(
+                e.purpose == purpose
+                and e.action is ConsentAction.GRANT
+                and erasure.sequence < e.sequence < held.sequence
+                and erasure.at <= e.at <= held.provenance.collected_at
+                for e in p.consent_log
+            )
+    assert from_json(to_json(p), Profile) == p
+    assert b.load(json.loads(json.dumps(b.export(p)))) == p
+
+
+# --------------------------------------------------------------------- bulk id matching
+
+
+@pytest.mark.parametrize("path", ["derive", "book"])
+def test_profile_id_of_another_type_than_the_summary_is_refused(path: str) -> None:
+    """A profile "1" against integer summary ids (or 1 against "1") raises, never skips."""
+    b = ProfileBuilder()
+    for summary_ids, profile_id in (([1, 2], "1"), (["1", "2"], 1)):
+        objected = b.object_to(b.new(profile_id), "analytics", at=T0)
+        data = summary(summary_ids)
+
+        def run(data: CustomerSummary = data, objected: Profile = objected) -> object:
+            if path == "derive":
+                return b.derive([objected], data, at=T0 + DAY)
+            return b.derive_book(data, at=T0 + DAY, profiles=[objected])
+
+        with pytest.raises(InvalidInputError, match=r"id.*summary's customer ids"):
+            run()
+
+
+def test_profile_ids_match_numpy_and_python_integers() -> None:
+    """A profile id given as a numpy integer matches the summary's integer id, objection applied."""
+    b = ProfileBuilder()
+    objected = b.object_to(b.new(np.int64(1)), "analytics", at=T0)
+    assert type(objected.customer_id) is int
+    book = b.derive_book(summary([1, 2]), at=T0 + DAY, profiles=[objected])
+    _, present = book.column("repeat_purchases")
+    assert present.tolist() == [False, True]
+    (derived,) = b.derive([objected], summary([1, 2]), at=T0 + DAY)
+    assert derived.value("repeat_purchases") is None
+
+
+def test_profile_ids_must_be_int_or_str() -> None:
+    """Ids that no summary can hold (bool, float, tuple) are refused when a profile is made."""
+    b = ProfileBuilder()
+    for bad in (True, 1.0, ("a", 1), None):
+        with pytest.raises(InvalidInputError, match="'customer_id' of Profile"):
+            b.new(bad)
+
+
+# --------------------------------------------------------------------- masked output
+
+_SECRET = st.text(alphabet="ÆØÅßÞ", min_size=6, max_size=12)
+
+
+@settings(max_examples=50, deadline=None)
+@given(name=_SECRET, email=_SECRET)
+def test_reprs_and_messages_never_show_personal_values(name: str, email: str) -> None:
+    """Profile, value and book reprs and every error message mask the customer's values."""
+    b = ProfileBuilder()
+    p = b.new("c1", opened_at=T0)
+    p = b.observe_many(p, {"full_name": name, "email": email}, source=D, at=T0)
+    texts = [repr(p), str(p), repr(p.observations), repr(p.current("email"))]
+    book = b.derive_book(summary(["c1", "c2"]), at=T0 + DAY, profiles=[p])
+    texts += [repr(book), repr(book.columns["average_spend"])]
+    for bad_value in (email, 5):
+        with pytest.raises(InvalidInputError) as info:
+            b.observe(p, "household_size", bad_value, source=D, at=T0)
+        texts.append(str(info.value))
+    p = b.erase(p, ["email"], at=T0 + DAY)
+    with pytest.raises(ConsentRequiredError) as refused:
+        b.observe(p, "email", email, source=ValueSource.OBSERVED, at=T0 + 2 * DAY)
+    texts.append(str(refused.value))
+    for text in texts:
+        assert name not in text
+        assert email not in text
+    assert "masked" in repr(p)
+    assert "email" in repr(p.observations[0]) or "full_name" in repr(p.observations[0])
+
+
+def test_default_catalogue_profile_repr_names_fields_not_values() -> None:
+    """The repr lists the known fields and the stage, so it stays useful without the values."""
+    b = ProfileBuilder(catalogue=default_catalogue())
+    p = b.observe(b.new("c7"), "email", "ada@example.org", source=D, at=T0)
+    text = repr(p)
+    assert "ada@example.org" not in text
+    assert "'email'" in text
+    assert "customer_id='c7'" in text
