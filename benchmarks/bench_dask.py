@@ -26,6 +26,7 @@ scores). With ``--write-docs`` the table replaces the "Scale-out on Dask" sectio
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import resource
 import shutil
@@ -87,33 +88,41 @@ def single_process(folder: str, output: str) -> dict[str, Any]:
     from relmark.data import TransactionLog
     from relmark.data.partition import score_summary
 
+    cpu = time.process_time()
     start = time.perf_counter()
     table = ds.dataset(folder, format="parquet").to_table()
     log = TransactionLog.from_frame(table, **COLUMNS)
     del table
     summary = log.summarize()
     del log
+    summarized = time.perf_counter()
     model = BGNBD().fit(summary)
+    fitted = time.perf_counter()
     scores = score_summary(model, summary, horizon=52.0).to_frame("pyarrow")
     pq.write_table(scores, output)
     elapsed = time.perf_counter() - start
     return {
         "seconds": elapsed,
+        "phases": (summarized - start, fitted - summarized, start + elapsed - fitted),
+        "cpu": (None, time.process_time() - cpu),
         "peak_mb": _peak_rss_mb(),
         "params": [getattr(model.params_, n) for n in BGNBD.parameter_names()],
         "customers": len(summary),
     }
 
 
-def _worker_rss() -> tuple[float, float]:
+def _worker_rss() -> tuple[float, float, float]:
+    """Current and peak RSS (MB) and CPU seconds so far of this (worker) process."""
     import psutil
 
-    return psutil.Process().memory_info().rss / 2**20, _peak_rss_mb()
+    process = psutil.Process()
+    times = process.cpu_times()
+    return process.memory_info().rss / 2**20, _peak_rss_mb(), times.user + times.system
 
 
 def on_dask(folder: str, output: str, n_workers: int) -> dict[str, Any]:
     """The whole job on a fresh LocalCluster of ``n_workers`` single-threaded processes."""
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster, wait
 
     import relmark.dask as rd
     from relmark.clv import BGNBD
@@ -131,17 +140,25 @@ def on_dask(folder: str, output: str, n_workers: int) -> dict[str, Any]:
         client.run(lambda: bool(__import__("relmark.dask")))
         before = client.run(_worker_rss)
         client_before = _peak_rss_mb()
+        client_cpu = time.process_time()
         start = time.perf_counter()
         summary = rd.summarize(str(Path(folder) / "*.parquet"), **COLUMNS).persist()
+        wait(summary.frame)
+        summarized = time.perf_counter()
         rows = rd.compress(summary)
         model = BGNBD().fit(rows.to_summary())
+        fitted = time.perf_counter()
         rd.to_parquet(rd.score(model, summary, horizon=52.0), output)
         elapsed = time.perf_counter() - start
+        client_cpu = time.process_time() - client_cpu
         after = client.run(_worker_rss)
+    worker_cpu = sum(a[2] - before[w][2] for w, a in after.items())
     return {
         "seconds": elapsed,
-        "worker_start_mb": max(rss for rss, _ in before.values()),
-        "worker_peak_mb": max(peak for _, peak in after.values()),
+        "phases": (summarized - start, fitted - summarized, start + elapsed - fitted),
+        "cpu": (worker_cpu, client_cpu),
+        "worker_start_mb": max(rss for rss, _, _ in before.values()),
+        "worker_peak_mb": max(peak for _, peak, _ in after.values()),
         "client_rows": len(rows),
         "client_mb": rows.nbytes / 2**20,
         "client_growth_mb": _peak_rss_mb() - client_before,
@@ -193,11 +210,12 @@ def run(sizes: list[int], rows_per_file: int, workdir: Path) -> list[dict[str, A
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    lines = [
-        "| transactions | files | engine | wall time | transactions/s | vs single process "
-        "| peak RSS per process | client: distinct rows (bytes) |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|",
-    ]
+    header = (
+        "| transactions | files | engine | wall time | summarize / fit / score (s) "
+        "| transactions/s | vs single process | CPU s: workers / client "
+        "| peak RSS per process | client: distinct rows (bytes) |"
+    )
+    lines = [header, "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     single = {r["n"]: r["seconds"] for r in results if r["mode"] == "single process"}
     for r in results:
         peak = r.get("worker_peak_mb", r.get("peak_mb"))
@@ -206,9 +224,12 @@ def table(results: list[dict[str, Any]]) -> str:
             client = f"{r['client_rows']:,} ({r['client_mb'] * 2**20 / 1e6:.1f} MB)"
         else:
             memory, client = f"{peak:,.0f} MB", "—"
+        phases = " / ".join(f"{p:.1f}" for p in r["phases"])
         lines.append(
-            f"| {r['n']:,} | {r['files']} | {r['mode']} | {r['seconds']:.1f} s | "
-            f"{r['n'] / r['seconds']:,.0f} | {r['seconds'] / single[r['n']]:.2f}× | {memory} | "
+            f"| {r['n']:,} | {r['files']} | {r['mode']} | {r['seconds']:.1f} s | {phases} | "
+            f"{r['n'] / r['seconds']:,.0f} | {r['seconds'] / single[r['n']]:.2f}× | "
+            f"{'—' if r['cpu'][0] is None else format(r['cpu'][0], '.1f')} / {r['cpu'][1]:.1f} | "
+            f"{memory} | "
             f"{client} |"
         )
     return "\n".join(lines)
@@ -232,6 +253,7 @@ def main() -> None:
             shutil.rmtree(workdir, ignore_errors=True)
     text = table(results)
     print(text)
+    print(json.dumps(results))
     if args.write_docs:
         from _docs import write_section
 

@@ -772,6 +772,10 @@ _EVERY_FIELD_REQUIRED: Final = frozenset(
         "relmark.profile.records.ProvenancedValue",
         "relmark.profile.records.ConsentEvent",
         "relmark.profile.records.ErasureRecord",
+        "relmark.program.campaigns.Campaign",
+        "relmark.program.campaigns.Contact",
+        "relmark.program.learning.ResponseBeliefs",
+        "relmark.program.loop.ProgramState",
     }
 )
 """Records whose payload must carry every field: a missing consent log, unit or column is an

@@ -56,14 +56,30 @@ def test_full_demo_runs_well_under_a_minute(full_demo: tuple[str, Path, float]) 
         "5. RFM segments",
         "6. Commitment-trust",
         "7. A staged customer profile",
+        "The relationship program loop",
         "8. Records and JSON",
     ):
         assert heading in out, heading
-    assert "8 section(s) in" in out
+    assert "9 section(s) in" in out
     for expected in ("BG/NBD", "MBG/NBD", "Pareto/NBD", "Gamma-Gamma", "P(alive)", "Champions"):
         assert expected in out, expected
     assert "Customer lifetime value over the next 12 months" in out
     assert "discounted at 0.01 per month" in out
+
+
+def test_program_section_learns_and_spends_better(full_demo: tuple[str, Path, float]) -> None:
+    """Cycle 2 earns more per unit spent than cycle 1, random and top-value-first lists."""
+    _, out_dir, _ = full_demo
+    rows = {r["contact list"]: r for r in _read_csv(out_dir / "program_cycles.csv")}
+    per_unit = {name: float(r["per unit spent"]) for name, r in rows.items()}
+    learned = per_unit.pop("cycle 2 (learned)")
+    best = next(v for k, v in per_unit.items() if k.startswith("best possible"))
+    assert all(learned > v for k, v in per_unit.items() if not k.startswith("best possible"))
+    assert learned <= best
+    uplift = _read_csv(out_dir / "program_uplift.csv")
+    assert len(uplift) >= 4
+    for row in uplift:
+        assert float(row["low"]) <= float(row["estimate"]) <= float(row["high"])
 
 
 def test_holdout_table_matches_the_raw_transactions(full_demo: tuple[str, Path, float]) -> None:

@@ -144,3 +144,14 @@ def test_file_size_limit_in_a_real_process_keeps_the_old_output(tmp_path: Path) 
     assert done.stderr.startswith("relmark: error: ")
     assert target.read_text(encoding="utf-8") == "previous,scores\n"
     assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+def test_replaced_file_keeps_its_permissions(tmp_path: Path) -> None:
+    """A private output file (0600) stays private when it is replaced."""
+    target = tmp_path / "scores.csv"
+    target.write_text("old\n", encoding="utf-8")
+    target.chmod(0o600)
+    atomic_write(target, lambda path: path.write_text("new\n", encoding="utf-8"))
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert target.read_text(encoding="utf-8") == "new\n"

@@ -610,3 +610,67 @@ def test_entry_point_reports_without_traceback(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert done.stderr.startswith("relmark: error: Cannot read")
+    good = tmp_path / "good.csv"
+    _write_cdnow_csv(good, ["customer_id", "date", "amount"], max_customer=300)
+    done = subprocess.run(
+        [script, "score", str(good), "-o", str(tmp_path / "o.parquet"), "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Scored 300 customers")
+
+
+def test_a_far_future_row_is_a_warning_naming_the_option(
+    small_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One row dated 2099 still scores, with a warning that says to use --observation-end."""
+    source, output = tmp_path / "late.csv", tmp_path / "out.csv"
+    source.write_text(small_csv.read_text(encoding="utf-8") + "1,2099-01-01,5\n", encoding="utf-8")
+    assert main(["score", str(source), "-o", str(output)]) == 0
+    err = capsys.readouterr().err
+    warning = next(line for line in err.splitlines() if line.startswith("relmark: warning:"))
+    assert "2099-01-01" in warning
+    assert "--observation-end YYYY-MM-DD" in warning
+    assert "observation_end=" not in warning
+    argv = ["score", str(source), "-o", str(output), "-q", "--observation-end", "someday"]
+    assert main(argv) == 2
+    assert "--observation-end must be a date or time" in _one_error_line(capsys)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_moves_inside_a_stage() -> None:
+    """On a terminal the rich bar advances by fractions of a stage as blocks are scored."""
+    pytest.importorskip("rich")
+    progress = _Progress(_Terminal(), quiet=False)
+    seen: list[float] = []
+    with progress.stage("scoring"):
+        for done in (1, 2, 3):
+            progress.step(done, 3, "customers scored")
+            seen.append(progress._bar.tasks[0].completed)
+    progress.say("a remark")
+    progress.close()
+    assert seen == pytest.approx([1 / 3, 2 / 3, 1.0])
+
+
+def test_plain_progress_prints_one_line_per_block() -> None:
+    """Without a terminal each block is one line; a single block prints no step line."""
+    err = io.StringIO()
+    progress = _Progress(err, quiet=False)
+    with progress.stage("scoring"):
+        progress.step(5, 10, "customers scored")
+        progress.step(10, 10, "customers scored")
+    assert err.getvalue().splitlines()[1:] == [
+        "relmark:   5/10 customers scored",
+        "relmark:   10/10 customers scored",
+    ]
+    quiet = io.StringIO()
+    with _Progress(quiet, quiet=True).stage("x"):
+        pass
+    assert quiet.getvalue() == ""

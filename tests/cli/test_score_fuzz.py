@@ -149,7 +149,7 @@ def test_score_never_tracebacks_never_touches_the_input(
         if status == 2:
             assert message.startswith("relmark: error: ")
             assert message.count("\n") == 1
-            assert len(message) > len("relmark: error: ") + 10
+            assert str(source) in message or "column" in message.lower() or "row" in message
             assert not output.exists()
             return
         assert status == 0, message

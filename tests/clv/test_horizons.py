@@ -165,3 +165,14 @@ def test_lifetimes_style_per_customer_call_on_full_cdnow(cdnow_split):
             pd.Series(horizons), *columns
         )
         np.testing.assert_allclose(values, expected.to_numpy(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=IDS)
+def test_an_empty_summary_gives_empty_results(model):
+    """No customers: every method returns an empty result of the documented shape."""
+    empty = CustomerSummary.from_arrays([], [], [])
+    assert model.expected_purchases(3.0, empty).shape == (0,)
+    assert model.expected_purchases(np.array([]), empty).shape == (0,)
+    assert model.probability_alive_at(np.array([]), empty).shape == (0,)
+    assert model.probability_alive(empty).shape == (0,)
+    assert model.expected_purchases_grid([1.0, 2.0], empty).shape == (0, 2)

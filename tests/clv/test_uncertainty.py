@@ -173,3 +173,18 @@ def test_bootstrap_resample_is_exact_weighting(cdnow):
     duplicated = small.take(np.repeat(np.arange(len(small)), counts))
     direct = BGNBD().fit(attrs.evolve(duplicated, customer_id=np.arange(len(duplicated))))
     np.testing.assert_allclose(draws.transaction_draws[0], direct._params_array(), rtol=1e-6)
+
+
+def test_spend_only_draws_and_method_by_name(cdnow):
+    """Spend intervals need no transaction model; asking one of them for P(alive) is named."""
+    summary, _, spend = cdnow
+    small = summary.take(np.arange(0, len(summary), 101))
+    draws = ParameterDraws.create(None, summary, spend, method="bootstrap", draws=5, seed=1)
+    iv = draws.expected_spend(small)
+    assert np.all(iv.lower <= iv.upper)
+    with pytest.raises(InvalidInputError, match="transaction model"):
+        draws.probability_alive(small)
+    with pytest.raises(InvalidInputError, match="'method'"):
+        ParameterDraws.create(None, summary, spend, method="jackknife")
+    with pytest.raises(InvalidInputError, match="or both"):
+        ParameterDraws.parametric(None)

@@ -110,3 +110,19 @@ def test_bad_arguments_are_rejected(kwargs, match):
     args = {"horizon": 3, "unit": "W", "discount_rate": 0.01, "margin": 1.0} | kwargs
     with pytest.raises(InvalidInputError, match=match):
         customer_lifetime_value(_LinearPurchases(1.0), _ConstantSpend(1.0), s, **args)
+
+
+def test_a_transaction_model_without_a_horizon_grid_is_refused():
+    """A model lacking expected_purchases_grid gets an InvalidInputError naming what is needed."""
+
+    class _NoGrid:
+        unit_ = TimeUnit.DAY
+
+        def expected_purchases(self, t, summary):
+            return np.zeros(len(summary))
+
+    s = CustomerSummary.from_arrays([1], [1.0], [2.0], unit="D")
+    with pytest.raises(InvalidInputError, match="expected_purchases_grid"):
+        customer_lifetime_value(
+            _NoGrid(), _ConstantSpend(1.0), s, horizon=3, unit="W", discount_rate=0.0
+        )

@@ -443,3 +443,18 @@ def test_bgbb_fitter_matches_lifetimes_on_donations() -> None:
         theirs.expected_number_of_transactions_in_first_n_periods(6)["model"],
         rtol=1e-4,
     )
+
+
+def test_summary_utilities_accept_a_polars_frame() -> None:
+    """A polars transaction frame gives the same summary and calibration frames as pandas."""
+    pl = pytest.importorskip("polars")
+    _, transactions, _ = relmark_data()
+    as_polars = pl.from_pandas(transactions)
+    pd.testing.assert_frame_equal(
+        shim.summary_data_from_transaction_data(as_polars, "id", "date", freq="W"),
+        shim.summary_data_from_transaction_data(transactions, "id", "date", freq="W"),
+    )
+    pd.testing.assert_frame_equal(
+        shim.calibration_and_holdout_data(as_polars, "id", "date", "2014-09-01", "2014-12-31"),
+        shim.calibration_and_holdout_data(transactions, "id", "date", "2014-09-01", "2014-12-31"),
+    )

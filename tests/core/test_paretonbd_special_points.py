@@ -68,9 +68,7 @@ def test_conditional_expectation_at_special_points_matches_mpmath(params):
     r, alpha, s, beta = (mpmath.mpf(v) for v in params)
     x, t_x, T, t = 3, mpmath.mpf(8), mpmath.mpf(20), mpmath.mpf(15)
     alive = (alpha + T) ** (-(r + x)) * (beta + T) ** (-s)
-    died = s * mpmath.quad(
-        lambda u: (alpha + u) ** (-(r + x)) * (beta + u) ** (-(s + 1)), [t_x, T]
-    )
+    died = s * mpmath.quad(lambda u: (alpha + u) ** (-(r + x)) * (beta + u) ** (-(s + 1)), [t_x, T])
     p_alive = alive / (alive + died)
     # Given alive at T: rate ~ Gamma(r + x, alpha + T), dropout ~ Gamma(s, beta + T).
     mean_alive_time = mpmath.quad(lambda u: ((beta + T) / (beta + T + u)) ** s, [0, t])

@@ -324,20 +324,23 @@ class TestValidation:
         assert log.timezone == "Europe/Paris"
         assert log.time[0] == np.datetime64("2024-01-01T01:00")
 
-    def test_timezone_argument_conflict_with_a_zoned_column(self):
-        """An explicit timezone that contradicts a zoned datetime column's zone is rejected."""
+    def test_timezone_argument_converts_a_zoned_column(self):
+        """A zoned datetime column is converted to the given zone's wall clock."""
         import pyarrow as pa
 
-        frame = pa.table(
-            {
-                "id": [1],
-                "at": pa.array([0], type=pa.timestamp("us", "UTC")),
-            }
-        )
-        with pytest.raises(
-            InvalidInputError, match=r"in time zone 'UTC' but timezone='Europe/Paris' was given"
-        ):
-            TransactionLog.from_frame(frame, customer="id", time="at", timezone="Europe/Paris")
+        instants = np.array(["2024-01-01T23:30", "2024-07-01T23:30"], dtype="datetime64[us]")
+        frame = pa.table({"id": [1, 2], "at": pa.array(instants, type=pa.timestamp("us", "UTC"))})
+        log = TransactionLog.from_frame(frame, customer="id", time="at", timezone="Europe/Paris")
+        assert log.timezone == "Europe/Paris"
+        assert log.time.astype(str).tolist() == [
+            "2024-01-02T00:30:00.000000",
+            "2024-07-02T01:30:00.000000",
+        ]
+        kept = TransactionLog.from_frame(frame, customer="id", time="at")
+        assert kept.timezone == "UTC"
+        np.testing.assert_array_equal(kept.time, instants)
+        with pytest.raises(InvalidInputError, match="IANA time-zone name"):
+            TransactionLog.from_frame(frame, customer="id", time="at", timezone="Nowhere/Land")
 
 
 class TestFromFrame:
@@ -776,7 +779,7 @@ class TestReviewFixes:
             )
 
     def test_frame_readers_take_a_timezone(self, tmp_path):
-        """from_frame, read_csv and read_parquet read naive times as wall clock in timezone."""
+        """Readers take naive times as wall clock in timezone and convert zoned ones to it."""
         import pandas as pd
 
         frame = pd.DataFrame({"id": [1, 1], "ts": pd.to_datetime(["2024-01-01", "2024-01-03"])})
@@ -795,10 +798,9 @@ class TestReviewFixes:
         )
         assert from_csv == from_parquet == log
         zoned = frame.assign(ts=frame["ts"].dt.tz_localize("UTC"))
-        with pytest.raises(
-            InvalidInputError, match=r"Column 'ts' is in time zone 'UTC' but timezone='Asia/Tokyo'"
-        ):
-            TransactionLog.from_frame(zoned, customer="id", time="ts", timezone="Asia/Tokyo")
+        in_tokyo = TransactionLog.from_frame(zoned, customer="id", time="ts", timezone="Asia/Tokyo")
+        assert in_tokyo.timezone == "Asia/Tokyo"
+        assert in_tokyo.time[0] == np.datetime64("2024-01-01T09:00")
 
 
 class TestDistinctTimes:

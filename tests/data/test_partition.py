@@ -311,6 +311,18 @@ class TestCompressAndMerge:
         if n_parts > 1:
             assert backward.values.tolist() == forward.values.tolist()
 
+    def test_one_part_of_concatenated_rows_is_merged(self, cdnow):
+        """Rows collected from many partitions into one part (a Spark collect) are merged too."""
+        summary = cdnow.summarize(END)
+        parts = [compress_rows(summary.take(np.arange(k, len(summary), 4))) for k in range(4)]
+        collected = WeightedRows(
+            names=parts[0].names,
+            values=np.concatenate([p.values for p in parts]),
+            weights=np.concatenate([p.weights for p in parts]),
+            unit=summary.unit,
+        )
+        assert merge_rows([collected]) == compress_rows(summary)
+
     def test_weighted_summaries_keep_their_weights(self):
         """Rows of an already weighted summary carry its weights, not row counts."""
         s = CustomerSummary.from_arrays([1, 1], [2.0, 2.0], [5.0, 5.0], weights=[3.0, 4.5])

@@ -86,3 +86,19 @@ def test_binary_ids_are_decoded_to_text() -> None:
         validate_ids("id", np.array([b"a", b"\xff"], dtype=object))
     with pytest.raises(InvalidInputError, match="mixes id types"):
         validate_ids("id", np.array([b"a", "b"], dtype=object))
+
+
+def test_summary_counts_and_durations_refuse_booleans_and_dates() -> None:
+    """The shared check guards summaries too: boolean frequency, datetime T are refused."""
+    from relmark.data.summary import CustomerSummary
+
+    with pytest.raises(InvalidInputError, match="'frequency' must hold real numbers; got booleans"):
+        CustomerSummary.from_arrays(np.array([True, False]), [1.0, 0.0], [2.0, 2.0])
+    with pytest.raises(InvalidInputError, match="'T' must hold real numbers; got durations"):
+        CustomerSummary.from_arrays([1, 0], [1.0, 0.0], np.array([2, 2], dtype="timedelta64[D]"))
+
+
+def test_integers_beyond_the_float_range_are_named() -> None:
+    """10**400 is an InvalidInputError naming its row and the limit, not an OverflowError."""
+    with pytest.raises(InvalidInputError, match=r"within the float range .* at row\(s\) 1\."):
+        float_column("amount", [1, 10**400])

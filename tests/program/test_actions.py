@@ -131,3 +131,20 @@ def test_activity_bands_edges_and_errors():
 def test_playbook_json_round_trip():
     """The default playbook survives relmark.io exactly."""
     assert from_json(to_json(DEFAULT_PLAYBOOK), Playbook) == DEFAULT_PLAYBOOK
+
+
+def test_states_from_a_score_table():
+    """from_scores reads clv_tier, probability_alive and segment; missing columns get defaults."""
+    from relmark.scoring import ColumnInfo, ColumnKind, ScoreTable
+
+    table = ScoreTable.from_columns(
+        ["a", "b"],
+        {"clv_tier": np.array(["high", "low"]), "probability_alive": [0.9, 0.1]},
+        {
+            "clv_tier": ColumnInfo(description="Tier.", kind=ColumnKind.STRING),
+            "probability_alive": ColumnInfo(description="P(alive).", kind=ColumnKind.FLOAT),
+        },
+    )
+    states = CustomerStates.from_scores(table, relationship="proactive")
+    assert states.key(0) == "high|active|Others|retention|none|proactive"
+    assert states.key(1) == "low|lapsed|Others|retention|none|proactive"

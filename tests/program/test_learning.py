@@ -1,4 +1,4 @@
-"""Beta-Binomial beliefs: the moment estimator, shrinkage, evidence and Thompson draws."""
+"""Beta-Binomial beliefs: the moment estimator, shrinkage, pooled uplift and Thompson draws."""
 
 from __future__ import annotations
 
@@ -7,76 +7,111 @@ import pytest
 
 from relmark.errors import InvalidInputError
 from relmark.io import from_json, to_json
-from relmark.program import CONTROL, Evidence, ResponseBeliefs, beta_binomial_rho
+from relmark.program import CONTROL, Evidence, ResponseBeliefs, moment_rho
 
 
-def _states(k, n, m, p, seed):
-    rng = np.random.default_rng(seed)
-    rates = rng.beta(m * p, m * (1 - p), k)
-    contacts = rng.integers(n // 2, n * 2, k)
-    return rates, contacts, rng.binomial(contacts, rates)
-
-
-def test_expected_statistic_matches_kleinman_formula_by_monte_carlo():
-    """The mean of S over simulations equals p(1-p)[(K-1) + rho(N - K + 1 - sum n^2/N)].
-
-    (The formula is in the true p; the pooled rate enters S itself.)
-    """
+def test_expected_statistic_matches_the_moment_equation_by_monte_carlo():
+    """Mean of sum n(p_hat - mu)^2 over simulations equals sum v [1 + rho (n - 1)]."""
     rng = np.random.default_rng(0)
-    m, p = 30.0, 0.2
+    m = 30.0
+    mu = np.array([0.05, 0.1, 0.2, 0.3, 0.15])
     n = np.array([20, 50, 80, 150, 300])
     values = []
     for _ in range(20000):
-        y = rng.binomial(n, rng.beta(m * p, m * (1 - p), n.size))
-        pooled = y.sum() / n.sum()
-        values.append((n * (y / n - pooled) ** 2).sum())
-    rho = 1 / (m + 1)
-    total = n.sum()
-    expected = p * (1 - p) * ((n.size - 1) + rho * (total - n.size + 1 - (n**2).sum() / total))
+        y = rng.binomial(n, rng.beta(m * mu, m * (1 - mu)))
+        values.append((n * (y / n - mu) ** 2).sum())
+    v = mu * (1 - mu)
+    expected = (v * (1 + (n - 1) / (m + 1))).sum()
     assert np.mean(values) == pytest.approx(expected, rel=0.02)
 
 
 @pytest.mark.parametrize("m", [10.0, 100.0])
 def test_rho_estimate_is_close_to_truth(m):
-    """With 400 states the moment estimate of rho is near 1/(m+1)."""
-    _, n, y = _states(400, 200, m, 0.1, seed=int(m))
-    assert beta_binomial_rho(n, y) == pytest.approx(1 / (m + 1), rel=0.25)
+    """With 400 cells of unequal means the moment estimate of rho is near 1/(m+1)."""
+    rng = np.random.default_rng(int(m))
+    mu = rng.uniform(0.05, 0.3, 400)
+    n = rng.integers(100, 400, 400)
+    y = rng.binomial(n, rng.beta(m * mu, m * (1 - mu)))
+    assert moment_rho(n, y, mu) == pytest.approx(1 / (m + 1), rel=0.25)
 
 
-def test_rho_is_zero_for_identical_states_and_degenerate_inputs():
-    """Equal rates, one state, or a pooled rate of 0 give rho = 0 (complete pooling)."""
-    assert beta_binomial_rho([100, 100, 100], [10, 10, 10]) == 0.0
-    assert beta_binomial_rho([100], [50]) == 0.0
-    assert beta_binomial_rho([10, 20], [0, 0]) == 0.0
+def test_rho_is_zero_without_extra_variance_or_data():
+    """Cells exactly at their means, one cell, or one contact per cell give rho = 0."""
+    assert moment_rho([100, 100, 100], [10, 20, 30], [0.1, 0.2, 0.3]) == 0.0
+    assert moment_rho([100], [50], [0.1]) == 0.0
+    assert moment_rho([1, 1], [0, 1], [0.5, 0.5]) == 0.0
 
 
-def test_shrinkage_beats_raw_rates_on_small_states():
-    """Posterior means are closer to the true state rates than raw rates (lower squared error)."""
-    rates, n, y = _states(60, 30, 40.0, 0.15, seed=5)
-    beliefs = ResponseBeliefs.from_priors({"mail": 0.15}, control=0.05).with_evidence(
-        Evidence(state=f"s{i}", action="mail", contacts=int(a), responders=int(b))
-        for i, (a, b) in enumerate(zip(n, y, strict=True))
-    )
-    states = [f"s{i}" for i in range(60)]
-    posterior = beliefs.rates(states, ["mail"])[:, 1]
-    raw = y / n
-    assert np.mean((posterior - rates) ** 2) < 0.8 * np.mean((raw - rates) ** 2)
-    # a state with much evidence stays near its own rate
-    assert abs(posterior[0] - raw[0]) < abs(raw[0] - y.sum() / n.sum())
+def _evidence(rates, control, n, seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    for i, (r, c) in enumerate(zip(rates, control, strict=True)):
+        out.append(
+            Evidence(state=f"s{i}", action=CONTROL, contacts=n, responders=int(rng.binomial(n, c)))
+        )
+        out.append(
+            Evidence(state=f"s{i}", action="mail", contacts=n, responders=int(rng.binomial(n, r)))
+        )
+    return out
 
 
-def test_posterior_by_hand_and_unseen_states_get_the_pooled_rate():
-    """With one observed state the prior strength is m and pooled = (w p0 + y) / (w + n)."""
+def test_control_rates_are_not_pooled_across_states():
+    """A state's control posterior uses only the user's prior and its own held-out customers."""
     beliefs = ResponseBeliefs.from_priors({"mail": 0.1}, control=0.05, strength=10).with_evidence(
-        [Evidence(state="a", action="mail", contacts=90, responders=27)]
+        [
+            Evidence(state="a", action=CONTROL, contacts=90, responders=27),
+            Evidence(state="b", action=CONTROL, contacts=1000, responders=10),
+        ]
     )
-    pooled, m, observed = beliefs.posterior("mail")
-    assert pooled == pytest.approx((10 * 0.1 + 27) / 100)
-    assert m == 10
-    assert observed["a"] == pytest.approx((10 * pooled + 27, 10 * (1 - pooled) + 63))
-    rates = beliefs.rates(["a", "never-seen"], ["mail"])
-    assert rates[1, 1] == pytest.approx(pooled)
-    assert rates[0, 0] == pytest.approx(0.05)
+    alpha, beta = beliefs.posterior(CONTROL, ["a", "new"])
+    assert (alpha[0], beta[0]) == pytest.approx((10 * 0.05 + 27, 10 * 0.95 + 63))
+    assert (alpha[1], beta[1]) == pytest.approx((0.5, 9.5))
+
+
+def test_pooled_uplift_by_hand():
+    """With one cell, delta = (w (r_a - mean r + overall) + y - n c) / (w + n)."""
+    beliefs = ResponseBeliefs.from_priors({"mail": 0.1}, control=0.05, strength=10).with_evidence(
+        [
+            Evidence(state="a", action=CONTROL, contacts=90, responders=9),
+            Evidence(state="a", action="mail", contacts=100, responders=30),
+        ]
+    )
+    control = (10 * 0.05 + 9) / 100
+    overall = (10 * 0.05 + 30 - 100 * control) / 110
+    delta = (10 * overall + 30 - 100 * control) / 110
+    assert beliefs.overall_uplift() == pytest.approx(overall)
+    assert beliefs.pooled_uplift("mail") == pytest.approx(delta)
+    alpha, beta = beliefs.posterior("mail", ["a", "b"])
+    assert alpha[0] / (alpha[0] + beta[0]) == pytest.approx((10 * (control + delta) + 30) / 110)
+    # an unseen state gets its baseline (here the control prior) plus the pooled uplift
+    assert alpha[1] / (alpha[1] + beta[1]) == pytest.approx(0.05 + delta)
+
+
+def test_untried_action_starts_at_the_learned_overall_uplift():
+    """An action without evidence moves from its prior towards what tried actions showed."""
+    beliefs = ResponseBeliefs.from_priors({"mail": 0.15, "call": 0.15}, control=0.05).with_evidence(
+        _evidence([0.05] * 5, [0.05] * 5, 2000, seed=1)
+    )
+    # mail turned out useless; call, never tried, is no longer believed to add 0.10
+    assert abs(beliefs.pooled_uplift("call")) < 0.02
+
+
+def test_shrinkage_beats_raw_uplift_on_small_cells():
+    """Posterior uplift is closer to the true uplift than the raw difference (squared error)."""
+    rng = np.random.default_rng(5)
+    control = rng.uniform(0.02, 0.2, 60)
+    truth = np.clip(rng.normal(0.04, 0.01, 60), 0, None)
+    evidence = _evidence(control + truth, control, 40, seed=6)
+    beliefs = ResponseBeliefs.from_priors({"mail": 0.09}, control=0.05).with_evidence(evidence)
+    states = [f"s{i}" for i in range(60)]
+    posterior = beliefs.uplift(states, ["mail"])[:, 0]
+    raw = np.array(
+        [
+            (t.responders - c.responders) / 40
+            for c, t in zip(evidence[::2], evidence[1::2], strict=True)
+        ]
+    )
+    assert np.mean((posterior - truth) ** 2) < 0.5 * np.mean((raw - truth) ** 2)
 
 
 def test_with_evidence_sums_counts():
@@ -89,12 +124,11 @@ def test_with_evidence_sums_counts():
 def test_thompson_draws_are_seeded_and_centre_on_the_posterior():
     """Draws repeat with the seed, differ across seeds and average to the posterior uplift."""
     beliefs = ResponseBeliefs.from_priors({"mail": 0.2}, control=0.1, strength=50)
-    states = np.array(["a"] * 4000)
-    one = beliefs.sample_uplift(states[:1], ["mail"], rng=np.random.default_rng(1))
-    again = beliefs.sample_uplift(states[:1], ["mail"], rng=np.random.default_rng(1))
+    one = beliefs.sample_uplift(["a"], ["mail"], rng=np.random.default_rng(1))
+    again = beliefs.sample_uplift(["a"], ["mail"], rng=np.random.default_rng(1))
     assert one.tolist() == again.tolist()
     draws = [
-        beliefs.sample_uplift(states[:1], ["mail"], rng=np.random.default_rng(s))[0, 0]
+        beliefs.sample_uplift(["a"], ["mail"], rng=np.random.default_rng(s))[0, 0]
         for s in range(3000)
     ]
     assert np.std(draws) > 0.01

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 
 from relmark.errors import InvalidInputError, InvalidPayloadError
+from relmark.io import from_json, to_json
 from relmark.program import (
     DEFAULT_PLAYBOOK,
     Campaign,
@@ -185,3 +187,23 @@ def test_record_checks_campaign_and_dimension():
     other = ProgramState(beliefs=ResponseBeliefs.from_priors({}, control=0.1, by="clv_tier"))
     with pytest.raises(InvalidInputError, match="kept per 'clv_tier'"):
         other.record(campaign, report)
+
+
+def test_state_payload_missing_evidence_is_refused():
+    """A state file without the beliefs' evidence is an error, never silently reset to none."""
+    beliefs = ResponseBeliefs.from_priors({"mail": 0.1}, control=0.05)
+    data = json.loads(to_json(ProgramState(beliefs=beliefs)))
+    del data["beliefs"]["evidence"]
+    with pytest.raises(InvalidPayloadError, match="evidence"):
+        from_json(json.dumps(data), ProgramState)
+
+
+def test_a_campaign_is_learned_once():
+    """A second report for the same campaign is refused, so evidence is never counted twice."""
+    states, stake = _customers(300)
+    beliefs = ResponseBeliefs.from_priors(dict.fromkeys(ACTIONS, 0.1), control=0.05)
+    _, _, report, state = _cycle(ProgramState(beliefs=beliefs), states, stake, 50.0, "a", START, 1)
+    with pytest.raises(InvalidInputError, match="already has a report"):
+        state.with_report(report)
+    with pytest.raises(InvalidInputError, match="No campaign 'zzz'"):
+        state.campaign("zzz")

@@ -224,3 +224,76 @@ def test_plot_uplift_draws_one_point_per_state():
     ax = plot_uplift(response_report(campaign, log), EMAIL.name)
     assert len(ax.get_yticklabels()) == 3
     plt.close(ax.figure)
+
+
+def test_report_of_a_campaign_without_contacts_is_empty():
+    """A campaign with no contacts gives a report with no rows rather than an error."""
+    campaign = Campaign(
+        campaign_id="none",
+        start=START,
+        response_window_days=7,
+        control_share=0.2,
+        by="segment",
+        actions=(EMAIL,),
+        contacts=(),
+    )
+    log = TransactionLog.from_arrays(["x"], ["2024-03-02"], [1.0], timezone="UTC")
+    report = response_report(campaign, log)
+    assert (report.arms, report.effects, report.qini, report.evidence) == ((), (), (), ())
+
+
+def test_touchpoints_in_the_window_count_as_responses():
+    """A purchase touchpoint of this campaign (or of none) responds; others' ids or kinds do not."""
+    from datetime import timedelta
+
+    from relmark.domain import Channel, Direction, Touchpoint, TouchpointKind
+
+    contacts = [
+        Contact(customer_id=c, state="s", action=EMAIL.name, arm=arm)
+        for c, arm in (
+            ("a", Arm.TREATMENT),
+            ("b", Arm.TREATMENT),
+            ("c", Arm.CONTROL),
+            ("d", Arm.CONTROL),
+        )
+    ]
+    campaign = Campaign(
+        campaign_id="tp",
+        start=START,
+        response_window_days=10,
+        control_share=0.5,
+        by="segment",
+        actions=(EMAIL,),
+        contacts=contacts,
+    )
+
+    def touch(customer, kind, campaign_id=None, days=1.0):
+        return Touchpoint(
+            touchpoint_id=f"{customer}-{kind.value}",
+            at=START + timedelta(days=days),
+            channel=Channel.WEB,
+            direction=Direction.INBOUND,
+            kind=kind,
+            customer_id=customer,
+            campaign_id=campaign_id,
+        )
+
+    touchpoints = [
+        touch("a", TouchpointKind.PURCHASE),
+        touch("b", TouchpointKind.PURCHASE, campaign_id="other"),
+        touch("c", TouchpointKind.CAMPAIGN_CLICK, campaign_id="tp"),
+        touch("d", TouchpointKind.PURCHASE, campaign_id="tp", days=10.0),  # window is half-open
+    ]
+    log = TransactionLog.from_arrays(["x"], ["2024-03-02"], [1.0], timezone="UTC")
+    report = response_report(campaign, log, touchpoints=touchpoints)
+    effect = report.effect(EMAIL.name, "s")
+    assert effect.uplift == pytest.approx(0.5)  # a of (a, b) against none of (c, d)
+    clicks = response_report(
+        campaign,
+        log,
+        touchpoints=touchpoints,
+        response_kinds=(TouchpointKind.PURCHASE, TouchpointKind.CAMPAIGN_CLICK),
+    )
+    assert clicks.effect(EMAIL.name, "s").uplift == pytest.approx(0.0)
+    with pytest.raises(InvalidInputError, match="Touchpoint records"):
+        response_report(campaign, log, touchpoints=[{"kind": "purchase"}])

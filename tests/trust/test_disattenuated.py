@@ -12,6 +12,7 @@ import pytest
 from relmark.errors import InvalidInputError
 from relmark.trust import (
     Construct,
+    DisattenuatedPathResult,
     Instrument,
     Item,
     default_kmv_instrument,
@@ -54,27 +55,35 @@ def latent_sample() -> dict[str, np.ndarray]:
     )
 
 
+@pytest.fixture(scope="module")
+def corrected(latent_sample: dict[str, np.ndarray]) -> DisattenuatedPathResult:
+    """The disattenuated KMV model on the latent sample, 60 bootstrap resamples."""
+    return fit_disattenuated_path_model(WIDE, latent_sample, n_bootstrap=60, seed=1)
+
+
 def test_correction_removes_the_attenuation_of_composites(
-    latent_sample: dict[str, np.ndarray],
+    latent_sample: dict[str, np.ndarray], corrected: DisattenuatedPathResult
 ) -> None:
     """Composite OLS shrinks paths toward zero; corrected paths are not shrunk and within 3 SE."""
-    result = fit_disattenuated_path_model(WIDE, latent_sample, n_bootstrap=60, seed=1)
+    result = corrected
     plain = fit_path_model(score_constructs(WIDE, latent_sample), KMV.paths)
     truth = np.array([TRUE_PATHS[(p.source, p.target)] for p in KMV.paths])
-    corrected = np.array([p.coefficient for p in result.paths])
+    fixed = np.array([p.coefficient for p in result.paths])
     composite = np.array([p.coefficient for p in plain.paths])
     # The mean ratio estimate/truth measures the systematic shrinkage, not the sampling noise.
     assert np.mean(composite / truth) < 0.88
-    assert np.mean(corrected / truth) == pytest.approx(1.0, abs=0.05)
+    assert np.mean(fixed / truth) == pytest.approx(1.0, abs=0.05)
     se = np.array([p.standard_error for p in result.paths])
-    assert np.all(np.abs(corrected - truth) < 3.0 * se)
+    assert np.all(np.abs(fixed - truth) < 3.0 * se)
     assert result.n_supported_paths() == 13
     assert result.notes == ()
 
 
-def test_omega_is_mcdonalds_omega(latent_sample: dict[str, np.ndarray]) -> None:
+def test_omega_is_mcdonalds_omega(
+    latent_sample: dict[str, np.ndarray], corrected: DisattenuatedPathResult
+) -> None:
     """The omegas used for the correction equal mcdonald_omega of each construct's keyed items."""
-    result = fit_disattenuated_path_model(WIDE, latent_sample, n_bootstrap=20, seed=1)
+    result = corrected
     keyed = keyed_responses(WIDE, latent_sample)
     for name, value in result.omega.items():
         items = keyed.columns(WIDE.construct(name).item_codes)
@@ -82,10 +91,10 @@ def test_omega_is_mcdonalds_omega(latent_sample: dict[str, np.ndarray]) -> None:
 
 
 def test_corrected_correlations_are_the_composite_correlations_over_root_omegas(
-    latent_sample: dict[str, np.ndarray],
+    latent_sample: dict[str, np.ndarray], corrected: DisattenuatedPathResult
 ) -> None:
     """r*_ij = r_ij / sqrt(omega_i omega_j), computed here from np.corrcoef of the composites."""
-    result = fit_disattenuated_path_model(WIDE, latent_sample, n_bootstrap=20, seed=1)
+    result = corrected
     scores = score_constructs(WIDE, latent_sample)
     composites = np.column_stack([scores.score(n) for n in result.constructs])
     r = np.corrcoef(composites, rowvar=False)

@@ -238,8 +238,8 @@ def _add_score(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="ZONE",
         help=(
             "IANA time zone (e.g. Europe/Berlin or UTC): the zone of times without an offset, "
-            "and the zone to which times with UTC offsets (which change with daylight saving) "
-            "are converted"
+            "and the zone to which zoned times and times with UTC offsets (which change with "
+            "daylight saving) are converted"
         ),
     )
     columns.add_argument(

@@ -18,6 +18,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from relmark.cli._program import demo_program
 from relmark.cli._report import Cell, Report, Table
 from relmark.clv.bgnbd import BGNBD
 from relmark.clv.diagnostics import (
@@ -796,6 +797,7 @@ DEMO_SECTIONS: tuple[Section, ...] = (
     Section("rfm", "RFM segments", demo_rfm),
     Section("trust", "commitment-trust", demo_trust),
     Section("profile", "staged profile", demo_profile),
+    Section("program", "relationship program loop", demo_program),
     Section("records", "records and JSON", demo_records),
 )
 """The sections ``relmark demo`` prints, in order."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -62,6 +63,9 @@ def atomic_write(target: Path, write: Callable[[Path], object]) -> None:
         write: Writes the complete content to the path it is given (which does not exist yet,
             so a writer that opens by name creates it).
 
+    A replaced file keeps its permission bits; a new one gets the usual ones (``0o666`` less
+    the process umask).
+
     Raises:
         OSError: When the file cannot be written; ``target`` is then unchanged and no temporary
             file is left behind.
@@ -71,6 +75,9 @@ def atomic_write(target: Path, write: Callable[[Path], object]) -> None:
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _NEW_FILE_MODE)
     os.close(descriptor)
     try:
+        if target.is_file():
+            # A replaced file keeps its permissions: scores readable by the owner only stay so.
+            temporary.chmod(stat.S_IMODE(target.stat().st_mode))
         write(temporary)
         with temporary.open("rb+") as handle:
             os.fsync(handle.fileno())

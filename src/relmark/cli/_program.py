@@ -354,10 +354,10 @@ _DEMO_UPLIFT = {
     "Hibernating": 0.02,
     "Others": 0.00,
 }
-_DEMO_BUDGET = 500.0
+_DEMO_TEST_BUDGET = 1000.0
+_DEMO_BUDGET = 300.0
 _DEMO_SHARE = 0.5
-_DEMO_MARGIN = 0.3
-_DEMO_SEED = 1
+_DEMO_SEED = 2
 
 
 def _demo_plan_value(segment: Any, stake: Any, cost: Any) -> float:
@@ -421,44 +421,35 @@ def demo_program(report: Any, data: Any) -> None:
         CustomerStates,
         ProgramState,
         ResponseBeliefs,
+        newcombe_interval,
         plan_contacts,
         plot_uplift,
         response_report,
         simulate_responses,
     )
 
-    report.heading("9. The relationship program loop (two simulated campaign cycles)")
+    report.heading("The relationship program loop (two simulated campaign cycles)")
     scores = data.values.join(data.rfm)
     states = CustomerStates.from_scores(scores, relationship="accountable")
-    # A response keeps the customer active: worth their 12-month value if surely active,
-    # CLV / P(alive) (P(alive) floored at 5 %), at a 30 % margin.
-    alive = np.maximum(np.asarray(scores["probability_alive"]), 0.05)
-    stake = np.asarray(scores["clv"]) / alive * _DEMO_MARGIN
+    stake = np.asarray(scores["clv"])
     actions = [a.name for a in DEFAULT_PLAYBOOK.actions]
     uplift = {(s, a): _DEMO_UPLIFT[s] for s in _DEMO_UPLIFT for a in actions}
-    beliefs = ResponseBeliefs.from_priors(dict.fromkeys(actions, 0.08), control=0.05, strength=2)
+    beliefs = ResponseBeliefs.from_priors(dict.fromkeys(actions, 0.08), control=0.05, strength=5)
     program = ProgramState(beliefs=beliefs)
     start = dt.datetime(1998, 7, 1, tzinfo=dt.UTC)
     report.text(
-        f"Default playbook; value at stake = 30 % of the customer's 12-month value if active "
-        f"(CLV / P(alive)); budget {_DEMO_BUDGET:,.0f} per cycle; {_DEMO_SHARE:.0%} of each "
-        "stratum held out. Responses are simulated with a known true uplift per segment: none "
-        "for Champions (they buy anyway), most for At Risk and Can't Lose. Cycle 1 knows nothing "
-        "(8 % response if contacted, 5 % if not, weak priors) and explores with a seeded Thompson "
-        "draw; cycle 2 plans on what cycle 1's report taught (Beta-Binomial per segment, shrunk "
-        "towards baseline plus pooled uplift)."
+        "Default playbook; value at stake = 12-month CLV; half of each stratum held out. "
+        "Responses are simulated with a known true uplift per segment: none for Champions (they "
+        "buy anyway), most for At Risk and Can't Lose. Cycle 1 is a test campaign "
+        f"(budget {_DEMO_TEST_BUDGET:,.0f}) planned from flat priors (8 % response if "
+        "contacted, 5 % if not, in every segment), so it favours the most valuable customers; "
+        f"cycle 2 (budget {_DEMO_BUDGET:,.0f}) plans on what cycle 1's report taught "
+        "(Beta-Binomial per segment x action, shrunk towards baseline plus pooled uplift)."
     )
     rows: list[tuple[Any, ...]] = []
     reports = []
-    for cycle in (1, 2):
-        plan = plan_contacts(
-            states,
-            DEFAULT_PLAYBOOK,
-            program.beliefs,
-            stake,
-            budget=_DEMO_BUDGET,
-            thompson_seed=_DEMO_SEED if cycle == 1 else None,
-        )
+    for cycle, budget in ((1, _DEMO_TEST_BUDGET), (2, _DEMO_BUDGET)):
+        plan = plan_contacts(states, DEFAULT_PLAYBOOK, program.beliefs, stake, budget=budget)
         campaign = Campaign.from_plan(
             plan,
             campaign_id=f"cycle-{cycle}",
@@ -469,41 +460,33 @@ def demo_program(report: Any, data: Any) -> None:
             by="segment",
         )
         log = simulate_responses(
-            campaign, control_rate=_DEMO_CONTROL, uplift=uplift, seed=_DEMO_SEED + cycle
+            campaign, control_rate=_DEMO_CONTROL, uplift=uplift, seed=_DEMO_SEED + cycle - 1
         )
-        result = response_report(campaign, log, margin=_DEMO_MARGIN)
+        result = response_report(campaign, log)
         program = program.record(campaign, result)
         reports.append(result)
-        name = "cycle 1 (explore)" if cycle == 1 else "cycle 2 (learned)"
-        rows.append(
-            (
-                name,
-                len(plan),
-                plan.spent,
-                _demo_plan_value(plan.state, plan.value_at_stake, plan.cost),
-            )
-        )
+        value = _demo_plan_value(plan.state, plan.value_at_stake, plan.cost)
+        name = "cycle 1 (test, flat priors)" if cycle == 1 else "cycle 2 (learned)"
+        rows.append((name, len(plan), plan.spent, value, value / plan.spent))
     for name, (contacts, spent, value) in _demo_baselines(states, stake, _DEMO_SEED).items():
-        rows.append((name, contacts, spent, value))
+        rows.append((f"{name}, budget {_DEMO_BUDGET:,.0f}", contacts, spent, value, value / spent))
     report.table(
         Table(
             name="program_cycles",
-            title="True incremental value of each contact list (same budget, same playbook)",
-            columns=("contact list", "contacts", "spent", "true value"),
+            title="True incremental value of each contact list (true uplift x CLV - cost)",
+            columns=("contact list", "contacts", "spent", "true value", "per unit spent"),
             rows=rows,
-            formats=("", ",d", ",.0f", ",.0f"),
+            formats=("", ",d", ",.0f", ",.0f", "+.2f"),
         )
     )
     first = reports[0]
-    pooled: dict[str, list[Any]] = {}
+    pooled: dict[str, list[int]] = {}
     for r in first.arms:
         if r.state != "*":
             entry = pooled.setdefault(r.state, [0, 0, 0, 0])
             k = 0 if r.arm.value == "treatment" else 2
             entry[k] += r.contacts
             entry[k + 1] += r.responders
-    from relmark.program import newcombe_interval
-
     effect_rows = []
     covered = 0
     for segment, (n_t, y_t, n_c, y_c) in sorted(pooled.items()):
@@ -535,8 +518,11 @@ def demo_program(report: Any, data: Any) -> None:
         )
     )
     report.text(
-        f"{covered} of {len(effect_rows)} 95 % Newcombe intervals cover the true uplift (segments "
-        "with at least 50 customers per arm; the report itself is per segment and action)."
+        f"{covered} of {len(effect_rows)} 95 % Newcombe intervals cover the true uplift "
+        "(segments with at least 50 customers per arm). Cycle 2 leaves the Champions, who buy "
+        "anyway, and spends its smaller budget on the segments where a contact adds purchases. "
+        "This is one seeded draw: with other draws a noisy cycle-1 estimate can still mislead "
+        "cycle 2 (docs: explanation/relationship-program)."
     )
     main_action = max((r for r in first.effects if r.state == "*"), key=lambda r: r.treated).action
     report.figure(

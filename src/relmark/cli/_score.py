@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import math
 import re
 import warnings
@@ -228,11 +229,27 @@ def _read(args: argparse.Namespace, path: Path, columns: dict[str, str]) -> Tran
             string_ids=args.string_ids,
         )
     except RelmarkError as exc:
-        message = str(exc).replace(_RETURNS_API_HINT, _RETURNS_CLI_HINT)
-        message = message.replace("The 'timezone' parameter", "--timezone")
+        message = _option_words(str(exc).replace(_RETURNS_API_HINT, _RETURNS_CLI_HINT))
         hint = "" if parquet or "row" not in message else _ROW_HINT
         prefix = "" if str(path) in message else f"{path}: "
         raise type(exc)(f"{prefix}{message}{hint}") from None
+
+
+_OPTION_WORDS = {
+    "The 'timezone' parameter": "--timezone",
+    "The 'time_format' parameter": "--time-format",
+    "The 'observation_end' parameter": "--observation-end",
+    "The 'delimiter' parameter": "--delimiter",
+    "observation_end='YYYY-MM-DD'": "--observation-end YYYY-MM-DD",
+}
+"""Python wording in the data layer's messages and the command-line options it means."""
+
+
+def _option_words(message: str) -> str:
+    """A data-layer message with the command-line options instead of Python arguments."""
+    for python, option in _OPTION_WORDS.items():
+        message = message.replace(python, option)
+    return message
 
 
 def _cli_hint(message: str, option: str) -> str:
@@ -254,7 +271,7 @@ def _blocks(summary: CustomerSummary) -> list[NDArray[np.intp]]:
     grouped = inverse[order]
     targets = np.arange(_BLOCK, n, _BLOCK)
     cuts = np.unique(np.concatenate([[0], np.searchsorted(grouped, grouped[targets]), [n]]))
-    return [order[start:stop] for start, stop in zip(cuts[:-1], cuts[1:], strict=True)]
+    return [order[start:stop] for start, stop in itertools.pairwise(cuts.tolist())]
 
 
 def _in_blocks(
@@ -352,11 +369,7 @@ def _scores(
         models, model_columns = _fit_models(args, summary, progress)
     with progress.stage(f"scoring {len(summary):,} customers"):
         columns: dict[str, NDArray[Any]] = {
-            "customer_id": summary.customer_id,
-            "frequency": summary.frequency,
-            "recency": summary.recency,
-            "T": summary.T,
-            "monetary": summary.monetary,
+            name: getattr(summary, name) for name in SCORE_COLUMNS["summary"]
         }
         rfm_table = rfm.score(summary)
         columns.update({name: rfm_table[name] for name in SCORE_COLUMNS["rfm"]})
@@ -398,6 +411,13 @@ def _output_format(args: argparse.Namespace, output: Path) -> str:
     if args.format is not None:
         return str(args.format)
     return "parquet" if _is_parquet(output) else "csv"
+
+
+def _summarize(args: argparse.Namespace, path: Path, log: TransactionLog) -> CustomerSummary:
+    try:
+        return log.summarize(args.observation_end, period=args.period, unit=args.unit)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{path}: {_option_words(str(exc))}") from None
 
 
 def _check_horizon(args: argparse.Namespace) -> None:
@@ -452,11 +472,9 @@ def run_score(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             with progress.stage(f"reading {path.name}"):
                 log = _read(args, path, columns)
             with progress.stage(f"summarizing {len(log):,} transactions"):
-                summary = log.summarize(args.observation_end, period=args.period, unit=args.unit)
+                summary = _summarize(args, path, log)
             for message in dict.fromkeys(str(w.message) for w in caught):
-                progress.say(
-                    f"warning: {message.replace('observation_end=', '--observation-end ')}"
-                )
+                progress.say(f"warning: {_option_words(message)}")
             caught.clear()
             table = _scores(args, summary, progress)
             with progress.stage(f"writing {output}"):

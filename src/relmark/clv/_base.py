@@ -16,12 +16,13 @@ import math
 import numbers
 from collections.abc import Callable, Iterable, Sequence
 from types import ModuleType
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike
 
+from relmark._estimator import Estimator
 from relmark.clv._checks import (
     check_customer_horizons,
     check_horizon_grid,
@@ -35,6 +36,9 @@ from relmark.data.summary import CompressedSummary, CustomerSummary
 from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError, NotFittedError
 from relmark.typing import FloatArray, IntArray
+
+if TYPE_CHECKING:
+    from relmark.clv.uncertainty import PredictionInterval
 
 __all__ = [
     "FitResult",
@@ -166,6 +170,40 @@ class ParameterTable:
             "upper": self.upper,
         }
 
+    def to_frame(self, backend: str | None = None) -> Any:
+        """The table as a data frame (``"pandas"``, ``"polars"`` or ``"pyarrow"``).
+
+        Args:
+            backend: The frame library; by default the first of them that is installed.
+        """
+        from relmark._display import frame_backend
+        from relmark.data._frames import to_native_frame
+
+        data = self.columns()
+        data["parameter"] = np.asarray(data["parameter"], dtype=object)
+        return to_native_frame(data, frame_backend(backend))
+
+    def _repr_html_(self) -> str:
+        """The table as HTML (Jupyter shows it when a cell ends with ``model.summary()``)."""
+        from relmark._display import html_table
+
+        pct = f"{100 * self.level:g}%"
+        columns = self.columns()
+        return html_table(
+            {
+                "parameter": columns["parameter"],
+                "estimate": self.estimate,
+                "std. error": self.standard_error,
+                f"{pct} lower": self.lower,
+                f"{pct} upper": self.upper,
+            },
+            title="Parameter estimates",
+        )
+
+    def __repr__(self) -> str:
+        """The text rendering (what a notebook or REPL shows for ``model.summary()``)."""
+        return str(self)
+
     def __str__(self) -> str:
         """A fixed-width text rendering."""
         pct = f"{100 * self.level:g}%"
@@ -182,7 +220,7 @@ class ParameterTable:
         return "\n".join(lines)
 
 
-class ParametricModel:
+class ParametricModel(Estimator):
     r"""Base of parametric models fitted by maximum likelihood (a convenience, not a contract).
 
     Subclasses set ``_params_type`` to their frozen parameter record and annotate ``params_``
@@ -338,6 +376,29 @@ class ParametricModel:
             level=coverage,
         )
 
+    def _repr_html_(self) -> str:
+        """The model and, once fitted, its parameter table (Jupyter)."""
+        import html
+
+        from relmark._display import html_table
+
+        if "params_" not in self.__dict__:
+            return f"<pre>{html.escape(repr(self))}</pre>"
+        table = self.summary()
+        fit = self.__dict__.get("fit_")
+        notes = [] if fit is None else [f"log-likelihood {self.log_likelihood_:.6g}"]
+        return html_table(
+            {
+                "parameter": list(table.names),
+                "estimate": table.estimate,
+                "std. error": table.standard_error,
+                "95% lower": table.lower,
+                "95% upper": table.upper,
+            },
+            title=f"{type(self).__name__}(penalizer={self.penalizer!r}), fitted",
+            notes=notes,
+        )
+
     def __repr__(self) -> str:
         """Hyperparameters, and the parameters once fitted."""
         hyper = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_"))
@@ -360,6 +421,14 @@ class RepeatBuyingModel(ParametricModel):
     ``probability_of_purchases``) and ``_params_type``, annotates ``params_`` and supplies
     ``from_params``. The default start values suit the beta-geometric dropout models; a model
     with another dropout process overrides ``_start``.
+
+    Predictions take a [`CustomerSummary`][relmark.data.summary.CustomerSummary] (one value per
+    customer, computed on its cached distinct rows) or a
+    [`CompressedSummary`][relmark.data.summary.CompressedSummary] (one value per distinct row).
+    A horizon ``t`` is a number (the same for every customer) or a 1-D array with one horizon
+    per customer; several horizons for every customer go through the ``*_grid`` methods, which
+    return (customers × horizons). Any other shape is refused: no call can broadcast customers
+    against customers by accident.
     """
 
     _kernels: ClassVar[ModuleType]
@@ -492,7 +561,7 @@ class RepeatBuyingModel(ParametricModel):
         x, t_x, T = self._columns(rows)
         if inverse is None:
             return self._elementwise(function_name, horizons, x, t_x, T)
-        if horizons.ndim == 1:
+        if horizons.ndim == 1 and horizons.size:
             distinct_t, t_code = np.unique(horizons, return_inverse=True)
             if distinct_t.size > 1:
                 # Customers sharing a row and a horizon share the value: evaluate each distinct
@@ -676,3 +745,165 @@ class RepeatBuyingModel(ParametricModel):
         return np.asarray(
             self._kernels.probability_of_purchases(counts, horizons, *params), dtype=np.float64
         )
+
+    # ------------------------------------------------------------ distribution and uncertainty
+    _conditional_pmf: ClassVar[Callable[..., FloatArray] | None] = None
+    r"""Kernel ``f(k, t, x, t_x, T, *params)`` of $P(X(T, T+t) = k \mid x, t_x, T)$, if any."""
+    _any_purchase: ClassVar[Callable[..., FloatArray] | None] = None
+    r"""Kernel ``f(t, x, t_x, T, *params)`` of $P(X(T, T+t) \ge 1 \mid x, t_x, T)$, if any."""
+
+    def probability_of_purchases_conditional(
+        self, k: ArrayLike, t: ArrayLike, summary: CustomerSummary | CompressedSummary
+    ) -> FloatArray:
+        r"""$P(X(T, T+t) = k \mid x, t_x, T)$: the distribution of each customer's next purchases.
+
+        Args:
+            k: A number of purchases, or a one-dimensional array of them (non-negative whole
+                numbers).
+            t: A horizon in ``unit_``, or one horizon per customer.
+            summary: The customers' histories, or their compressed rows.
+
+        Returns:
+            ``(n_customers,)`` for one ``k``; ``(n_customers, len(k))`` for an array of counts.
+            Over all $k$ the probabilities sum to 1 and their mean is ``expected_purchases``.
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            InvalidInputError: For bad counts or horizons, or a model without the distribution.
+        """
+        self._check_fitted()
+        kernel = self._conditional_kernel("_conditional_pmf")
+        counts = check_times("k", k, integral=True)
+        if counts.ndim > 1:
+            raise InvalidInputError(
+                f"The 'k' argument must be a number or a one-dimensional array of counts. Got "
+                f"shape {counts.shape}."
+            )
+        method = "probability_of_purchases_conditional"
+        rows, inverse = self._rows(summary, method)
+        n = len(rows) if inverse is None else inverse.size
+        horizons = check_customer_horizons(
+            t, n, owner=f"{type(self).__name__}.{method}", grid="expected_purchases_grid"
+        )
+        x, t_x, T = self._columns(rows)
+        if inverse is not None and horizons.ndim == 1:
+            x, t_x, T = x[inverse], t_x[inverse], T[inverse]
+            inverse = None
+        params = tuple(self._params_array())
+        grid = counts.reshape(-1)
+        out = np.empty((x.size, grid.size), dtype=np.float64)
+        step = max(1, _BLOCK_ELEMENTS // max(grid.size, 1))
+        for start in range(0, x.size, step):
+            block = slice(start, start + step)
+            horizon = horizons if horizons.ndim == 0 else horizons[block, np.newaxis]
+            out[block] = kernel(
+                grid[np.newaxis, :],
+                horizon,
+                x[block, np.newaxis],
+                t_x[block, np.newaxis],
+                T[block, np.newaxis],
+                *params,
+            )
+        if inverse is not None:
+            out = out[inverse]
+        return out[:, 0] if counts.ndim == 0 else out
+
+    def probability_of_any_purchase(
+        self, t: ArrayLike, summary: CustomerSummary | CompressedSummary
+    ) -> FloatArray:
+        r"""$P(X(T, T+t) \ge 1 \mid x, t_x, T)$: will each customer buy within the next ``t``?
+
+        Args:
+            t: A horizon in ``unit_`` (e.g. 90 days in a model fitted in days), or one per
+                customer.
+            summary: The customers' histories, or their compressed rows.
+
+        Returns:
+            One probability per customer (per distinct row for a compressed summary).
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            InvalidInputError: For bad horizons or a model without the distribution.
+        """
+        self._check_fitted()
+        kernel = self._conditional_kernel("_any_purchase")
+        method = "probability_of_any_purchase"
+        rows, inverse = self._rows(summary, method)
+        n = len(rows) if inverse is None else inverse.size
+        horizons = check_customer_horizons(
+            t, n, owner=f"{type(self).__name__}.{method}", grid="expected_purchases_grid"
+        )
+        x, t_x, T = self._columns(rows)
+        if inverse is not None and horizons.ndim == 1:
+            x, t_x, T = x[inverse], t_x[inverse], T[inverse]
+            inverse = None
+        values = np.asarray(kernel(horizons, x, t_x, T, *self._params_array()), dtype=np.float64)
+        return values if inverse is None else values[inverse]
+
+    def _conditional_kernel(self, name: str) -> Callable[..., FloatArray]:
+        kernel: Callable[..., FloatArray] | None = getattr(type(self), name)
+        if kernel is None:
+            raise InvalidInputError(
+                f"{type(self).__name__} has no conditional purchase distribution yet; BGNBD, "
+                "MBGNBD and ParetoNBD do."
+            )
+        return kernel
+
+    def expected_purchases_interval(
+        self,
+        t: float,
+        summary: CustomerSummary,
+        *,
+        level: float = 0.9,
+        method: Literal["parametric", "bootstrap"] = "parametric",
+        draws: int = 200,
+        seed: int | np.random.Generator | None = None,
+    ) -> PredictionInterval:
+        """Expected purchases in the next ``t`` with a per-customer prediction interval.
+
+        A convenience over [`ParameterDraws`][relmark.clv.uncertainty.ParameterDraws]:
+        ``"parametric"`` draws the log-parameters from their asymptotic normal distribution;
+        ``"bootstrap"`` resamples the customers of ``summary`` (which must then be the data the
+        model was fitted on) and refits. To get several quantities from the same draws, build
+        the draws once with ``ParameterDraws``.
+
+        Args:
+            t: A horizon in ``unit_``.
+            summary: The customers.
+            level: Nominal coverage, in $(0, 1)$.
+            method: ``"parametric"`` or ``"bootstrap"``.
+            draws: Number of parameter draws or resamples.
+            seed: Seed or generator; the same seed gives the same interval.
+
+        Returns:
+            Estimate, lower and upper bound per customer.
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            InvalidInputError: For bad arguments, or parametric intervals of a model built
+                from known parameters (no covariance).
+        """
+        from relmark.clv.uncertainty import ParameterDraws
+
+        sampled = ParameterDraws.create(self, summary, method=method, draws=draws, seed=seed)
+        return sampled.expected_purchases(t, summary, level=level)
+
+    def probability_alive_interval(
+        self,
+        summary: CustomerSummary,
+        *,
+        level: float = 0.9,
+        method: Literal["parametric", "bootstrap"] = "parametric",
+        draws: int = 200,
+        seed: int | np.random.Generator | None = None,
+    ) -> PredictionInterval:
+        r"""$P(\text{alive})$ with a per-customer interval (arguments as ``expected_purchases_interval``).
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            InvalidInputError: For bad arguments.
+        """
+        from relmark.clv.uncertainty import ParameterDraws
+
+        sampled = ParameterDraws.create(self, summary, method=method, draws=draws, seed=seed)
+        return sampled.probability_alive(summary, level=level)

@@ -5,6 +5,7 @@ See the kernels in [`relmark.core.mbgnbd`][relmark.core.mbgnbd] for the formulas
 
 from __future__ import annotations
 
+import functools
 from types import ModuleType
 from typing import ClassVar, Self
 
@@ -12,6 +13,10 @@ import attrs
 
 from relmark.clv._base import RepeatBuyingModel, parameter_converter, positive_parameter
 from relmark.core import mbgnbd as kernels
+from relmark.core.conditional import (
+    conditional_probability_of_any_purchase,
+    conditional_probability_of_purchases,
+)
 from relmark.data.units import TimeUnit
 
 __all__ = ["MBGNBD", "MBGNBDParams"]
@@ -67,6 +72,12 @@ class MBGNBD(RepeatBuyingModel):
 
     _params_type: ClassVar[type[MBGNBDParams]] = MBGNBDParams
     _kernels: ClassVar[ModuleType] = kernels
+    _conditional_pmf = staticmethod(
+        functools.partial(conditional_probability_of_purchases, shift=1)
+    )
+    _any_purchase = staticmethod(
+        functools.partial(conditional_probability_of_any_purchase, shift=1)
+    )
 
     params_: MBGNBDParams
 

@@ -122,6 +122,13 @@ def _check_model(model: object, name: str, expected: type[Any]) -> Any:
     return model
 
 
+def _check_some(model: object, spend_model: object) -> None:
+    if model is None and spend_model is None:
+        raise InvalidInputError(
+            "ParameterDraws needs a fitted transaction model, a fitted spend model, or both."
+        )
+
+
 def _log_normal_draws(
     model: ParametricModel, draws: int, rng: np.random.Generator, name: str
 ) -> FloatArray:
@@ -157,10 +164,12 @@ class ParameterDraws:
     rows where the prediction depends only on $(x, t_x, T)$.
 
     Attributes:
-        model: The fitted transaction model (BG/NBD, MBG/NBD or Pareto/NBD).
+        model: The fitted transaction model (BG/NBD, MBG/NBD or Pareto/NBD), or ``None`` for
+            spend intervals only.
         spend_model: The fitted spend model, or ``None``.
         method: ``"parametric"`` or ``"bootstrap"``.
-        transaction_draws: One parameter vector of ``model`` per row, in its parameter order.
+        transaction_draws: One parameter vector of ``model`` per row, in its parameter order,
+            or ``None``.
         spend_draws: One parameter vector of ``spend_model`` per row, or ``None``.
 
     Examples:
@@ -174,16 +183,43 @@ class ParameterDraws:
         True
     """
 
-    model: RepeatBuyingModel
+    model: RepeatBuyingModel | None
     spend_model: GammaGamma | None
     method: Method
-    transaction_draws: FloatArray = attrs.field(eq=attrs.cmp_using(eq=_array_eq))
+    transaction_draws: FloatArray | None = attrs.field(eq=attrs.cmp_using(eq=_array_eq))
     spend_draws: FloatArray | None = attrs.field(eq=attrs.cmp_using(eq=_array_eq))
+
+    @classmethod
+    def create(
+        cls,
+        model: RepeatBuyingModel | None,
+        summary: CustomerSummary,
+        spend_model: GammaGamma | None = None,
+        *,
+        method: Method = "parametric",
+        draws: int = 200,
+        seed: int | np.random.Generator | None = None,
+    ) -> Self:
+        """Parametric or bootstrap draws, chosen by name.
+
+        See [`parametric`][relmark.clv.uncertainty.ParameterDraws.parametric] and
+        [`bootstrap`][relmark.clv.uncertainty.ParameterDraws.bootstrap].
+
+        Raises:
+            InvalidInputError: For a ``method`` other than ``"parametric"`` or ``"bootstrap"``.
+        """
+        if method == "parametric":
+            return cls.parametric(model, spend_model, draws=draws, seed=seed)
+        if method == "bootstrap":
+            return cls.bootstrap(model, summary, spend_model, draws=draws, seed=seed)
+        raise InvalidInputError(
+            f"The 'method' argument must be 'parametric' or 'bootstrap'. Got {method!r}."
+        )
 
     @classmethod
     def parametric(
         cls,
-        model: RepeatBuyingModel,
+        model: RepeatBuyingModel | None,
         spend_model: GammaGamma | None = None,
         *,
         draws: int = 200,
@@ -205,9 +241,12 @@ class ParameterDraws:
                 ``draws``.
         """
         n = _check_draws(draws)
-        model = _check_model(model, "model", RepeatBuyingModel)
+        _check_some(model, spend_model)
         rng = np.random.default_rng(seed)
-        transaction = _log_normal_draws(model, n, rng, "model")
+        transaction = None
+        if model is not None:
+            model = _check_model(model, "model", RepeatBuyingModel)
+            transaction = _log_normal_draws(model, n, rng, "model")
         spend = None
         if spend_model is not None:
             spend_model = _check_model(spend_model, "spend_model", GammaGamma)
@@ -223,7 +262,7 @@ class ParameterDraws:
     @classmethod
     def bootstrap(
         cls,
-        model: RepeatBuyingModel,
+        model: RepeatBuyingModel | None,
         summary: CustomerSummary,
         spend_model: GammaGamma | None = None,
         *,
@@ -253,7 +292,9 @@ class ParameterDraws:
             ConvergenceError: When a refit fails (a resample can be degenerate on tiny data).
         """
         n = _check_draws(draws)
-        model = _check_model(model, "model", RepeatBuyingModel)
+        _check_some(model, spend_model)
+        if model is not None:
+            model = _check_model(model, "model", RepeatBuyingModel)
         if spend_model is not None:
             spend_model = _check_model(spend_model, "spend_model", GammaGamma)
         if not isinstance(summary, CustomerSummary) or len(summary) == 0:  # type: ignore[redundant-expr]
@@ -265,24 +306,23 @@ class ParameterDraws:
         rows = summary.compress()
         own = summary.row_weights
         customers = len(summary)
-        transaction = np.empty((n, len(model.parameter_names())), dtype=np.float64)
+        transaction = None if model is None else np.empty((n, len(model.parameter_names())))
         spend = None if spend_model is None else np.empty((n, 3), dtype=np.float64)
         uniform = np.full(customers, 1.0 / customers)
         for b in range(n):
             counts = rng.multinomial(customers, uniform).astype(np.float64) * own
-            weights = np.bincount(rows.inverse, weights=counts, minlength=len(rows)).astype(
-                np.float64
-            )
-            kept = weights > 0
-            resampled = CompressedSummary(
-                frequency=rows.frequency[kept],
-                recency=rows.recency[kept],
-                T=rows.T[kept],
-                weights=weights[kept],
-                inverse=np.zeros(0, dtype=np.int64),
-                unit=rows.unit,
-            )
-            transaction[b] = _refit(model, resampled)
+            if transaction is not None and model is not None:
+                weights = np.bincount(rows.inverse, weights=counts, minlength=len(rows))
+                kept = weights > 0
+                resampled = CompressedSummary(
+                    frequency=rows.frequency[kept],
+                    recency=rows.recency[kept],
+                    T=rows.T[kept],
+                    weights=weights[kept].astype(np.float64),
+                    inverse=np.zeros(0, dtype=np.int64),
+                    unit=rows.unit,
+                )
+                transaction[b] = _refit(model, resampled)
             if spend is not None and spend_model is not None:
                 spend[b] = _refit(spend_model, attrs.evolve(summary, weights=counts))
         return cls(
@@ -296,12 +336,21 @@ class ParameterDraws:
     @property
     def draws(self) -> int:
         """Number of parameter draws, $B$."""
-        return int(self.transaction_draws.shape[0])
+        present = self.transaction_draws if self.transaction_draws is not None else self.spend_draws
+        return 0 if present is None else int(present.shape[0])
+
+    def _fitted_transaction(self) -> tuple[RepeatBuyingModel, FloatArray]:
+        if self.model is None or self.transaction_draws is None:
+            raise InvalidInputError(
+                "Purchase, P(alive) and CLV intervals need a transaction model: build the draws "
+                "with model=BGNBD().fit(summary) (or another transaction model)."
+            )
+        return self.model, self.transaction_draws
 
     def _transaction_model(self, index: int) -> RepeatBuyingModel:
-        names = self.model.parameter_names()
-        values = dict(zip(names, self.transaction_draws[index].tolist(), strict=True))
-        return type(self.model).from_params(**values, unit=self.model.unit_)  # type: ignore[attr-defined, no-any-return]
+        model, draws = self._fitted_transaction()
+        values = dict(zip(model.parameter_names(), draws[index].tolist(), strict=True))
+        return type(model).from_params(**values, unit=model.unit_)  # type: ignore[attr-defined, no-any-return]
 
     def _fitted_spend(self) -> tuple[GammaGamma, FloatArray]:
         if self.spend_draws is None or self.spend_model is None:
@@ -326,8 +375,9 @@ class ParameterDraws:
             raise InvalidInputError(
                 f"The 'summary' argument must be a CustomerSummary. Got {type(summary).__name__}."
             )
+        model, _ = self._fitted_transaction()
         rows = summary.compress()
-        estimate = predict(self.model, rows)
+        estimate = predict(model, rows)
         lower, upper = self._percentiles(
             len(rows), level, lambda b, block: predict(self._transaction_model(b), block), rows
         )
@@ -388,19 +438,27 @@ class ParameterDraws:
     def _per_customer(
         self,
         summary: CustomerSummary,
-        predict: Callable[[RepeatBuyingModel, GammaGamma, CustomerSummary], FloatArray],
+        predict: Callable[[RepeatBuyingModel | None, GammaGamma, CustomerSummary], FloatArray],
         level: float,
+        *,
+        needs_transactions: bool,
     ) -> PredictionInterval:
         if not isinstance(summary, CustomerSummary):
             raise InvalidInputError(
                 f"The 'summary' argument must be a CustomerSummary. Got {type(summary).__name__}."
             )
         spend_model, _ = self._fitted_spend()
+        if needs_transactions:
+            self._fitted_transaction()
+
+        def transactions(b: int) -> RepeatBuyingModel | None:
+            return self._transaction_model(b) if needs_transactions else None
+
         estimate = predict(self.model, spend_model, summary)
         lower, upper = self._percentiles(
             len(summary),
             level,
-            lambda b, part: predict(self._transaction_model(b), self._spend_model(b), part),
+            lambda b, part: predict(transactions(b), self._spend_model(b), part),
             summary,
         )
         return PredictionInterval(
@@ -415,7 +473,9 @@ class ParameterDraws:
     def expected_spend(self, summary: CustomerSummary, *, level: float = 0.9) -> PredictionInterval:
         """Interval for each customer's expected average spend per purchase (Gamma-Gamma)."""
         coverage = _check_level(level)
-        return self._per_customer(summary, lambda _m, g, s: g.expected_spend(s), coverage)
+        return self._per_customer(
+            summary, lambda _m, g, s: g.expected_spend(s), coverage, needs_transactions=False
+        )
 
     def customer_lifetime_value(
         self,
@@ -430,12 +490,18 @@ class ParameterDraws:
         """Interval for each customer's CLV (arguments as in ``customer_lifetime_value``)."""
         coverage = _check_level(level)
 
-        def clv(m: RepeatBuyingModel, g: GammaGamma, s: CustomerSummary) -> FloatArray:
+        def clv(m: RepeatBuyingModel | None, g: GammaGamma, s: CustomerSummary) -> FloatArray:
             return customer_lifetime_value(
-                m, g, s, horizon=horizon, unit=unit, discount_rate=discount_rate, margin=margin
+                m,  # type: ignore[arg-type]  # present: needs_transactions below
+                g,
+                s,
+                horizon=horizon,
+                unit=unit,
+                discount_rate=discount_rate,
+                margin=margin,
             )
 
-        return self._per_customer(summary, clv, coverage)
+        return self._per_customer(summary, clv, coverage, needs_transactions=True)
 
 
 def _block_of(

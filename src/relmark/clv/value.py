@@ -188,7 +188,8 @@ def customer_lifetime_value(
         One CLV per customer, in the currency of the spend model, in summary order.
 
     Raises:
-        InvalidInputError: For a bad horizon, unit, discount rate or margin.
+        InvalidInputError: For a bad horizon, unit, discount rate or margin, or a transaction
+            model without ``expected_purchases_grid``.
         NotFittedError: When ``transaction_model`` is not fitted.
 
     Examples:
@@ -209,6 +210,12 @@ def customer_lifetime_value(
         raise InvalidInputError(
             f"The 'summary' argument of {_OWNER} must be a CustomerSummary. "
             f"Got {type(summary).__name__}."
+        )
+    if not callable(getattr(transaction_model, "expected_purchases_grid", None)):
+        raise InvalidInputError(
+            f"The 'transaction_model' argument of {_OWNER} must be a TransactionModel, with "
+            f"expected_purchases_grid(t, summary) returning (customers, horizons) (BGNBD, "
+            f"MBGNBD, ParetoNBD). Got {type(transaction_model).__name__}."
         )
     value, _, _ = _lifetime_value(
         transaction_model,

@@ -41,7 +41,7 @@ from scipy.special import betainc, betaln, gammaln
 
 from relmark.typing import FloatArray
 
-__all__ = ["conditional_probability_of_purchases"]
+__all__ = ["conditional_probability_of_any_purchase", "conditional_probability_of_purchases"]
 
 
 def conditional_probability_of_purchases(
@@ -97,7 +97,7 @@ def conditional_probability_of_purchases(
     rx = r + x
     empty = t == 0
     t = np.where(empty, 1.0, t)  # an empty window is answered below; keep the logs finite
-    log_q = np.log(alpha + T) - np.log(alpha + T + t)
+    log_q = -np.log1p(t / (alpha + T))  # no cancellation for short horizons
     log_1mq = np.log(t) - np.log(alpha + T + t)
     # The "died after the last purchase" term D; absent (log 0) for BG/NBD customers with x = 0.
     has_death = (x > 0) | (shift > 0)
@@ -125,3 +125,60 @@ def conditional_probability_of_purchases(
     # t = 0: nothing can happen in an empty window.
     out = np.where(empty, (k == 0).astype(np.float64), np.exp(log_p))
     return np.asarray(np.clip(out, 0.0, 1.0), dtype=np.float64)
+
+
+def conditional_probability_of_any_purchase(
+    t: FloatArray,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    *,
+    shift: int = 0,
+) -> FloatArray:
+    r"""$P(X(T, T+t) \ge 1 \mid x, t_x, T)$, without the cancellation of $1 - P(X^* = 0)$.
+
+    From the module's expressions, $1 - P(X^* = 0) = B(a, b+x+s)\,(1 - q^{r+x}) / L$: only a
+    customer alive at $T$ can buy, and does so unless the negative-binomial count is 0. The
+    factor $1 - q^{r+x}$ is evaluated as ``-expm1((r + x) ln q)``, so short horizons keep all
+    their digits.
+
+    Args:
+        t: Horizons, $t \ge 0$.
+        x: Repeat purchases in the calibration period.
+        t_x: Recency.
+        T: Length of the calibration period.
+        r: Shape of the purchase-rate Gamma.
+        alpha: Rate of the purchase-rate Gamma.
+        a: First Beta parameter of the dropout probability.
+        b: Second Beta parameter of the dropout probability.
+        shift: 0 for BG/NBD, 1 for MBG/NBD.
+
+    Returns:
+        The probabilities, broadcast over the array arguments.
+
+    Examples:
+        >>> import numpy as np
+        >>> args = (np.array(2.0), np.array(30.43), np.array(38.86), 0.243, 4.414, 0.793, 2.426)
+        >>> buy = conditional_probability_of_any_purchase(np.array(39.0), *args)
+        >>> none = conditional_probability_of_purchases(np.array(0.0), np.array(39.0), *args)
+        >>> round(float(buy), 4), round(float(1 - none), 4)
+        (0.5546, 0.5546)
+    """
+    t, x, t_x, T = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (t, x, t_x, T)))
+    rx = r + x
+    log_q = -np.log1p(t / (alpha + T))  # no cancellation for short horizons
+    has_death = (x > 0) | (shift > 0)
+    log_d = np.where(
+        has_death,
+        betaln(a + 1.0, np.maximum(b + x + shift - 1.0, 1e-300))
+        + rx * (np.log(alpha + T) - np.log(alpha + t_x)),
+        -np.inf,
+    )
+    log_alive = betaln(a, b + x + shift)
+    with np.errstate(divide="ignore"):
+        log_buy = log_alive + np.log(-np.expm1(rx * log_q)) - np.logaddexp(log_alive, log_d)
+    return np.asarray(np.clip(np.exp(log_buy), 0.0, 1.0), dtype=np.float64)

@@ -238,7 +238,7 @@ class _Objective:
         self._last: tuple[FloatArray, float, FloatArray, FloatArray | None, bool] | None = None
 
     def _evaluate(
-        self, log_params: FloatArray, hessian: bool
+        self, log_params: FloatArray, *, hessian: bool
     ) -> tuple[float, FloatArray, FloatArray | None]:
         last = self._last
         if last is not None and np.array_equal(last[0], log_params) and (last[4] or not hessian):
@@ -253,14 +253,14 @@ class _Objective:
             return self.likelihood.rows(log_params)
 
     def log_likelihood(self, log_params: FloatArray) -> float:
-        return self._evaluate(log_params, False)[0]
+        return self._evaluate(log_params, hessian=False)[0]
 
     def __call__(self, log_params: FloatArray) -> tuple[float, FloatArray]:
         # Outside the box |ln theta| <= L the likelihood is evaluated on the box's edge plus a
         # steep quadratic wall, so an unbounded quasi-Newton step never overflows exp().
         clipped = np.clip(log_params, -_LOG_BOUND, _LOG_BOUND)
         excess = log_params - clipped
-        ll, grad, _ = self._evaluate(clipped, False)
+        ll, grad, _ = self._evaluate(clipped, hessian=False)
         value = (
             -ll / self.total
             + self.penalizer * float(np.sum(clipped * clipped))
@@ -273,7 +273,7 @@ class _Objective:
 
     def with_hessian(self, log_params: FloatArray) -> tuple[float, FloatArray, FloatArray | None]:
         """Value, gradient and analytic Hessian at a point inside the box (``None`` if unavailable)."""
-        ll, grad, hess = self._evaluate(log_params, True)
+        ll, grad, hess = self._evaluate(log_params, hessian=True)
         value = -ll / self.total + self.penalizer * float(np.sum(log_params * log_params))
         gradient = -grad / self.total + 2.0 * self.penalizer * log_params
         if not np.isfinite(value) or not np.all(np.isfinite(gradient)):

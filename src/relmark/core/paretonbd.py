@@ -45,7 +45,9 @@ __all__ = [
     "log_likelihood_and_gradient",
     "probability_alive",
     "probability_alive_at",
+    "probability_of_any_purchase",
     "probability_of_purchases",
+    "probability_of_purchases_conditional",
 ]
 
 _TRUNCATION = 38.0
@@ -736,14 +738,20 @@ def _log_b_term(
     shape: FloatArray,
     t: FloatArray,
     x: FloatArray,
-    r: float,
-    alpha: float,
+    r: FloatArray,
+    alpha: FloatArray,
     s: float,
-    beta: float,
+    beta: FloatArray,
+    alpha_first: bool,
 ) -> FloatArray:
-    r"""$\ln B$ of FH-06: ${}_2F_1(\text{shape}, s+1; r+s+x+1; \frac{\alpha-\beta}{\alpha+t})/(\alpha+t)^{\text{shape}}$ (or the $\beta > \alpha$ form)."""
+    r"""$\ln B$ of FH-06: ${}_2F_1(\text{shape}, s+1; r+s+x+1; \frac{\alpha-\beta}{\alpha+t})/(\alpha+t)^{\text{shape}}$ (or the $\beta > \alpha$ form).
+
+    ``alpha_first`` ($\alpha \ge \beta$) picks the form whose argument lies in $[0, 1)$; it is
+    one flag for all elements (a posterior shifts $\alpha$ and $\beta$ by the same $T$, which
+    keeps the sign of $\alpha - \beta$).
+    """
     c = r + s + x + 1.0
-    if alpha >= beta:
+    if alpha_first:
         base = alpha + t
         z = (alpha - beta) / base
         b = s + 1.0 + np.zeros_like(z)
@@ -765,16 +773,14 @@ r"""Above this $\ln(\sum_i t^i B_{2,i}\cdots / B_1)$ the FH-06 bracket is below 
 def _log_xi(rule: _Rule) -> FloatArray:
     r"""$\ln\xi$ of a rule's nodes, accurate at both ends."""
     with np.errstate(divide="ignore"):
-        return _read_only(
-            np.where(rule.xi < 0.5, np.log(rule.xi), np.log1p(-rule.one_minus_xi))
-        )
+        return _read_only(np.where(rule.xi < 0.5, np.log(rule.xi), np.log1p(-rule.one_minus_xi)))
 
 
 _ROBUST_LOG_XI = _log_xi(_ROBUST_RULE)
 
 
 def _log_died_by_quadrature(
-    n: FloatArray, t: FloatArray, r: float, alpha: float, s: float, beta: float
+    n: FloatArray, t: FloatArray, r: FloatArray, alpha: FloatArray, s: float, beta: FloatArray
 ) -> FloatArray:
     r"""$\ln P(n \text{ purchases, then death within } (0, t])$ by quadrature; FH-06 eq. (1).
 
@@ -793,8 +799,8 @@ def _log_died_by_quadrature(
     power = _ROBUST_LOG_XI * (1.0 / (n + 1.0))[:, np.newaxis]
     one_minus_u = (alpha / (alpha + t))[:, np.newaxis] - u_end * np.expm1(power)
     u = u_end * np.exp(power)
-    log_integrand = (r + s - 1.0) * np.log(one_minus_u) - (s + 1.0) * np.log(
-        beta * one_minus_u + alpha * u
+    log_integrand = (r + s - 1.0)[:, np.newaxis] * np.log(one_minus_u) - (s + 1.0) * np.log(
+        beta[:, np.newaxis] * one_minus_u + alpha[:, np.newaxis] * u
     )
     log_integral = logsumexp(log_integrand, b=rule.weights, axis=1)
     return np.asarray(
@@ -843,6 +849,38 @@ def probability_of_purchases(
     n, t = (np.asarray(v, dtype=np.float64) for v in np.broadcast_arrays(n, t))
     shape_out = n.shape
     n, t = n.ravel(), t.ravel()
+    log_pmf = _log_pmf(
+        n, t, np.full(n.size, r), np.full(n.size, alpha), s, np.full(n.size, beta), alpha >= beta
+    )
+    return np.asarray(np.exp(log_pmf), dtype=np.float64).reshape(shape_out)
+
+
+def _log_pmf(
+    n: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    alpha: FloatArray,
+    s: float,
+    beta: FloatArray,
+    alpha_first: bool,
+) -> FloatArray:
+    r"""$\ln P(X(t) = n)$ of FH-06 §4 elementwise (flat arrays; ``r``, ``alpha``, ``beta`` per element)."""
+    log_first, log_died = _log_pmf_parts(n, t, r, alpha, s, beta, alpha_first)
+    # A probability: its log is capped at 0. The two terms are positive; a sum above 1 can only
+    # be the rounding of the hypergeometric terms (relative error ~1e-10), never a real excess.
+    return np.asarray(np.minimum(np.logaddexp(log_first, log_died), 0.0), dtype=np.float64)
+
+
+def _log_pmf_parts(
+    n: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    alpha: FloatArray,
+    s: float,
+    beta: FloatArray,
+    alpha_first: bool,
+) -> tuple[FloatArray, FloatArray]:
+    """The logs of FH-06's two terms: alive at $t$ with $n$ purchases; died after the $n$-th."""
     log_first = (
         gammaln(r + n)
         - gammaln(r)
@@ -852,16 +890,16 @@ def probability_of_purchases(
         + s * np.log(beta / (beta + t))
     )
     log_coef = r * np.log(alpha) + s * np.log(beta) + betaln(r + n, s + 1.0) - betaln(r, s)
-    log_b1 = _log_b_term(np.full_like(n, r + s), np.zeros_like(t), n, r, alpha, s, beta)
+    log_b1 = _log_b_term(r + s, np.zeros_like(t), n, r, alpha, s, beta, alpha_first)
     max_n = int(n.max()) if n.size else 0
     i = np.arange(max_n + 1, dtype=np.float64)[None, :]
-    n2, t2 = n[:, None], t[:, None]
+    n2, t2, r2 = n[:, None], t[:, None], r[:, None]
     log_b2 = (
-        gammaln(r + s + i)
-        - gammaln(r + s)
+        gammaln(r2 + s + i)
+        - gammaln(r2 + s)
         - gammaln(i + 1.0)
         + xlogy(i, t2)
-        + _log_b_term(r + s + i, t2, n2, r, alpha, s, beta)
+        + _log_b_term(r2 + s + i, t2, n2, r2, alpha[:, None], s, beta[:, None], alpha_first)
     )
     log_sum = logsumexp(np.where(i <= n2, log_b2, -np.inf), axis=1)
     gap = np.minimum(log_sum - log_b1, 0.0)
@@ -873,9 +911,120 @@ def probability_of_purchases(
     cancelled = (gap > _CANCELLATION_GAP) & (t > 0.0)
     if cancelled.any():
         log_died[cancelled] = _log_died_by_quadrature(
-            n[cancelled], t[cancelled], r, alpha, s, beta
+            n[cancelled], t[cancelled], r[cancelled], alpha[cancelled], s, beta[cancelled]
         )
-    # A probability: its log is capped at 0. The two terms are positive; a sum above 1 can only
-    # be the rounding of the hypergeometric terms (relative error ~1e-10), never a real excess.
-    log_total = np.minimum(np.logaddexp(log_first, log_died), 0.0)
-    return np.asarray(np.exp(log_total), dtype=np.float64).reshape(shape_out)
+    return np.asarray(log_first, dtype=np.float64), log_died
+
+
+_PMF_BLOCK = 4096
+"""Rows per block of the conditional PMF (its temporaries are block × (k + 1))."""
+
+
+def _posterior_pmf(
+    k: FloatArray, t: FloatArray, x: FloatArray, T: FloatArray, params: tuple[float, ...]
+) -> FloatArray:
+    r"""$P(X(T, T+t] = k \mid \text{alive at } T)$ in blocks: FH-06 at the posterior parameters."""
+    r, alpha, s, beta = params
+    out = np.empty(k.size, dtype=np.float64)
+    for start in range(0, k.size, _PMF_BLOCK):
+        block = slice(start, start + _PMF_BLOCK)
+        out[block] = _log_pmf(
+            k[block], t[block], r + x[block], alpha + T[block], s, beta + T[block], alpha >= beta
+        )
+    return np.exp(out)
+
+
+def probability_of_purchases_conditional(
+    k: FloatArray,
+    t: FloatArray,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    r: float,
+    alpha: float,
+    s: float,
+    beta: float,
+) -> FloatArray:
+    r"""$P(X(T, T+t] = k \mid x, t_x, T)$: the number of purchases in the next $t$, given the history.
+
+    Derivation. Given the rates, a customer alive at $T$ who made $x$ repeat purchases in
+    $(0, T]$ has likelihood $\lambda^x e^{-\lambda T} e^{-\mu T}$ (SMC 1987; FH-05 §3), so given
+    "alive at $T$" and the history the posteriors are independent,
+    $\lambda \sim \text{Gamma}(r+x, \alpha+T)$ and $\mu \sim \text{Gamma}(s, \beta+T)$ (the
+    posterior behind FH-05 §6; $t_x$ enters only through $P(\text{alive})$). The exponential
+    lifetime is memoryless, so from $T$ on such a customer is a Pareto/NBD customer just
+    acquired with parameters $(r+x, \alpha+T, s, \beta+T)$, and FH-06 §4 gives
+    $P(X(t) = k \mid \text{alive})$. A customer dead at $T$ buys nothing. With
+    $P_A = P(\text{alive at } T \mid x, t_x, T)$ (FH-05 §5),
+
+    $$P(X(T, T+t] = k \mid x, t_x, T) = P_A\,P_{\text{FH-06}}(k;\, t \mid r+x, \alpha+T, s,
+    \beta+T) + (1 - P_A)\,[k = 0].$$
+
+    Its mean is $P_A$ times FH-05 §4's $E[X(t)]$ at the posterior parameters, which is FH-05 §6's
+    conditional expectation
+    ([`conditional_expected_purchases`][relmark.core.paretonbd.conditional_expected_purchases]).
+    The posterior shifts $\alpha$ and $\beta$ by the same $T$, so the FH-06 form (with
+    $\alpha \ge \beta$ or not) is the same for every customer.
+
+    Args:
+        k: Numbers of purchases (non-negative whole numbers as floats).
+        t: Horizons.
+        x: Repeat purchases.
+        t_x: Recency.
+        T: Age.
+        r: Shape of the purchase-rate gamma.
+        alpha: Scale of the purchase-rate gamma.
+        s: Shape of the dropout-rate gamma.
+        beta: Scale of the dropout-rate gamma.
+
+    Returns:
+        The broadcast shape of the inputs.
+    """
+    arrays = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (k, t, x, t_x, T)))
+    shape = arrays[0].shape
+    k, t, x, t_x, T = (v.ravel() for v in arrays)
+    alive = probability_alive(x, t_x, T, r, alpha, s, beta)
+    given_alive = _posterior_pmf(k, t, x, T, (r, alpha, s, beta))
+    dead = np.where(k == 0.0, 1.0 - alive, 0.0)
+    return np.asarray(alive * given_alive + dead, dtype=np.float64).reshape(shape)
+
+
+def probability_of_any_purchase(
+    t: FloatArray,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    r: float,
+    alpha: float,
+    s: float,
+    beta: float,
+) -> FloatArray:
+    r"""$P(X(T, T+t] \ge 1 \mid x, t_x, T)$: will the customer buy in the next $t$?
+
+    $P_A\,[1 - P_{\text{FH-06}}(0;\, t \mid r+x, \alpha+T, s, \beta+T)]$ with the notation of
+    [`probability_of_purchases_conditional`][relmark.core.paretonbd.probability_of_purchases_conditional].
+    The complement is taken as $-\operatorname{expm1}(\ln A_0) - D_0$ with $A_0$ (alive at
+    $T+t$, no purchase) and $D_0$ (died before a purchase) its two positive parts, so small
+    horizons keep their digits; rounding below 0 is capped at 0.
+    """
+    arrays = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (t, x, t_x, T)))
+    shape = arrays[0].shape
+    t, x, t_x, T = (v.ravel() for v in arrays)
+    alive = probability_alive(x, t_x, T, r, alpha, s, beta)
+    rate_shape, rate_scale, death_scale = r + x, alpha + T, beta + T
+    log_no_purchase_alive = -rate_shape * np.log1p(t / rate_scale) - s * np.log1p(t / death_scale)
+    zero = np.zeros_like(t)
+    log_died_first = np.empty_like(t)
+    for start in range(0, t.size, _PMF_BLOCK):
+        block = slice(start, start + _PMF_BLOCK)
+        _, log_died_first[block] = _log_pmf_parts(
+            zero[block],
+            t[block],
+            rate_shape[block],
+            rate_scale[block],
+            s,
+            death_scale[block],
+            alpha >= beta,
+        )
+    any_purchase = np.maximum(-np.expm1(log_no_purchase_alive) - np.exp(log_died_first), 0.0)
+    return np.asarray(alive * any_purchase, dtype=np.float64).reshape(shape)

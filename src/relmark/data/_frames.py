@@ -42,7 +42,9 @@ _INTEGER_ID = r"^(?:0|-?[1-9][0-9]*)$"
 """Ids written exactly as an integer is printed: no sign but minus, no leading zeros, no spaces."""
 
 
-def _column_from_series(name: str, series: Any, *, text_as_arrow: bool) -> tuple[Any, str | None]:
+def _column_from_series(
+    name: str, series: Any, *, text_as_arrow: bool, convert_to: str | None
+) -> tuple[Any, str | None]:
     import narwhals as nw
 
     nulls = series.is_null().to_numpy()
@@ -54,6 +56,8 @@ def _column_from_series(name: str, series: Any, *, text_as_arrow: bool) -> tuple
     zone: str | None = None
     if isinstance(dtype, nw.Datetime) and dtype.time_zone is not None:
         zone = str(dtype.time_zone)
+        if convert_to is not None and convert_to != zone:
+            series, zone = series.dt.convert_time_zone(convert_to), convert_to
         series = series.dt.replace_time_zone(None)
     if text_as_arrow and dtype == nw.String and importlib.util.find_spec("pyarrow") is not None:
         # Text stays in Arrow memory for the C parsers (no Python string per row).
@@ -71,7 +75,11 @@ def _as_series(value: Any) -> Any:
 
 
 def extract_columns(
-    source: Any, columns: Mapping[str, str], *, text_as_arrow: Collection[str] = ()
+    source: Any,
+    columns: Mapping[str, str],
+    *,
+    text_as_arrow: Collection[str] = (),
+    convert_to: str | None = None,
 ) -> dict[str, tuple[Any, str | None]]:
     """Pull the named columns out of a frame or a mapping as numpy arrays.
 
@@ -81,6 +89,8 @@ def extract_columns(
         columns: Role (``"customer"``, ``"time"``, ``"amount"``) mapped to the column name.
         text_as_arrow: Roles whose text columns come back as pyarrow arrays rather than numpy
             object arrays (when pyarrow is installed), for parsing in C.
+        convert_to: A valid IANA zone name to which zoned datetime columns are converted (their
+            values are then wall-clock times in it).
 
     Returns:
         Role mapped to ``(values, zone)``; ``zone`` is the time zone of a zoned datetime column,
@@ -110,7 +120,9 @@ def extract_columns(
         raw = getter(name)
         series = raw if isinstance(raw, nw.Series) else _as_series(raw)
         if series is not None:
-            result[role] = _column_from_series(name, series, text_as_arrow=role in text_as_arrow)
+            result[role] = _column_from_series(
+                name, series, text_as_arrow=role in text_as_arrow, convert_to=convert_to
+            )
         else:
             values = np.asarray(raw)
             if values.ndim != 1:

@@ -81,7 +81,7 @@ def float_column(
     _refuse_lookalikes(name, values)
     try:
         column = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise InvalidInputError(_non_numeric_message(name, values, exc)) from exc
     if column.ndim != 1 or (n is not None and column.size != n):
         rows = "" if n is None else f" with {n} rows"
@@ -161,11 +161,19 @@ def _non_numeric_message(name: str, values: ArrayLike, exc: Exception) -> str:
     if column.ndim != 1:
         return f"Column {name!r} must be numeric; could not convert it: {exc}"
     bad = np.zeros(column.size, dtype=bool)
+    huge = np.zeros(column.size, dtype=bool)
     for row, value in enumerate(column):
         try:
             np.asarray(value, dtype=np.float64)
+        except OverflowError:
+            huge[row] = True
         except (TypeError, ValueError):
             bad[row] = True
+    if huge.any() and not bad.any():
+        return (
+            f"Column {name!r} must hold numbers within the float range (up to about 1.8e308); "
+            f"found integers too large to convert at {offending_rows(huge)}."
+        )
     if not bad.any():
         return f"Column {name!r} must be numeric; could not convert it: {exc}"
     return (

@@ -306,9 +306,9 @@ class TransactionLog:
             amount: Name of the monetary-value column, if any.
             is_return: Name of a boolean column marking returns, if any.
             timezone: IANA zone name of a naive time column that is wall-clock time in a zone,
-                and the zone to which times given as strings with UTC offsets are converted (as
-                in [`from_arrays`][relmark.data.log.TransactionLog.from_arrays]); must agree with
-                the zone of a zoned datetime column.
+                and the zone to which zoned datetime columns and times given as strings with
+                UTC offsets are converted (as in
+                [`from_arrays`][relmark.data.log.TransactionLog.from_arrays]).
             time_format: ``strptime`` format of a string or integer time column.
             allow_returns: Accept returns (negative amounts, rows flagged by ``is_return``).
 
@@ -334,7 +334,8 @@ class TransactionLog:
             names["amount"] = amount
         if is_return is not None:
             names["is_return"] = is_return
-        columns = _frames.extract_columns(frame, names, text_as_arrow={"time"})
+        _validate_timezone(timezone, None)
+        columns = _frames.extract_columns(frame, names, text_as_arrow={"time"}, convert_to=timezone)
         return cls._build(
             columns["customer_id"][0],
             columns["time"][0],

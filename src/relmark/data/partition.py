@@ -580,7 +580,8 @@ def merge_rows(parts: Iterable[WeightedRows]) -> WeightedRows:
 
     Args:
         parts: Results of [`compress_rows`][relmark.data.partition.compress_rows] (or of
-            earlier merges) on the same columns and unit.
+            earlier merges) on the same columns and unit. The rows of a part need not be
+            distinct: one part holding the concatenated rows of many is merged too.
 
     Returns:
         The merged distinct rows, sorted lexicographically.
@@ -604,8 +605,6 @@ def merge_rows(parts: Iterable[WeightedRows]) -> WeightedRows:
                 f"Cannot merge rows distinct on {list(piece.names)} in unit {piece.unit.value!r} "
                 f"with rows distinct on {list(first.names)} in unit {first.unit.value!r}."
             )
-    if len(pieces) == 1:
-        return first
     values = np.concatenate([p.values for p in pieces], axis=0)
     weights = np.concatenate([p.weights for p in pieces])
     return _distinct(first.names, values, weights, first.unit)

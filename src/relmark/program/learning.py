@@ -19,8 +19,8 @@ $y_{sa}$ responders out of $n_{sa}$ contacts are modelled as $y_{sa} \sim \mathr
 p_{sa})$, $p_{sa} \sim \mathrm{Beta}(m\mu_{sa}, m(1-\mu_{sa}))$, with prior mean the state's own
 control rate plus the action's pooled uplift, $\mu_{sa} = E[p_{s0}] + \delta_a$, where
 
-$$\delta_a = \frac{w\,(r_a - \bar r + \bar\delta) + \sum_s (y_{sa} - n_{sa} E[p_{s0}])}
-{w + \sum_s n_{sa}}$$
+$$\delta_a = \frac{m\,(r_a - \bar r + \bar\delta) + \sum_s (y_{sa} - n_{sa} E[p_{s0}])}
+{m + \sum_s n_{sa}}$$
 
 updates a prior uplift with every state's responders in excess of its control rate. The prior
 uplift keeps the user's difference between this action and the average action ($r_a - \bar r$,
@@ -28,7 +28,9 @@ $\bar r$ the mean prior rate of the actions) but is anchored at the overall upli
 $\bar\delta$, itself the user's average prior uplift $\bar r - r_0$ updated with the excess
 responders of every action and state. So an action never tried starts where the tried ones turned
 out to be, not at the user's first guess (which would make every untried action look better than
-the disappointing tried ones). Shrinking towards the pooled *rate* instead would lend a low-baseline state
+the disappointing tried ones), and an action tried on few customers is pulled towards the overall
+uplift with the same prior sample size $m$ (below) that pulls a cell towards its action: one
+measure of how far departures from the overall level are to be believed. Shrinking towards the pooled *rate* instead would lend a low-baseline state
 the responses of high-baseline ones. The prior sample size $m$ (how alike the cells' uplifts are),
 one for all actions because per-action estimates from a handful of states are erratic, is a
 method-of-moments estimate over every observed state × action cell, in the spirit of Kleinman (1973), "Proportions with extraneous
@@ -186,8 +188,8 @@ class ResponseBeliefs:
     """Prior response rates and evidence per state × action; Beta posteriors on demand.
 
     Build with [`from_priors`][relmark.program.learning.ResponseBeliefs.from_priors] and add
-    evidence with [`with_evidence`][relmark.program.learning.ResponseBeliefs.with_evidence] (or
-    [`ResponseReport.evidence`][relmark.program.tracking.ResponseReport.evidence]). The record is
+    evidence with [`with_evidence`][relmark.program.learning.ResponseBeliefs.with_evidence] (a
+    [`ResponseReport`][relmark.program.tracking.ResponseReport]'s ``evidence``). The record is
     plain data, so `relmark.io.to_json` persists it.
 
     Attributes:
@@ -330,7 +332,9 @@ class ResponseBeliefs:
             contacts += float(n.sum())
         return (weight * prior_uplift + excess) / (weight + contacts)
 
-    def _excess(self, action: str) -> tuple[float, FloatArray, FloatArray, FloatArray, list[str]]:
+    def _excess(
+        self, action: str, weight: float | None = None
+    ) -> tuple[float, FloatArray, FloatArray, FloatArray, list[str]]:
         """The action's pooled uplift and each observed state's contacts, responders, control."""
         prior = self._prior(action)
         others = [p.rate for p in self.priors if p.action != CONTROL]
@@ -338,7 +342,7 @@ class ResponseBeliefs:
         # overall uplift: an action never tried starts where the tried ones turned out to be.
         start = prior.rate - float(np.mean(others)) + self.overall_uplift()
         n, y, control, states = self._cells(action)
-        w = prior.strength
+        w = prior.strength if weight is None else weight
         delta = (w * start + float((y - n * control).sum())) / (w + float(n.sum()))
         return delta, n, y, control, states
 
@@ -361,10 +365,10 @@ class ResponseBeliefs:
     ) -> tuple[FloatArray, FloatArray, float]:
         if action == CONTROL:
             raise InvalidInputError(f"{CONTROL!r} has no uplift; use control_posterior().")
-        delta, n, y, _, seen_states = self._excess(action)
         floor = self._prior(action).strength
         estimate = self.uplift_strength()
         m = floor if estimate is None else max(estimate, floor)
+        delta, n, y, _, seen_states = self._excess(action, m)
         mean = np.clip(self._control_means(states) + delta, _EPS, 1.0 - _EPS)
         alpha = m * mean
         beta = m * (1.0 - mean)

@@ -1,10 +1,11 @@
 r"""The response-tracking report: what each arm did, and what the contact added, with intervals.
 
 [`response_report`][relmark.program.tracking.response_report] reads a campaign's responses from
-the transaction log: a customer *responded* when they made at least one purchase (a row that is
-not a return) in the response window ``[start, start + window)``; their *revenue* is the net
-amount of all their rows in the window (returns subtract) and their *margin* is revenue × the
-margin rate. Per state × action and arm it reports contacts, responders, the response rate, and
+the transaction log and, optionally, touchpoints: a customer *responded* when they made at least
+one purchase (a row that is not a return) in the response window ``[start, start + window)``, or
+have a touchpoint there of a response kind (default: purchase) that carries this campaign's id or
+none. Their *revenue* is the net amount of all their rows in the window (returns subtract) and
+their *margin* is revenue × the margin rate. Per state × action and arm it reports contacts, responders, the response rate, and
 revenue and margin per customer; per state × action (and pooled over states, state ``"*"``) the
 effect of the contact, treated minus control:
 
@@ -35,6 +36,7 @@ effect of the contact, treated minus control:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +46,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from relmark.data import TransactionLog
+from relmark.domain import Touchpoint, TouchpointKind
 from relmark.errors import InvalidInputError
 from relmark.program.campaigns import Arm, Campaign
 from relmark.program.learning import CONTROL, Evidence
@@ -476,19 +479,50 @@ def _effect_row(
     )
 
 
+def _touchpoint_responders(
+    campaign: Campaign,
+    touchpoints: Iterable[Touchpoint],
+    kinds: frozenset[TouchpointKind],
+    customers: NDArray[np.str_],
+) -> NDArray[np.bool_]:
+    """Customers with a response touchpoint of this campaign (or of none) in the window."""
+    wanted = set(customers.tolist())
+    hit: set[str] = set()
+    for i, t in enumerate(touchpoints):
+        if not isinstance(t, Touchpoint):
+            raise InvalidInputError(
+                f"The 'touchpoints' must be Touchpoint records; got {type(t).__name__} at "
+                f"position {i}."
+            )
+        if (
+            t.customer_id in wanted
+            and t.kind in kinds
+            and t.campaign_id in (None, campaign.campaign_id)
+            and campaign.start <= t.at < campaign.end
+        ):
+            hit.add(str(t.customer_id))
+    return np.isin(customers, sorted(hit))
+
+
 def response_report(
     campaign: Campaign,
     log: TransactionLog,
     *,
+    touchpoints: Iterable[Touchpoint] = (),
+    response_kinds: Iterable[TouchpointKind] = (TouchpointKind.PURCHASE,),
     margin: float = 1.0,
     confidence: float = 0.95,
 ) -> ResponseReport:
-    """Read a campaign's responses from the transaction log and compare the arms.
+    """Read a campaign's responses from the transaction log and touchpoints; compare the arms.
 
     Args:
         campaign: The campaign (its contacts, arms, window and action costs).
         log: Transactions; naive times are read as wall-clock times in the zone of
             ``campaign.start``, zoned ones are compared in the log's zone.
+        touchpoints: Touchpoint records; a contacted or held-out customer with a touchpoint of
+            a kind in ``response_kinds`` inside the window, carrying this campaign's id or none,
+            responded too (touchpoints carry no amount, so revenue comes from ``log`` only).
+        response_kinds: Touchpoint kinds that count as a response (default: purchases).
         margin: Margin rate, the share of revenue that is profit, in (0, 1].
         confidence: Confidence level of the intervals, in (0, 1).
 
@@ -504,6 +538,7 @@ def response_report(
     contacts = campaign.contacts
     customers = np.unique(np.array([c.customer_id for c in contacts], dtype=np.str_))
     responded, revenue = _responses(campaign, log, customers)
+    responded |= _touchpoint_responders(campaign, touchpoints, frozenset(response_kinds), customers)
     index = np.searchsorted(customers, np.array([c.customer_id for c in contacts], dtype=np.str_))
     state = np.array([c.state for c in contacts], dtype=np.str_)
     action = np.array([c.action for c in contacts], dtype=np.str_)

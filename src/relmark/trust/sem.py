@@ -1086,7 +1086,7 @@ def fit_sem(
         >>> data = simulate_items(spec, n=500, seed=1)
         >>> result = fit_sem(spec, data)
         >>> result.fit.df, result.converged
-        (652, True)
+        (642, True)
     """
     if identification not in ("marker", "unit_variance"):
         raise InvalidInputError(
@@ -1616,8 +1616,9 @@ def simulate_items(
         seed: Seed of the generator.
 
     Returns:
-        A mapping from item code to ``n`` scores (keyed: reverse-keyed items are *not*
-        reversed, as [`fit_sem`][relmark.trust.sem.fit_sem] would reverse them again).
+        A mapping from item code to ``n`` scores, like raw answers: the model's reverse-keyed
+        items come out negated, so [`fit_sem`][relmark.trust.sem.fit_sem], which reverses
+        them, sees positively loading items.
 
     Raises:
         InvalidInputError: Coefficients that leave an endogenous construct with a negative
