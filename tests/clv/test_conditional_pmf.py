@@ -76,3 +76,21 @@ def test_interval_methods_on_the_model(fitted):
     assert np.all((alive.lower <= alive.estimate + 1e-12) & (alive.estimate <= alive.upper + 1e-12))
     with pytest.raises(InvalidInputError, match="'method'"):
         model.probability_alive_interval(summary, method="delta")
+
+
+def test_clv_scorer_adds_interval_columns(fitted):
+    """CLVScorer(interval=0.9) adds lower/upper columns that bracket the estimates."""
+    from relmark.clv import CLVScorer
+    from relmark.errors import InvalidInputError as Invalid
+
+    summary = load_cdnow().split("1997-09-30", "1998-06-30", period="D", unit="W")
+    scorer = CLVScorer(horizon=6, unit="M", discount_rate=0.01, interval=0.9, interval_draws=40)
+    table = scorer.fit(summary).score(summary.take(np.arange(200)))
+    for name in ("probability_alive", "expected_purchases", "expected_spend", "clv"):
+        lower, upper = table[f"{name}_lower"], table[f"{name}_upper"]
+        assert np.all(lower <= upper)
+        assert np.mean((lower <= table[name] + 1e-9) & (table[name] <= upper + 1e-9)) > 0.95
+    plain = CLVScorer(horizon=6, unit="M", discount_rate=0.01).fit(summary)
+    assert "clv_lower" not in plain.score(summary.take(np.arange(5))).columns
+    with pytest.raises(Invalid, match="'interval'"):
+        CLVScorer(interval=1.5).fit(summary).score(summary.take(np.arange(5)))

@@ -1,4 +1,4 @@
-"""ParetoNBD's conditional purchase probabilities: per customer, in any unit, validated."""
+"""ParetoNBD's conditional purchase probabilities through the shared model methods."""
 
 from __future__ import annotations
 
@@ -24,10 +24,11 @@ def model():
 def test_distribution_over_k_sums_to_one_with_mean_equal_to_expected_purchases(model, cdnow):
     """For every 10th CDNOW customer the probabilities over k sum to 1 and average to the CET."""
     sample = cdnow.take(np.arange(0, len(cdnow), 10))
-    pmf = np.column_stack(
-        [model.probability_of_purchases_conditional(k, 39, sample) for k in range(120)]
-    )
+    pmf = model.probability_of_purchases_conditional(np.arange(120), 39, sample)
     assert pmf.shape == (len(sample), 120)
+    np.testing.assert_allclose(
+        pmf[:, 3], model.probability_of_purchases_conditional(3, 39, sample), rtol=1e-12
+    )
     np.testing.assert_allclose(pmf.sum(axis=1), 1.0, atol=1e-10)
     np.testing.assert_allclose(
         pmf @ np.arange(120.0), model.expected_purchases(39, sample), rtol=1e-9, atol=1e-12
@@ -55,19 +56,36 @@ def test_summary_in_days_gives_the_same_probabilities(model, cdnow):
     )
 
 
+def test_per_customer_horizons_and_compressed_rows(model, cdnow):
+    """One horizon per customer equals evaluating each customer alone; rows give per-row values."""
+    sample = cdnow.take(np.arange(40))
+    horizons = np.linspace(1.0, 80.0, 40)
+    together = model.probability_of_any_purchase(horizons, sample)
+    alone = [
+        model.probability_of_any_purchase(h, sample.take([i]))[0] for i, h in enumerate(horizons)
+    ]
+    np.testing.assert_allclose(together, alone, rtol=1e-13)
+    rows = sample.compress()
+    np.testing.assert_allclose(
+        model.probability_of_any_purchase(26, rows)[rows.inverse],
+        model.probability_of_any_purchase(26, sample),
+        rtol=1e-14,
+    )
+
+
 @pytest.mark.parametrize(
     ("k", "t", "message"),
     [
-        ([0, 1], 10, "'k'.*single number"),
+        ([[0, 1]], 10, "'k'"),
         (1.5, 10, "'k'.*whole"),
         (-1, 10, "'k'"),
-        (1, [10, 20], "'t'.*single number"),
+        (1, [10, 20], "'t'"),
         (1, -3, "'t'"),
         (1, float("nan"), "'t'"),
     ],
 )
 def test_bad_arguments_are_refused_by_name(model, cdnow, k, t, message):
-    """k must be one whole number >= 0 and t one number >= 0; the error names the argument."""
+    """k must be whole numbers >= 0 and t horizons >= 0 (one, or one per customer)."""
     with pytest.raises(InvalidInputError, match=message):
         model.probability_of_purchases_conditional(k, t, cdnow)
 

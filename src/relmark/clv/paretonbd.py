@@ -14,15 +14,11 @@ from typing import ClassVar, Self
 
 import attrs
 import numpy as np
-from numpy.typing import ArrayLike
 
 from relmark.clv._base import RepeatBuyingModel, parameter_converter, positive_parameter
-from relmark.clv._checks import check_times
 from relmark.core import paretonbd as kernels
 from relmark.core.mle import MAX_LOG_STANDARD_ERROR, LogLikelihoodFunction, maximize_weighted
-from relmark.data.summary import CustomerSummary
 from relmark.data.units import TimeUnit
-from relmark.errors import InvalidInputError
 from relmark.typing import FloatArray, IntArray
 
 __all__ = ["ParetoNBD", "ParetoNBDParams"]
@@ -89,6 +85,10 @@ class ParetoNBD(RepeatBuyingModel):
 
     _params_type: ClassVar[type[ParetoNBDParams]] = ParetoNBDParams
     _kernels: ClassVar[ModuleType] = kernels
+    # P(X(T, T+t] = k | history) and P(X >= 1 | history): the posterior-parameter form derived in
+    # relmark.core.paretonbd.probability_of_purchases_conditional.
+    _conditional_pmf = staticmethod(kernels.probability_of_purchases_conditional)
+    _any_purchase = staticmethod(kernels.probability_of_any_purchase)
 
     params_: ParetoNBDParams
 
@@ -143,81 +143,3 @@ class ParetoNBD(RepeatBuyingModel):
             InvalidInputError: For a parameter that is not a finite float > 0.
         """
         return cls._from_record(ParetoNBDParams(r=r, alpha=alpha, s=s, beta=beta), unit)
-
-    def _scalar(self, name: str, value: ArrayLike, *, integral: bool = False) -> float:
-        checked = check_times(name, value, integral=integral)
-        if checked.ndim != 0:
-            raise InvalidInputError(
-                f"The {name!r} argument of {type(self).__name__} must be a single number here "
-                f"(one value per customer is returned). Got shape {checked.shape}."
-            )
-        return float(checked)
-
-    def _conditional(
-        self, function_name: str, leading: tuple[float, ...], summary: CustomerSummary
-    ) -> FloatArray:
-        """A conditional kernel on the distinct rows of ``summary``, gathered to customers."""
-        params = tuple(self._params_array())
-        summary = self._check_summary(summary)
-        rows = summary.compress()
-        scale = summary.unit.days / self.unit_.days
-        function = getattr(kernels, function_name)
-        values = function(*leading, rows.frequency, rows.recency * scale, rows.T * scale, *params)
-        return np.asarray(values, dtype=np.float64)[rows.inverse]
-
-    def probability_of_purchases_conditional(
-        self, k: ArrayLike, t: ArrayLike, summary: CustomerSummary
-    ) -> FloatArray:
-        r"""Probability that each customer makes exactly ``k`` purchases in the next ``t``.
-
-        $P(X(T, T+t] = k \mid x, t_x, T)$; the derivation is in
-        [`probability_of_purchases_conditional`][relmark.core.paretonbd.probability_of_purchases_conditional].
-        Summed over ``k`` it is 1; its mean over ``k`` is
-        [`expected_purchases`][relmark.clv._base.RepeatBuyingModel.expected_purchases].
-
-        Args:
-            k: A number of purchases (a non-negative whole number).
-            t: A horizon in ``unit_``.
-            summary: The customers' histories (converted to ``unit_`` if in another unit).
-
-        Returns:
-            One probability per customer.
-
-        Raises:
-            NotFittedError: Before ``fit``.
-            InvalidInputError: For a ``k`` or ``t`` that is not one non-negative number (``k``
-                whole).
-
-        Examples:
-            >>> from relmark.data.summary import CustomerSummary
-            >>> model = ParetoNBD.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
-            >>> summary = CustomerSummary.from_arrays([2], [30.43], [38.86], unit="W")
-            >>> round(float(model.probability_of_purchases_conditional(0, 52, summary)[0]), 3)
-            0.368
-        """
-        self._check_fitted()
-        count = self._scalar("k", k, integral=True)
-        horizon = self._scalar("t", t)
-        return self._conditional("probability_of_purchases_conditional", (count, horizon), summary)
-
-    def probability_of_any_purchase(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
-        r"""Probability that each customer buys at least once in the next ``t``.
-
-        $P(X(T, T+t] \ge 1 \mid x, t_x, T)$ ("will this customer buy in the next 90 days?"),
-        one minus ``probability_of_purchases_conditional(0, t, summary)``, computed without
-        that subtraction so small horizons keep their digits.
-
-        Args:
-            t: A horizon in ``unit_``.
-            summary: The customers' histories.
-
-        Returns:
-            One probability per customer.
-
-        Raises:
-            NotFittedError: Before ``fit``.
-            InvalidInputError: For a ``t`` that is not one non-negative number.
-        """
-        self._check_fitted()
-        horizon = self._scalar("t", t)
-        return self._conditional("probability_of_any_purchase", (horizon,), summary)

@@ -23,8 +23,9 @@ through [`relmark.io.to_json`][relmark.io.to_json].
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
+import attrs
 import numpy as np
 from numpy.typing import NDArray
 
@@ -302,6 +303,14 @@ class CLVScorer:
         margin: Share of revenue that is profit, $m \ge 0$.
         penalizer: L2 penalizer of the transaction-model fit.
         spend_penalizer: L2 penalizer of the Gamma-Gamma fit.
+        interval: Coverage in $(0, 1)$ of per-customer prediction intervals, or ``None`` for
+            none. When set, ``score`` adds ``<column>_lower`` and ``<column>_upper`` for
+            ``probability_alive``, ``expected_purchases``, ``expected_spend`` and ``clv``, from
+            parametric draws of both models' log-parameters (see
+            [`ParameterDraws`][relmark.clv.uncertainty.ParameterDraws]; use it directly for
+            bootstrap intervals).
+        interval_draws: Number of parameter draws behind the intervals.
+        seed: Seed of the draws, so the same scorer gives the same intervals.
 
     Attributes:
         transaction_model_: The fitted transaction model.
@@ -332,6 +341,9 @@ class CLVScorer:
         margin: float = 1.0,
         penalizer: float = 0.0,
         spend_penalizer: float = 0.0,
+        interval: float | None = None,
+        interval_draws: int = 200,
+        seed: int = 0,
     ) -> None:
         self.transaction_model = transaction_model
         self.horizon = horizon
@@ -340,6 +352,9 @@ class CLVScorer:
         self.margin = margin
         self.penalizer = penalizer
         self.spend_penalizer = spend_penalizer
+        self.interval = interval
+        self.interval_draws = interval_draws
+        self.seed = seed
 
     def __repr__(self) -> str:
         """Hyperparameters, and whether the scorer is fitted."""
@@ -495,4 +510,53 @@ class CLVScorer:
             "clv": clv,
             "clv_tier": self._tiers(clv),
         }
+        if self.interval is not None:
+            self._add_intervals(summary, columns, info)
         return ScoreTable.from_columns(summary.customer_id, columns, info)
+
+    def _add_intervals(
+        self,
+        summary: CustomerSummary,
+        columns: dict[str, Any],
+        info: dict[str, ColumnInfo],
+    ) -> None:
+        """Lower and upper interval columns from parametric draws of both models."""
+        from relmark.clv.uncertainty import ParameterDraws
+
+        level: object = self.interval
+        if isinstance(level, bool) or not (isinstance(level, float | int) and 0 < level < 1):
+            raise InvalidInputError(
+                f"The 'interval' parameter of CLVScorer must be a coverage in (0, 1) or None. "
+                f"Got {level!r}."
+            )
+        _, horizon, unit, discount_rate, margin = self._config()
+        model = self.transaction_model_
+        draws = ParameterDraws.parametric(
+            model, self.spend_model_, draws=self.interval_draws, seed=self.seed
+        )
+        t = horizon * unit.days / model.unit_.days
+        intervals = {
+            "probability_alive": draws.probability_alive(summary, level=float(level)),
+            "expected_purchases": draws.expected_purchases(t, summary, level=float(level)),
+            "expected_spend": draws.expected_spend(summary, level=float(level)),
+            "clv": draws.customer_lifetime_value(
+                summary,
+                horizon=horizon,
+                unit=unit,
+                discount_rate=discount_rate,
+                margin=margin,
+                level=float(level),
+            ),
+        }
+        pct = f"{100 * float(level):g}%"
+        for name, interval in intervals.items():
+            for end, values in (("lower", interval.lower), ("upper", interval.upper)):
+                columns[f"{name}_{end}"] = values
+                info[f"{name}_{end}"] = attrs.evolve(
+                    info[name],
+                    description=(
+                        f"{end.capitalize()} end of the {pct} interval of '{name}' over "
+                        f"{interval.draws} parametric draws of the models' parameters "
+                        "(parameter uncertainty, not the spread of future purchases)."
+                    ),
+                )

@@ -49,7 +49,7 @@ from scipy import optimize, stats
 
 from relmark.errors import ConvergenceError, InvalidInputError, ModelAssumptionWarning
 from relmark.trust._checks import array_eq, check_level
-from relmark.trust.instrument import Instrument, Path, PathSign
+from relmark.trust.instrument import Instrument, Path, PathSign, default_kmv_instrument
 from relmark.trust.paths import rival_paths
 from relmark.trust.scores import ItemResponses
 from relmark.typing import BoolArray, FloatArray, IntArray
@@ -272,8 +272,6 @@ def kmv_model(instrument: Instrument | None = None) -> SEMSpecification:
         >>> len(spec.constructs), len(spec.paths), len(spec.item_codes)
         (12, 13, 38)
     """
-    from relmark.trust.instrument import default_kmv_instrument
-
     source = default_kmv_instrument() if instrument is None else instrument
     return SEMSpecification.from_instrument(source, name="kmv")
 
