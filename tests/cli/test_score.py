@@ -674,3 +674,25 @@ def test_plain_progress_prints_one_line_per_block() -> None:
     with _Progress(quiet, quiet=True).stage("x"):
         pass
     assert quiet.getvalue() == ""
+
+
+def test_other_encodings_are_read_with_encoding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Latin-1 file fails with a hint to --encoding, then reads with it, ids intact."""
+    pytest.importorskip("pyarrow")
+    source, output = tmp_path / "latin.csv", tmp_path / "out.csv"
+    lines = ["kunde,datum,betrag"] + [
+        f"{name},2023-{m:02d}-1{m % 9},{m}.5"
+        for name in ("müller", "jäger", "weiß", "öz")
+        for m in range(1, 13)
+    ]
+    source.write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
+    argv = ["score", str(source), "-o", str(output), "-q"]
+    argv += ["--customer", "kunde", "--time", "datum", "--amount", "betrag"]
+    assert main(argv) == 2
+    assert "--encoding latin-1" in _one_error_line(capsys)
+    assert main([*argv, "--encoding", "latin-1"]) == 0
+    assert sorted(r["customer_id"] for r in _read_rows(output)) == ["jäger", "müller", "weiß", "öz"]
+    assert main([*argv, "--encoding", "klingon"]) == 2
+    assert "text encoding Python knows" in capsys.readouterr().err

@@ -1,6 +1,6 @@
 """Fuzz of `relmark score`: any file gives exit 0 and a full output, or exit 2 and one message.
 
-Generated files vary the encoding, delimiter, header names and widths, id, time and amount
+Generated files vary the encoding (declared with --encoding or not), delimiter, header names and widths, id, time and amount
 types, dates far in the past or future and malformed cells. Whatever the file, the command must
 never print a traceback and never change the input. The budget is small and fixed for CI.
 """
@@ -93,6 +93,8 @@ def _files(draw: st.DrawFn) -> tuple[bytes, str, list[str]]:
     if not draw(st.integers(0, 4)):
         data = data[: draw(st.integers(0, len(data)))]  # truncated anywhere
     suffix, options = ".csv", ["--delimiter", delimiter]
+    if draw(st.booleans()):
+        options += ["--encoding", encoding]
     if draw(st.booleans()):
         suffix, options = ".parquet", []
         data = _as_parquet(data, delimiter) or draw(st.sampled_from([b"", b"PAR1junk", data]))

@@ -75,3 +75,27 @@ def test_csv_ids_are_integers_only_when_exactly_integers(
     path.write_text("cust\n" + "\n".join(ids) + "\n", encoding="utf-8")
     table = read_table(path, ["cust"], file_format="csv", as_string=[], ids="cust")
     assert table.column("cust").to_pylist() == expected
+
+
+def test_encodings_decode_with_pyarrow_and_need_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyarrow decodes a cp1252 file; without pyarrow, polars refuses non-UTF-8 by name."""
+    import importlib.util
+
+    from relmark.errors import MissingDependencyError
+
+    path = tmp_path / "cp.csv"
+    path.write_bytes("kunde,€\nmüller,1\n".encode("cp1252"))
+    assert read_header(path, file_format="csv", encoding="cp1252") == ["kunde", "€"]
+    table = read_table(path, ["kunde"], file_format="csv", as_string=[], encoding="cp1252")
+    assert table.column("kunde").to_pylist() == ["müller"]
+    pytest.importorskip("polars")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name.startswith("pyarrow") else real(name, *a),
+    )
+    with pytest.raises(MissingDependencyError, match="cp1252 needs pyarrow"):
+        read_header(path, file_format="csv", encoding="cp1252")

@@ -171,6 +171,15 @@ class _HelpListingSections(argparse.Action):
         parser.exit()
 
 
+def _encoding(text: str) -> str:
+    from relmark.data._frames import check_encoding
+
+    try:
+        return check_encoding(text)
+    except InvalidInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = commands.add_parser(
         "demo",
@@ -245,8 +254,16 @@ def _add_score(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     columns.add_argument(
         "--delimiter",
         default=",",
+        metavar="C",
         type=_delimiter,
         help="CSV field separator, one character (default ,)",
+    )
+    columns.add_argument(
+        "--encoding",
+        default="utf-8",
+        metavar="NAME",
+        type=_encoding,
+        help="text encoding of a CSV file, e.g. latin-1 or cp1252 (default utf-8)",
     )
     columns.add_argument(
         "--string-ids", action="store_true", help="read customer ids as text (keep leading zeros)"

@@ -17,30 +17,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from relmark.cli._options import MODELS
-from relmark.cli._score import detect_columns
+from relmark.cli._score import SCORE_COLUMNS, detect_columns
 from relmark.clv.scorers import CLVScorer
 from relmark.errors import InvalidInputError, require
 from relmark.rfm import RFMScorer
 
 __all__ = ["OUTPUT_COLUMNS", "run_score_dask"]
 
-OUTPUT_COLUMNS: tuple[str, ...] = (
-    "customer_id",
-    "frequency",
-    "recency",
-    "T",
-    "monetary",
-    "recency_score",
-    "frequency_score",
-    "monetary_score",
-    "rfm_cell",
-    "segment",
-    "probability_alive",
-    "expected_purchases",
-    "expected_spend",
-    "clv",
-    "clv_tier",
-)
+OUTPUT_COLUMNS: tuple[str, ...] = tuple(c for group in SCORE_COLUMNS.values() for c in group)
 """Columns of the output, the same as the local engine's."""
 
 
@@ -144,6 +128,7 @@ def run_score_dask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             observation_end=args.observation_end,
             period=args.period,
             unit=args.unit,
+            timezone=getattr(args, "timezone", None),
             time_format=args.time_format,
         )
         if not args.quiet:
@@ -161,6 +146,7 @@ def run_score_dask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 discount_rate=args.discount_rate,
                 margin=args.margin,
                 penalizer=args.penalizer,
+                spend_penalizer=getattr(args, "spend_penalizer", 0.0),
             ),
             summary,
         )

@@ -392,12 +392,20 @@ def demo_value(report: Report, data: DemoData) -> None:
     )
     top = order[:_TOP]
     monetary = _column(summary.monetary, "monetary")
+    # Parameter uncertainty of the top customers' CLV: 200 parametric draws of both models.
+    from relmark.clv.uncertainty import ParameterDraws
+
+    interval = ParameterDraws.parametric(
+        scorer.transaction_model_, scorer.spend_model_, draws=200, seed=1
+    ).customer_lifetime_value(
+        summary.take(top), horizon=12, unit="M", discount_rate=0.01, margin=1.0, level=0.9
+    )
     report.table(
         Table(
             name="top_customers",
             title=(
                 f"Top {_TOP} customers by CLV (x repeat purchases, t_x and T in weeks, mean $ "
-                "of repeat purchases)"
+                "of repeat purchases; 90% interval of CLV from parameter uncertainty, 200 draws)"
             ),
             columns=(
                 "customer",
@@ -409,6 +417,8 @@ def demo_value(report: Report, data: DemoData) -> None:
                 f"CET {CET_WEEKS}w",
                 "E[spend]",
                 "CLV",
+                "CLV 90% low",
+                "CLV 90% high",
             ),
             rows=[
                 (
@@ -421,10 +431,12 @@ def demo_value(report: Report, data: DemoData) -> None:
                     float(data.cet[i]),
                     float(values["expected_spend"][i]),
                     float(clv[i]),
+                    float(interval.lower[k]),
+                    float(interval.upper[k]),
                 )
-                for i in top
+                for k, i in enumerate(top)
             ],
-            formats=("", "d", ".1f", ".1f", ",.2f", ".3f", ".2f", ",.2f", ",.2f"),
+            formats=("", "d", ".1f", ".1f", ",.2f", ".3f", ".2f", ",.2f", ",.2f", ",.2f", ",.2f"),
         )
     )
 

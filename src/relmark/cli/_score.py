@@ -161,9 +161,17 @@ class _Progress:
         interactive = bool(getattr(err, "isatty", lambda: False)())
         if not quiet and interactive and importlib.util.find_spec("rich") is not None:
             from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
+            # The spinner and the clock move during a stage without steps (model fitting).
             self._bar = Progress(
+                SpinnerColumn(),
                 TextColumn("{task.description}"),
                 BarColumn(),
                 TimeElapsedColumn(),
@@ -227,6 +235,7 @@ def _read(args: argparse.Namespace, path: Path, columns: dict[str, str]) -> Tran
             time_format=args.time_format,
             delimiter=args.delimiter,
             string_ids=args.string_ids,
+            encoding=args.encoding,
         )
     except RelmarkError as exc:
         message = _option_words(str(exc).replace(_RETURNS_API_HINT, _RETURNS_CLI_HINT))
@@ -455,7 +464,10 @@ def run_score(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if file_format == "parquet":
         _parquet_library("Writing")
     header = _frames.read_header(
-        path, file_format="parquet" if _is_parquet(path) else "csv", delimiter=args.delimiter
+        path,
+        file_format="parquet" if _is_parquet(path) else "csv",
+        delimiter=args.delimiter,
+        encoding=args.encoding,
     )
     columns = detect_columns(
         header, {"customer": args.customer, "time": args.time, "amount": args.amount}

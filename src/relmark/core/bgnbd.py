@@ -21,6 +21,7 @@ from relmark.core.special import (
     alive_series_applies,
     bridge_removable_point,
     distinct_codes,
+    evaluate_on_log_panels,
     evaluate_per_distinct,
     log_hyp2f1,
 )
@@ -141,25 +142,22 @@ def probability_alive(
 
 
 def _log_survival_factor(
-    t: FloatArray, s: FloatArray, beta: FloatArray, gamma_: FloatArray, alpha_T: FloatArray
+    u: FloatArray, s: FloatArray, beta: FloatArray, gamma_: FloatArray
 ) -> FloatArray:
-    r"""$\ln[(1-z)^{s}\,{}_2F_1(s, \beta; \gamma; z)]$, $z = t/(\alpha+T+t)$, all parameters $> 0$."""
-    z = t / (alpha_T + t)
-    log1m_z = np.log(alpha_T) - np.log(alpha_T + t)
-    log_f = log_hyp2f1(s, beta, gamma_, z, log1m_z=log1m_z)
+    r"""$\ln[(1-z)^{s}\,{}_2F_1(s, \beta; \gamma; z)]$, $z = u/(1+u)$, all parameters $> 0$."""
+    log1m_z = -np.log1p(u)
+    log_f = log_hyp2f1(s, beta, gamma_, u / (1.0 + u), log1m_z=log1m_z)
     return np.asarray(s * log1m_z + log_f, dtype=np.float64)
 
 
-def _expected_if_alive(
-    t: FloatArray, x: FloatArray, T: FloatArray, r: float, alpha: float, a: float, b: float
-) -> FloatArray:
+def _expected_if_alive(u: FloatArray, x: FloatArray, r: float, a: float, b: float) -> FloatArray:
     r"""Expected repeat purchases in $(T, T+t]$ for a customer known to be alive at $T$.
 
-    The numerator of FHL (2005) eq. (10),
+    A function of $x$ and $u = t/(\alpha+T)$ only: the numerator of FHL (2005) eq. (10),
     $\frac{c-1}{a-1}\big[1 - (1-z)^{r+x}\,{}_2F_1(r+x, b+x; c-1; z)\big]$ with
-    $c = a+b+x$ and $z = t/(\alpha+T+t)$, evaluated three ways:
+    $c = a+b+x$ and $z = t/(\alpha+T+t) = u/(1+u)$, evaluated three ways:
 
-    * small $u = t/(\alpha+T)$: the power series of
+    * small $u$: the power series of
       [`alive_expectation_series`][relmark.core.special.alive_expectation_series] (the closed form would
       cancel catastrophically);
     * $c - 1 > 0$: the closed form, with the power and ${}_2F_1$ combined in logs and
@@ -173,57 +171,50 @@ def _expected_if_alive(
     near it; for $|a - 1| < 0.1$ it is replaced by its Chebyshev interpolant in $a$
     ([`bridge_removable_point`][relmark.core.special.bridge_removable_point]).
     """
+    u, x = (np.asarray(v, dtype=np.float64) for v in np.broadcast_arrays(u, x))
     s = r + x
     c = a + b + x
-    alpha_T = alpha + T
-    u = t / alpha_T
     small = alive_series_applies(u, s, a, c)
-    result = np.empty(np.broadcast(t, x, T).shape, dtype=np.float64)
+    result = np.empty(u.shape, dtype=np.float64)
     result[small] = alive_expectation_series(u[small], s[small], a, c[small])
     large = ~small
     if large.any():
-        result[large] = _closed_form(t[large], x[large], T[large], r, alpha, a, b)
+        result[large] = _closed_form(u[large], x[large], r, a, b)
     return result
 
 
 def _closed_form(
-    t: FloatArray,
-    x: FloatArray,
-    T: FloatArray,
-    r: float,
-    alpha: float,
-    a: float,
-    b: float,
-    *,
-    bridge: bool = True,
+    u: FloatArray, x: FloatArray, r: float, a: float, b: float, *, bridge: bool = True
 ) -> FloatArray:
     if bridge and abs(a - 1.0) < _A_ONE_HALF_WIDTH:
         return bridge_removable_point(
-            lambda node: _closed_form(t, x, T, r, alpha, node, b, bridge=False),
+            lambda node: _closed_form(u, x, r, node, b, bridge=False),
             a,
             center=1.0,
             half_width=_A_ONE_HALF_WIDTH,
         )
     s = r + x
     c = a + b + x
-    alpha_T = alpha + T
-    out = np.empty_like(t)
+    out = np.empty_like(u)
     direct = c > 1.0
     if direct.any():
-        log_factor = _log_survival_factor(
-            t[direct], s[direct], b + x[direct], c[direct] - 1.0, alpha_T[direct]
-        )
+        log_factor = _log_survival_factor(u[direct], s[direct], b + x[direct], c[direct] - 1.0)
         out[direct] = (c[direct] - 1.0) / (a - 1.0) * -np.expm1(log_factor)
     shifted = ~direct
     if shifted.any():
-        ts, xs, Ts, ss, cs = t[shifted], x[shifted], T[shifted], s[shifted], c[shifted]
-        us = ts / (alpha + Ts)
-        second = (ss * us / cs) * np.exp(
-            _log_survival_factor(ts, ss + 1.0, b + xs + 1.0, cs + 1.0, alpha + Ts)
-        )
-        shifted_up = _closed_form(ts, xs, Ts, r, alpha, a, b + 1.0, bridge=bridge)
+        us, xs, ss, cs = u[shifted], x[shifted], s[shifted], c[shifted]
+        second = (ss * us / cs) * np.exp(_log_survival_factor(us, ss + 1.0, b + xs + 1.0, cs + 1.0))
+        shifted_up = _closed_form(us, xs, r, a, b + 1.0, bridge=bridge)
         out[shifted] = (cs - 1.0) / cs * shifted_up + second
     return out
+
+
+def _expected_if_alive_shared(
+    u: FloatArray, x: FloatArray, r: float, a: float, b: float
+) -> FloatArray:
+    """``_expected_if_alive`` from interpolants shared by every ``u`` of an ``x`` (see
+    [`evaluate_on_log_panels`][relmark.core.special.evaluate_on_log_panels])."""
+    return evaluate_on_log_panels(lambda uu, xx: _expected_if_alive(uu, xx, r, a, b), u, x)
 
 
 def conditional_expected_purchases(
@@ -239,9 +230,13 @@ def conditional_expected_purchases(
     r"""$E[X(T, T+t] \mid x, t_x, T]$: expected repeat purchases in the next $t$, FHL (2005) eq. (10).
 
     Equal to $P(\text{alive} \mid x, t_x, T)$ times the expectation for a customer alive at $T$
-    (see [`probability_alive`][relmark.core.bgnbd.probability_alive]); the hypergeometric part
-    is evaluated in the transformed form described in ``_expected_if_alive``, once per distinct
-    $(t, x, T)$ (it does not depend on $t_x$), and gathered.
+    (see [`probability_alive`][relmark.core.bgnbd.probability_alive]). That expectation does
+    not depend on $t_x$ and depends on $t$ and $T$ only through $u = t/(\alpha+T)$: it is
+    taken once per distinct $(t, x, T)$ from Chebyshev interpolants in $\ln(1+u)$ shared by
+    every horizon and age with the same $x$
+    ([`evaluate_on_log_panels`][relmark.core.special.evaluate_on_log_panels]), built on the
+    exact transformed form described in ``_expected_if_alive``; so many horizons (CLV periods)
+    cost little more than one.
 
     Args:
         t: Forecast horizons (broadcast against the customer arrays).
@@ -261,8 +256,7 @@ def conditional_expected_purchases(
     # The expectation if alive does not depend on t_x: once per distinct (t, x, T).
 
     def if_alive(horizon: FloatArray, count: FloatArray, age: FloatArray) -> FloatArray:
-        horizon, count, age = np.broadcast_arrays(horizon, count, age)
-        return _expected_if_alive(horizon, count, age, r, alpha, a, b)
+        return _expected_if_alive_shared(horizon / (alpha + age), count, r, a, b)
 
     expected = evaluate_per_distinct(if_alive, t, x, T)
     return np.asarray(alive * expected, dtype=np.float64)
@@ -307,8 +301,7 @@ def expected_purchases(t: FloatArray, r: float, alpha: float, a: float, b: float
     the same way.
     """
     t = np.asarray(t, dtype=np.float64)
-    zero = np.zeros_like(t)
-    return _expected_if_alive(t, zero, zero, r, alpha, a, b)
+    return _expected_if_alive_shared(t / alpha, np.zeros_like(t), r, a, b)
 
 
 def probability_of_purchases(

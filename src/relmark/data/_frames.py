@@ -6,6 +6,7 @@ readers/writers check for them with [`require`][relmark.errors.require].
 
 from __future__ import annotations
 
+import codecs
 import importlib.util
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
@@ -16,11 +17,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from relmark.data._validation import offending_rows
-from relmark.errors import InvalidInputError, require
+from relmark.errors import InvalidInputError, MissingDependencyError, require
 
 __all__ = [
     "BACKENDS",
     "check_delimiter",
+    "check_encoding",
     "extract_columns",
     "read_header",
     "read_table",
@@ -176,6 +178,29 @@ def check_delimiter(delimiter: object) -> str:
     )
 
 
+def check_encoding(encoding: object) -> str:
+    """The canonical name of a text encoding (``"latin-1"`` → ``"iso8859-1"``).
+
+    Raises:
+        InvalidInputError: For a name Python does not know.
+    """
+    try:
+        if isinstance(encoding, str):
+            return codecs.lookup(encoding).name
+    except LookupError:
+        pass
+    raise InvalidInputError(
+        "The CSV encoding (--encoding, or encoding=) must be a text encoding Python knows, such "
+        f"as 'utf-8', 'latin-1' or 'cp1252'. Got {encoding!r}."
+    )
+
+
+_NOT_UTF8_HINT = (
+    "Give its encoding (encoding='latin-1' in Python, --encoding latin-1 on the command line) "
+    "or convert it to UTF-8 first."
+)
+
+
 @contextmanager
 def _reading(path: str | Path, file_format: str) -> Iterator[None]:
     """Turn a reader's failure on a malformed file into an error naming the file and the cause."""
@@ -185,9 +210,8 @@ def _reading(path: str | Path, file_format: str) -> Iterator[None]:
         raise
     except UnicodeDecodeError as exc:
         raise InvalidInputError(
-            f"Cannot read {path}: it is not UTF-8 text (byte {exc.object[exc.start : exc.start + 1]!r} "
-            f"at position {exc.start}). Convert it to UTF-8 first, for example with "
-            "'iconv -f latin1 -t utf-8 in.csv > out.csv'."
+            f"Cannot read {path}: it is not {exc.encoding.upper()} text (byte "
+            f"{exc.object[exc.start : exc.start + 1]!r} at position {exc.start}). {_NOT_UTF8_HINT}"
         ) from None
     except MemoryError:
         raise InvalidInputError(
@@ -199,7 +223,7 @@ def _reading(path: str | Path, file_format: str) -> Iterator[None]:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         hint = ""
         if "utf8" in reason.lower().replace("-", ""):
-            hint = " The file is not UTF-8 text; convert it to UTF-8 first."
+            hint = f" The file is not UTF-8 text. {_NOT_UTF8_HINT}"
         elif "straddl" in reason or "block" in reason:
             hint = " A line or field is longer than the reader's 1 MB block; check the file."
         raise InvalidInputError(
@@ -216,19 +240,34 @@ def _is_reader_error(exc: Exception) -> bool:
     ) and not isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError)
 
 
-def read_header(path: str | Path, *, file_format: str, delimiter: str = ",") -> list[str]:
+def _with_polars(encoding: str) -> bool:
+    """Whether polars reads (pyarrow is absent); polars reads UTF-8 only."""
+    if importlib.util.find_spec("pyarrow") is not None or not importlib.util.find_spec("polars"):
+        return False
+    if encoding != "utf-8":
+        raise MissingDependencyError(
+            f"Reading a CSV file in {encoding} needs pyarrow (polars reads UTF-8 only). Install "
+            "it with: pip install 'relmark[cli]'"
+        )
+    return True
+
+
+def read_header(
+    path: str | Path, *, file_format: str, delimiter: str = ",", encoding: str = "utf-8"
+) -> list[str]:
     """The column names of a CSV or Parquet file, without reading its data.
 
     Raises:
         MissingDependencyError: When neither pyarrow nor polars is installed.
-        InvalidInputError: For a file that is not valid CSV (UTF-8) or Parquet, an empty file
-            or a bad ``delimiter``.
+        InvalidInputError: For a file that is not valid CSV (in ``encoding``) or Parquet, an
+            empty file, a bad ``delimiter`` or an unknown ``encoding``.
         OSError: When the file cannot be opened.
     """
     if file_format != "parquet":
         check_delimiter(delimiter)
+        encoding = check_encoding(encoding)
     with _reading(path, file_format):
-        if importlib.util.find_spec("pyarrow") is None and importlib.util.find_spec("polars"):
+        if _with_polars(encoding if file_format != "parquet" else "utf-8"):
             import polars as pl
 
             if file_format == "parquet":
@@ -242,7 +281,11 @@ def read_header(path: str | Path, *, file_format: str, delimiter: str = ",") -> 
         from pyarrow import csv
 
         # A streaming reader parses only the first block, enough for the column names.
-        with csv.open_csv(path, parse_options=csv.ParseOptions(delimiter=delimiter)) as head:
+        with csv.open_csv(
+            path,
+            read_options=csv.ReadOptions(encoding=encoding),
+            parse_options=csv.ParseOptions(delimiter=delimiter),
+        ) as head:
             return list(head.schema.names)
 
 
@@ -254,6 +297,7 @@ def read_table(
     as_string: list[str],
     delimiter: str = ",",
     ids: str | None = None,
+    encoding: str = "utf-8",
 ) -> Any:
     """Read ``columns`` of a CSV or Parquet file with pyarrow (or polars when pyarrow is absent).
 
@@ -268,6 +312,8 @@ def read_table(
             ``042``, ``+42`` or ``42.0``) and fits, so that no two distinct ids ever merge
             (type inference would turn ids beyond 64 bits into floats, and one ``1.0`` would
             turn every id into a float equal to ``1``).
+        encoding: Text encoding of a CSV file (``"utf-8"``, ``"latin-1"``, ...); pyarrow
+            decodes other encodings than UTF-8, polars cannot.
 
     Raises:
         MissingDependencyError: When neither pyarrow nor polars is installed.
@@ -275,11 +321,11 @@ def read_table(
             or schema before reading the data), or is not valid CSV (UTF-8) or Parquet.
         OSError: When the file cannot be opened.
     """
-    available = read_header(path, file_format=file_format, delimiter=delimiter)
+    available = read_header(path, file_format=file_format, delimiter=delimiter, encoding=encoding)
     _require_columns(columns, available)
     text = [*as_string, ids] if ids is not None and file_format != "parquet" else as_string
     with _reading(path, file_format):
-        if importlib.util.find_spec("pyarrow") is None and importlib.util.find_spec("polars"):
+        if _with_polars(check_encoding(encoding) if file_format != "parquet" else "utf-8"):
             return _read_with_polars(path, columns, file_format, text, delimiter, ids)
         if file_format == "parquet":
             import pyarrow.parquet as pq
@@ -290,6 +336,7 @@ def read_table(
 
         table = csv.read_csv(
             path,
+            read_options=csv.ReadOptions(encoding=check_encoding(encoding)),
             parse_options=csv.ParseOptions(delimiter=delimiter),
             convert_options=csv.ConvertOptions(
                 include_columns=columns,

@@ -434,6 +434,7 @@ class TransactionLog:
         allow_returns: bool = False,
         delimiter: str = ",",
         string_ids: bool = False,
+        encoding: str = "utf-8",
     ) -> TransactionLog:
         """Read a CSV file of transactions (with pyarrow, or polars when pyarrow is absent).
 
@@ -456,6 +457,8 @@ class TransactionLog:
             allow_returns: Accept returns (negative amounts, rows flagged by ``is_return``).
             delimiter: Field separator: one ASCII character.
             string_ids: Read customer ids as text even when all are integers.
+            encoding: Text encoding of the file (``"latin-1"``, ``"cp1252"``, ...); other
+                encodings than UTF-8 need pyarrow.
 
         Raises:
             MissingDependencyError: When neither pyarrow nor polars is installed.
@@ -472,6 +475,7 @@ class TransactionLog:
             as_string=[time, customer] if string_ids else [time],
             delimiter=delimiter,
             ids=None if string_ids else customer,
+            encoding=encoding,
         )
         return cls.from_frame(
             table,

@@ -1061,7 +1061,8 @@ def fit_sem(
         model: The specification (e.g. [`kmv_model`][relmark.trust.sem.kmv_model]).
         responses: [`ItemResponses`][relmark.trust.scores.ItemResponses] (already keyed), or a
             mapping from item code to raw answers (the model's ``reverse_keyed`` items are
-            reversed; extra columns are ignored).
+            negated, which gives the covariances of ``max + min - x`` keying; extra columns are
+            ignored).
         identification: ``"marker"`` (first loading of each construct fixed to 1) or
             ``"unit_variance"`` (construct and disturbance variances fixed to 1).
         warn: Whether to emit Heywood cases as warnings as well as record them.
@@ -1079,7 +1080,6 @@ def fit_sem(
             to try).
 
     Examples:
-        >>> import numpy as np
         >>> spec = kmv_model()
         >>> data = simulate_items(spec, n=500, seed=1)
         >>> result = fit_sem(spec, data)
