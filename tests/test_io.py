@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import math
@@ -27,7 +28,7 @@ from relmark.domain import (
     Transaction,
     TransactionId,
 )
-from relmark.errors import InvalidInputError, InvalidPayloadError
+from relmark.errors import InvalidInputError, InvalidPayloadError, RelmarkError
 from relmark.io import MAX_DEPTH, from_dict, from_json, to_dict, to_json
 from relmark.profile import (
     Catalogue,
@@ -160,7 +161,7 @@ def test_bad_payload_lists_every_problem() -> None:
     assert len(problems) == 7
     expected_starts = [
         "$.transaction_id: Transaction.transaction_id must be",
-        "$.customer_id: Expected a string; got 5",
+        "$.customer_id: Expected a string; got an integer of 3 bit(s)",
         "$.at: Expected a timestamp",
         "$.amount: Expected a number",
         "$.currency: Transaction.currency must be an ISO-4217",
@@ -433,11 +434,21 @@ def test_union_member_is_chosen_by_the_payload_class_name() -> None:
     holder = _holder()
     holder.either_ = DummyEstimator().fit()
     holder.maybe_ = OtherEstimator()
+    holder.maybe_.weight_ = 0.5
     back = from_json(to_json(holder), Holder)
     assert type(back.either_) is DummyEstimator
     assert back.either_.params_ == holder.either_.params_
     assert type(back.maybe_) is OtherEstimator
-    assert not hasattr(back.maybe_, "weight_")
+    assert back.maybe_.weight_ == 0.5
+
+
+def test_unfitted_nested_estimator_is_refused() -> None:
+    """A fitted holder whose fitted attribute holds an unfitted estimator does not load."""
+    holder = _holder()
+    holder.maybe_ = OtherEstimator()
+    payload = json.loads(to_json(holder))
+    with pytest.raises(InvalidPayloadError, match=r"maybe_ holds an unfitted OtherEstimator"):
+        from_dict(payload, Holder)
 
 
 def test_nested_estimator_errors_name_their_path() -> None:
@@ -683,6 +694,162 @@ def test_scorer_contradicting_its_model_is_refused() -> None:
         from_json(to_json(clv), CLVScorer)
 
 
+def _clv_scorer() -> CLVScorer:
+    """A fitted CLVScorer built from known parameters (no optimisation in the test)."""
+    scorer = CLVScorer(transaction_model="paretonbd", interval_draws=50, seed=3)
+    scorer.transaction_model_ = ParetoNBD.from_params(
+        r=0.55, alpha=10.6, s=0.61, beta=11.7, unit="W"
+    )
+    scorer.spend_model_ = GammaGamma.from_params(p=6.25, q=3.74, gamma=15.4)
+    scorer.clv_tier_cuts_ = np.array([10.0, 40.0])
+    return scorer
+
+
+def _bgnbd_scorer() -> BGNBDScorer:
+    scorer = BGNBDScorer(horizon=26.0)
+    scorer.model_ = BGNBD.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426, unit="W")
+    return scorer
+
+
+_SCORING_SUMMARY = CustomerSummary.from_arrays(
+    [2, 0, 5], [3.0, 0.0, 9.5], [5.0, 5.0, 10.0], monetary=[4.0, 0.0, 2.5]
+)
+
+
+def _fitted_model_payload() -> dict[str, Any]:
+    summary = CustomerSummary.from_arrays(
+        [2, 1, 0, 0, 3, 1, 0, 4], [30.4, 1.7, 0, 0, 35.1, 5.0, 0, 36.0], [38.9] * 8
+    )
+    return json.loads(to_json(BGNBD(penalizer=0.01).fit(summary)))  # type: ignore[no-any-return]
+
+
+def _set_matrix_entry(name: str, index: int, value: object) -> Callable[[dict[str, Any]], None]:
+    return lambda p: p["fitted"][name]["values"].__setitem__(index, value)
+
+
+_BAD_FITTED_VALUES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+    ("asymmetric covariance", _set_matrix_entry("covariance_", 1, 5.0), "must be symmetric"),
+    ("negative variance", _set_matrix_entry("covariance_", 0, -5.0), "diagonal >= 0"),
+    ("negative log variance", _set_matrix_entry("log_covariance_", 5, -1.0), "diagonal >= 0"),
+    ("one NaN entry", _set_matrix_entry("covariance_", 0, "NaN"), "NaN in some entries only"),
+    (
+        "negative standard error",
+        lambda p: p["fitted"]["standard_errors_"].__setitem__("b", -1.0),
+        "negative for ['b']",
+    ),
+    (
+        "fit_ records another penalizer",
+        lambda p: p["fitted"]["fit_"].__setitem__("penalizer", 5.0),
+        "record penalizer=5.0",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragment"),
+    [case[1:] for case in _BAD_FITTED_VALUES],
+    ids=[c[0] for c in _BAD_FITTED_VALUES],
+)
+def test_fitted_values_fit_cannot_produce_are_refused(
+    mutate: Callable[[dict[str, Any]], None], fragment: str
+) -> None:
+    """Covariances, standard errors and fit statistics of a real fit are checked on load."""
+    payload = _fitted_model_payload()
+    assert from_dict(payload, BGNBD).penalizer == 0.01
+    mutate(payload)
+    with pytest.raises(InvalidPayloadError) as info:
+        from_dict(payload, BGNBD)
+    assert fragment in str(info.value)
+
+
+def test_model_from_known_parameters_keeps_its_all_nan_covariance() -> None:
+    """An all-NaN covariance (a model built by from_params) is the one NaN matrix accepted."""
+    back = from_dict(_model_payload(), BGNBD)
+    assert np.isnan(back.covariance_).all()
+    assert all(math.isnan(v) for v in back.standard_errors_.values())
+
+
+@pytest.mark.parametrize(
+    ("attribute", "make"),
+    [("model_", _bgnbd_scorer), ("transaction_model_", _clv_scorer), ("spend_model_", _clv_scorer)],
+)
+def test_scorer_holding_an_unfitted_model_is_refused(
+    attribute: str, make: Callable[[], object]
+) -> None:
+    """A fitted scorer whose nested model payload is unfitted never loads (it could not score)."""
+    scorer = make()
+    cls = type(scorer)
+    back = from_json(to_json(scorer), cls)
+    back.score(_SCORING_SUMMARY)  # type: ignore[attr-defined]
+    payload = json.loads(to_json(scorer))
+    payload["fitted"][attribute]["fitted"] = {}
+    with pytest.raises(InvalidPayloadError, match=rf"{attribute} holds an unfitted"):
+        from_dict(payload, cls)
+
+
+_BAD_CLV_SCORERS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+    (
+        "three cut points",
+        lambda p: p["fitted"].__setitem__(
+            "clv_tier_cuts_", {"dtype": "float64", "shape": [3], "values": [1.0, 2.0, 3.0]}
+        ),
+        "clv_tier_cuts_ must be two finite cut points",
+    ),
+    (
+        "reversed cut points",
+        lambda p: p["fitted"]["clv_tier_cuts_"].__setitem__("values", [40.0, 10.0]),
+        "lower first",
+    ),
+    (
+        "NaN cut point",
+        lambda p: p["fitted"]["clv_tier_cuts_"].__setitem__("values", ["NaN", 10.0]),
+        "two finite cut points",
+    ),
+    ("zero horizon", lambda p: p["hyperparameters"].__setitem__("horizon", 0), "'horizon'"),
+    (
+        "negative discount rate",
+        lambda p: p["hyperparameters"].__setitem__("discount_rate", -0.5),
+        "'discount_rate'",
+    ),
+    ("interval of 2", lambda p: p["hyperparameters"].__setitem__("interval", 2.0), "'interval'"),
+    (
+        "one interval draw",
+        lambda p: p["hyperparameters"].__setitem__("interval_draws", 1),
+        "'interval_draws'",
+    ),
+    ("negative seed", lambda p: p["hyperparameters"].__setitem__("seed", -1), "'seed'"),
+    (
+        "unknown model name",
+        lambda p: p["hyperparameters"].__setitem__("transaction_model", "xx"),
+        "one of 'bgnbd', 'mbgnbd', 'paretonbd'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragment"),
+    [case[1:] for case in _BAD_CLV_SCORERS],
+    ids=[c[0] for c in _BAD_CLV_SCORERS],
+)
+def test_corrupted_clv_scorer_payloads_are_refused(
+    mutate: Callable[[dict[str, Any]], None], fragment: str
+) -> None:
+    """CLVScorer's hyperparameters are validated as fit does, and its tier cuts are checked."""
+    payload = json.loads(to_json(_clv_scorer()))
+    mutate(payload)
+    with pytest.raises(InvalidPayloadError) as info:
+        from_dict(payload, CLVScorer)
+    assert fragment in str(info.value)
+
+
+def test_transaction_scorer_hyperparameters_are_validated_on_load() -> None:
+    """A BGNBDScorer payload with a negative horizon fails as fit would fail."""
+    payload = json.loads(to_json(_bgnbd_scorer()))
+    payload["hyperparameters"]["horizon"] = -5.0
+    with pytest.raises(InvalidPayloadError, match="'horizon' parameter of BGNBDScorer"):
+        from_dict(payload, BGNBDScorer)
+
+
 # ---------------------------------------------------------------- catalogues and profiles
 
 
@@ -901,7 +1068,7 @@ def test_huge_numbers_are_invalid_payloads(text: str, cls: Any, fragment: str) -
 
 def test_huge_integers_are_refused_on_writing() -> None:
     """Writing an integer beyond int64 fails with InvalidInputError naming its size."""
-    with pytest.raises(InvalidInputError, match="1329 bits"):
+    with pytest.raises(InvalidInputError, match="1329 bit"):
         to_json(10**400)
     with pytest.raises(InvalidInputError, match="2\\*\\*63"):
         to_json([1, 2**63])
@@ -965,6 +1132,8 @@ _FUZZ_TARGETS: list[tuple[Callable[[], object], Any]] = [
     (_rich_profile, Profile),
     (lambda: BGNBD.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426), BGNBD),
     (_rich_catalogue, Catalogue),
+    (_bgnbd_scorer, BGNBDScorer),
+    (_clv_scorer, CLVScorer),
 ]
 
 
@@ -1001,6 +1170,10 @@ def test_corrupted_payloads_load_validated_or_raise_invalid_payload(
         )
     if isinstance(loaded, Profile):
         attrs.evolve(loaded)  # the constructor's checks run again
+    if isinstance(loaded, BGNBDScorer | CLVScorer):
+        # A loaded scorer is fitted and usable, never a shell that fails with AttributeError.
+        with contextlib.suppress(RelmarkError):
+            loaded.score(_SCORING_SUMMARY)
     text = to_json(loaded)
     assert to_json(from_json(text, cls)) == text
 

@@ -117,7 +117,7 @@ from cattrs.errors import (
     IterableValidationNote,
 )
 from cattrs.preconf.json import JsonConverter, make_converter
-from cattrs.v import format_exception, transform_error
+from cattrs.v import transform_error
 
 from relmark.data.summary import CustomerSummary
 from relmark.errors import InvalidInputError, InvalidPayloadError
@@ -147,13 +147,34 @@ relmark's own payloads nest fewer than 15 levels; the limit turns a hostile payl
 _ZONED = re.compile(r"(?P<stamp>[^\[\]]+)(?:\[(?P<zone>[^\[\]]+)\])?")
 
 
-def _show(value: object) -> str:
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
-        return f"an integer of {value.bit_length()} bits (int)"
+def _show(value: object) -> str:  # noqa: PLR0911 - one return per kind of value
+    """Describe a value by its type and size, never its content.
+
+    Payloads carry personal data (names, e-mail addresses, profile values), and error messages
+    end up in logs: a problem names the path and what was expected, and the offending value
+    only as much as a stranger may see.
+    """
+    if value is None or isinstance(value, bool):
+        return f"{value!r}"
+    if isinstance(value, str):
+        return f"a string of {len(value)} character(s)"
+    if isinstance(value, numbers.Integral):
+        return f"an integer of {int(value).bit_length()} bit(s)"
+    if isinstance(value, numbers.Real):
+        return "a float"
+    if isinstance(value, dict):
+        return f"an object with {len(value)} key(s)"
+    if isinstance(value, list | tuple):
+        return f"an array of {len(value)} item(s)"
+    return f"a value of type {type(value).__name__}"
+
+
+def _show_name(value: object) -> str:
+    """A class name or tag from a payload: schema, not personal data, so quoted (shortened)."""
+    if not isinstance(value, str):
+        return _show(value)
     text = repr(value)
-    if len(text) > 80:
-        text = text[:77] + "..."
-    return f"{text} ({type(value).__name__})"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 # ---------------------------------------------------------------- scalars
@@ -182,7 +203,7 @@ def _float_in(value: object, _: object) -> float:
     if isinstance(value, int) and not _INT_RANGE[0] <= value <= _INT_RANGE[1]:
         # A float could hold it only rounded (or not at all, beyond 1.8e308): refuse, not round.
         raise InvalidInputError(
-            f"Expected a number; got the integer {_show(value)}, outside the range written by "
+            f"Expected a number; got {_show(value)}, outside the range written by "
             "relmark (-2**63 to 2**63 - 1); write large numbers as floats (e.g. 1e30)."
         )
     return float(value)
@@ -269,28 +290,28 @@ def _datetime_in(value: object, _: object) -> datetime:
         raise InvalidInputError(f"Expected {expected}; got {_show(value)}.")
     match = _ZONED.fullmatch(value)
     if match is None:
-        raise InvalidInputError(f"Expected {expected}; got {value!r}.")
+        raise InvalidInputError(f"Expected {expected}; got {_show(value)}.")
     try:
         stamp = datetime.fromisoformat(match["stamp"])
     except ValueError:
-        raise InvalidInputError(f"Expected {expected}; got {value!r}.") from None
+        raise InvalidInputError(f"Expected {expected}; got {_show(value)}.") from None
     offset = stamp.utcoffset()
     if offset is None:
-        raise InvalidInputError(f"Expected {expected} with a UTC offset; got {value!r}.")
+        raise InvalidInputError(f"Expected {expected} with a UTC offset; got {_show(value)}.")
     key = match["zone"]
     if key is None:
         return stamp
     try:
         zone = ZoneInfo(key)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInputError(f"Unknown time zone {key!r} in {value!r}.") from None
+        raise InvalidInputError(f"Unknown time zone {key!r} in a timestamp.") from None
     wall = stamp.replace(tzinfo=zone)
     for fold in (0, 1):
         candidate = wall.replace(fold=fold)
         if candidate.utcoffset() == offset:
             return candidate
     raise InvalidInputError(
-        f"The offset of {value!r} does not occur in zone {key!r} at that wall time."
+        f"The UTC offset of a timestamp does not occur in zone {key!r} at its wall time."
     )
 
 
@@ -325,12 +346,12 @@ def _timedelta_in(value: object, _: object) -> timedelta:
     if not (0 <= seconds < 86_400 and 0 <= microseconds < 1_000_000):
         # The normal form timedelta itself keeps: anything else is not what to_json wrote.
         raise InvalidInputError(
-            f"Expected seconds in [0, 86400) and microseconds in [0, 1000000); got {value!r}."
+            "Expected seconds in [0, 86400) and microseconds in [0, 1000000) in a duration."
         )
     try:
         return timedelta(days=days, seconds=seconds, microseconds=microseconds)
     except OverflowError:
-        raise InvalidInputError(f"The duration {value!r} is out of range.") from None
+        raise InvalidInputError("A duration is out of range (beyond 999999999 days).") from None
 
 
 # ---------------------------------------------------------------- ids
@@ -694,7 +715,7 @@ class _Hooks:
                 raise InvalidInputError(f"Expected an array; got {_show(value)}.")
             if fixed and len(value) != len(args):
                 raise InvalidInputError(
-                    f"Expected an array of {len(args)} items; got {len(value)}: {_show(value)}."
+                    f"Expected an array of {len(args)} items; got {_show(value)}."
                 )
             errors: list[Exception] = []
             items: list[Any] = []
@@ -746,7 +767,7 @@ class _Hooks:
                     errors.append(_with_note(exc, note))
                     continue
                 kwargs[f.alias] = value
-                problem = _field_problem(f, value)
+                problem = _field_problem(cls, f, value)
                 if problem is not None:
                     errors.append(_with_note(problem, note))
             extra = set(payload) - known
@@ -853,7 +874,9 @@ _VALIDATED_BUILDERS: Final[dict[type, Callable[[dict[str, Any]], Any]]] = {
 """Records whose constructor trusts its inputs: loading goes through their validating path."""
 
 
-def _field_problem(field: attrs.Attribute[Any], value: object) -> InvalidInputError | None:
+def _field_problem(
+    owner: type, field: attrs.Attribute[Any], value: object
+) -> InvalidInputError | None:
     """Run one field's converter and validator alone, so every bad field gets reported.
 
     Validators that need the whole instance fail here with an unrelated error; those are left to
@@ -861,11 +884,14 @@ def _field_problem(field: attrs.Attribute[Any], value: object) -> InvalidInputEr
     """
     if field.validator is None:
         return None
+    # A blank instance (no field set) so that a validator naming ``type(instance)`` names the
+    # record, not ``NoneType``; one reading another field fails with AttributeError, ignored.
+    blank = object.__new__(owner)
     try:
         converter: Any = field.converter
         if converter is not None and not isinstance(converter, attrs.Converter):
             value = converter(value)
-        field.validator(None, field, value)
+        field.validator(blank, field, value)
     except InvalidInputError as exc:
         return exc
     except (AttributeError, TypeError, ValueError):
@@ -919,7 +945,7 @@ def _estimator_in_factory(tp: Any) -> Callable[[object, object], object]:
         if name not in by_name:
             raise InvalidInputError(
                 f"Expected an estimator payload whose 'relmark' key is one of "
-                f"{sorted(by_name)}; got {_show(name)}."
+                f"{sorted(by_name)}; got {_show_name(name)}."
             )
         return _estimator_from_dict(payload, by_name[name])
 
@@ -1159,35 +1185,19 @@ def _estimator_problems(estimator: object) -> list[str]:
     owner = cls.__qualname__
     state = vars(estimator)
     hyperparameters = {name: getattr(estimator, name) for name in _hyperparameters(cls)}
-    problems: list[str] = []
-    for name, value in hyperparameters.items():
-        if (name == "penalizer" or name.endswith("_penalizer")) and not (
-            isinstance(value, int | float)
-            and not isinstance(value, bool)
-            and math.isfinite(value)
-            and value >= 0
-        ):
-            problems.append(
-                f"The {name!r} parameter of {owner} must be a float >= 0; got {value!r}."
-            )
-    names = getattr(cls, "parameter_names", None)
-    if callable(names) and state:
-        k = len(names())
-        for name in ("covariance_", "log_covariance_"):
-            matrix = state.get(name)
-            if isinstance(matrix, np.ndarray) and matrix.shape != (k, k):
-                problems.append(
-                    f"{owner}.{name} must be a {k} x {k} matrix (one row and column per "
-                    f"parameter); got shape {matrix.shape}."
-                )
-        errors = state.get("standard_errors_")
-        if isinstance(errors, dict) and sorted(errors) != sorted(names()):
-            problems.append(
-                f"{owner}.standard_errors_ must have one entry per parameter "
-                f"{sorted(names())}; got {sorted(errors)}."
-            )
+    problems = _hyperparameter_problems(owner, hyperparameters)
+    problems += _shape_problems(cls, state)
+    problems += _fitted_value_problems(owner, state, hyperparameters)
     for attribute, model in state.items():
-        if not attribute.endswith("model_") or not _is_estimator_class(type(model)):
+        if not _is_fitted_name(attribute) or not _is_estimator_class(type(model)):
+            continue
+        lacking = _unfitted_attributes(model)
+        if lacking:
+            problems.append(
+                f"{owner}.{attribute} holds an unfitted {type(model).__qualname__} (it lacks "
+                f"{lacking}); a fitted {owner} holds fitted models only."
+            )
+        if not attribute.endswith("model_"):
             continue
         prefix = attribute[: -len("model_")]
         named = hyperparameters.get(attribute[:-1])
@@ -1206,10 +1216,163 @@ def _estimator_problems(estimator: object) -> list[str]:
                     f"{owner} has {own_name}={own!r} but its fitted {attribute} was fitted with "
                     f"{name}={held!r}."
                 )
+    config = getattr(estimator, "_config", None)
+    if callable(config):
+        # The hyperparameter validation ``fit`` runs first: a payload passes it too.
+        try:
+            config()
+        except InvalidInputError as exc:
+            problems.append(str(exc))
+    problems += [
+        problem
+        for problem in _CLASS_CHECKS.get(_qualified_name(cls), _no_problems)(estimator)
+        if problem
+    ]
     check = getattr(estimator, "_check_loaded", None)
     if not problems and callable(check):
         check()
     return problems
+
+
+def _hyperparameter_problems(owner: str, hyperparameters: Mapping[str, Any]) -> list[str]:
+    """Penalizers (``penalizer``, ``*_penalizer``) must be finite and >= 0."""
+    problems: list[str] = []
+    for name, value in hyperparameters.items():
+        if (name == "penalizer" or name.endswith("_penalizer")) and not (
+            _is_number(value) and math.isfinite(value) and value >= 0
+        ):
+            problems.append(
+                f"The {name!r} parameter of {owner} must be a float >= 0; got {value!r}."
+            )
+    return problems
+
+
+def _shape_problems(cls: type, state: Mapping[str, Any]) -> list[str]:
+    """A model with ``parameter_names()``: k x k covariances, one standard error per parameter."""
+    owner = cls.__qualname__
+    names = getattr(cls, "parameter_names", None)
+    if not callable(names) or not state:
+        return []
+    problems: list[str] = []
+    k = len(names())
+    for name in ("covariance_", "log_covariance_"):
+        matrix = state.get(name)
+        if isinstance(matrix, np.ndarray) and matrix.shape != (k, k):
+            problems.append(
+                f"{owner}.{name} must be a {k} x {k} matrix (one row and column per "
+                f"parameter); got shape {matrix.shape}."
+            )
+    errors = state.get("standard_errors_")
+    if isinstance(errors, dict) and sorted(errors) != sorted(names()):
+        problems.append(
+            f"{owner}.standard_errors_ must have one entry per parameter "
+            f"{sorted(names())}; got {sorted(errors)}."
+        )
+    return problems
+
+
+def _unfitted_attributes(estimator: object) -> list[str]:
+    """The annotated fitted attributes ``estimator`` lacks (empty when it is fully fitted)."""
+    cls = type(estimator)
+    annotated = [n for n in _type_hints(cls, cls.__qualname__) if _is_fitted_name(n)]
+    return sorted(set(annotated) - set(vars(estimator)))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _fitted_value_problems(
+    owner: str, state: Mapping[str, Any], hyperparameters: Mapping[str, Any]
+) -> list[str]:
+    """Fitted values ``fit`` cannot produce: asymmetric covariances, negative errors, ...
+
+    A covariance matrix is symmetric with a non-negative diagonal, or all NaN (a model built
+    from known parameters has none); a standard error is >= 0 or NaN; the fit statistics record
+    the penalizer the estimator holds.
+    """
+    problems: list[str] = []
+    for name in ("covariance_", "log_covariance_"):
+        matrix = state.get(name)
+        if not isinstance(matrix, np.ndarray) or matrix.ndim != 2:
+            continue
+        if matrix.shape[0] != matrix.shape[1] or bool(np.isnan(matrix).all()):
+            continue
+        if bool(np.isnan(matrix).any()):
+            problems.append(
+                f"{owner}.{name} holds NaN in some entries only; a covariance matrix is either "
+                "fully known or all NaN (a model built from known parameters)."
+            )
+        elif not bool(np.allclose(matrix, matrix.T, rtol=1e-9, atol=0.0)):
+            problems.append(f"{owner}.{name} must be symmetric; it is not.")
+        elif bool((np.diag(matrix) < 0).any()):
+            problems.append(
+                f"{owner}.{name} must have a diagonal >= 0 (variances); got "
+                f"{np.diag(matrix).tolist()}."
+            )
+    errors = state.get("standard_errors_")
+    if isinstance(errors, dict):
+        bad = sorted(
+            n for n, v in errors.items() if not (_is_number(v) and (math.isnan(v) or v >= 0))
+        )
+        if bad:
+            problems.append(
+                f"{owner}.standard_errors_ must be >= 0 (or NaN when unknown); negative for {bad}."
+            )
+    fit = state.get("fit_")
+    recorded = getattr(fit, "penalizer", None)
+    held = hyperparameters.get("penalizer")
+    if _is_number(recorded) and _is_number(held) and recorded != held:
+        problems.append(
+            f"{owner} has penalizer={held!r} but its fit statistics (fit_) record "
+            f"penalizer={recorded!r}; a fitted model keeps the penalizer it was fitted with."
+        )
+    return problems
+
+
+def _no_problems(_: object) -> list[str]:
+    return []
+
+
+def _clv_scorer_problems(scorer: object) -> list[str]:
+    """``CLVScorer``: hyperparameters ``score`` checks late, and the tier cut points.
+
+    Named, not imported: ``relmark.io`` sits below the CLV layer.
+    """
+    problems: list[str] = []
+    level = getattr(scorer, "interval", None)
+    if level is not None and not (_is_number(level) and 0 < level < 1):
+        problems.append(
+            f"The 'interval' parameter of CLVScorer must be a coverage in (0, 1) or None. "
+            f"Got {level!r}."
+        )
+    draws = getattr(scorer, "interval_draws", None)
+    if not (isinstance(draws, int) and not isinstance(draws, bool) and 2 <= draws <= 100_000):
+        problems.append(
+            "The 'interval_draws' parameter of CLVScorer must be a whole number in [2, 100000]. "
+            f"Got {draws!r}."
+        )
+    seed = getattr(scorer, "seed", None)
+    if not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
+        problems.append(
+            f"The 'seed' parameter of CLVScorer must be a whole number >= 0. Got {seed!r}."
+        )
+    cuts = vars(scorer).get("clv_tier_cuts_")
+    if isinstance(cuts, np.ndarray) and not (
+        cuts.shape == (2,) and bool(np.isfinite(cuts).all()) and cuts[0] <= cuts[1]
+    ):
+        problems.append(
+            "CLVScorer.clv_tier_cuts_ must be two finite cut points, lower first (the 1/3 and "
+            f"2/3 quantiles of the fitted CLV); got shape {cuts.shape} with values "
+            f"{cuts.ravel()[:4].tolist()}."
+        )
+    return problems
+
+
+_CLASS_CHECKS: Final[dict[str, Callable[[object], list[str]]]] = {
+    "relmark.clv.scorers.CLVScorer": _clv_scorer_problems,
+}
+"""Load checks of one estimator class, by qualified name, beyond the conventions above."""
 
 
 # ---------------------------------------------------------------- public API
@@ -1222,7 +1385,13 @@ def _format_problem(exc: BaseException, tp: type | None) -> str:
         return "required field missing"
     if isinstance(exc, ForbiddenExtraKeysError):
         return f"unexpected field(s) {sorted(exc.extra_fields)}"
-    return format_exception(exc, tp)
+    # Messages of other exceptions (a third-party validator, a constructor) may quote the
+    # offending value, which can be personal data: name the failure and the type expected only.
+    expected = getattr(tp, "__name__", None)
+    if get_origin(tp) is typing.Literal:
+        expected = f"one of {', '.join(map(repr, get_args(tp)))}"
+    wanted = f", expected {expected}" if expected else ""
+    return f"invalid value ({type(exc).__name__}{wanted})"
 
 
 def to_dict(obj: object) -> Any:

@@ -122,7 +122,11 @@ def test_scoring_in_blocks_equals_one_pass(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Blocks of distinct rows (with progress after each) give exactly the one-pass numbers."""
+    """Blocks of distinct rows (with progress after each) give the one-pass numbers.
+
+    Model columns agree to rounding (the kernels batch their work per call), everything else
+    exactly.
+    """
     source, rows = cdnow_scores
     monkeypatch.setattr("relmark.cli._score._BLOCK", 5_000)
     output = tmp_path / "blocks.csv"
@@ -130,7 +134,14 @@ def test_scoring_in_blocks_equals_one_pass(
     err = capsys.readouterr().err
     assert "23,570/23,570 customers scored" in err
     assert err.count("customers scored") >= 4
-    assert _read_rows(output) == rows
+    in_blocks = _read_rows(output)
+    model_columns = {"probability_alive", "expected_purchases", "expected_spend", "clv"}
+    for name in OUTPUT_COLUMNS:
+        got, expected = [r[name] for r in in_blocks], [r[name] for r in rows]
+        if name in model_columns:
+            np.testing.assert_allclose(np.array(got, float), np.array(expected, float), rtol=1e-12)
+        else:
+            assert got == expected, name
     summary = load_cdnow().summarize()
     blocks = _blocks(summary)
     assert sorted(np.concatenate(blocks).tolist()) == list(range(len(summary)))

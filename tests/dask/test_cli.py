@@ -11,9 +11,9 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from relmark.cli import main  # noqa: E402
-from relmark.cli._dask import OUTPUT_COLUMNS  # noqa: E402
-from relmark.datasets import load_cdnow  # noqa: E402
+from relmark.cli import main
+from relmark.cli._dask import OUTPUT_COLUMNS
+from relmark.datasets import load_cdnow
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,11 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "logs").mkdir()
     for i, rows in enumerate(np.array_split(keep, 5)):
         table = pa.table(
-            {"customer_id": log.customer_id[rows], "date": log.time[rows], "amount": log.amount[rows]}
+            {
+                "customer_id": log.customer_id[rows],
+                "date": log.time[rows],
+                "amount": log.amount[rows],
+            }
         )
         pq.write_table(table, root / "logs" / f"day-{i}.parquet")
     whole = pa.table(
@@ -44,7 +48,10 @@ def test_a_glob_scored_on_the_cluster_equals_the_local_engine(client, logs, tmp_
     assert main([*argv, "--scheduler", address, "--quiet", "--horizon", "26"]) == 0
     assert "Scored 6,000 customers from 5 Parquet file(s)" in capsys.readouterr().out
     local_out = tmp_path / "local.parquet"
-    assert main(["score", str(logs / "all.parquet"), "-o", str(local_out), "-q", "--horizon", "26"]) == 0
+    assert (
+        main(["score", str(logs / "all.parquet"), "-o", str(local_out), "-q", "--horizon", "26"])
+        == 0
+    )
     got = pq.read_table(out).to_pandas().sort_values("customer_id").reset_index(drop=True)
     want = pq.read_table(local_out).to_pandas()
     assert tuple(got.columns) == OUTPUT_COLUMNS

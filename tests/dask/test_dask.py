@@ -262,6 +262,16 @@ def test_to_parquet_writes_one_row_per_customer(client, cdnow_files, tmp_path):
         rd.to_parquet(rd.score(fitted, summary), out)
 
 
+def test_sources_name_files_in_several_ways(cdnow_files):
+    """A glob, a directory and a list of files name the same sorted files."""
+    files = sorted(str(p) for p in cdnow_files.glob("*.parquet"))
+    assert rd.parquet_files(str(cdnow_files / "*.parquet")) == files
+    assert rd.parquet_files(cdnow_files) == files
+    assert rd.parquet_files(files[::-1]) == files[::-1]
+    with pytest.raises(InvalidInputError, match="the list given"):
+        rd.parquet_files([])
+
+
 def test_bad_arguments_are_refused(client, cdnow_files):
     """No matching file, an RFM tie policy needing ids, and a missing column raise clearly."""
     with pytest.raises(InvalidInputError, match="No Parquet files match"):

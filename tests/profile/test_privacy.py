@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -244,3 +245,133 @@ def test_default_catalogue_profile_repr_names_fields_not_values() -> None:
     assert "ada@example.org" not in text
     assert "'email'" in text
     assert "customer_id='c7'" in text
+
+
+@settings(max_examples=50, deadline=None)
+@given(secret=_SECRET)
+def test_free_text_of_provenance_consent_and_erasure_is_masked(secret: str) -> None:
+    """Collector, consent note, erasure reason and requester never appear in reprs."""
+    b = ProfileBuilder()
+    p = b.new("c1", opened_at=T0)
+    p = b.observe(p, "country", "DE", source=D, at=T0, collector=f"agent {secret}")
+    p = b.grant_consent(p, "personalisation", at=T0, note=f"{secret} said yes")
+    p = b.erase(p, ["email"], at=T0, requested_by=secret, reason=f"letter from {secret}")
+    texts = [
+        repr(p.current("country")),
+        repr(p.observations[-1].provenance),
+        repr(p.consent_log),
+        repr(p.erasures),
+        repr(p),
+    ]
+    for text in texts:
+        assert secret not in text
+    assert "masked" in repr(p.erasures[0])
+
+
+def _load_error(payload: Any, cls: type) -> str:
+    from relmark.errors import InvalidPayloadError
+    from relmark.io import from_dict
+
+    with pytest.raises(InvalidPayloadError) as info:
+        from_dict(payload, cls)
+    return str(info.value) + repr(info.value.problems)
+
+
+@settings(max_examples=50, deadline=None)
+@given(secret=_SECRET)
+def test_load_errors_never_show_personal_values(secret: str) -> None:
+    """A payload whose personal values have the wrong type or form is refused without them."""
+    from relmark.domain import Customer
+
+    customer = json.loads(
+        to_json(Customer(customer_id="c1", opened_at=T0, name="A", email="a@example.org"))
+    )
+    b = ProfileBuilder()
+    p = b.new("c1", opened_at=T0)
+    p = b.observe_many(p, {"full_name": "A", "email": "a@example.org"}, source=D, at=T0)
+    profile = json.loads(to_json(p))
+    exported = b.export(p)
+    texts = []
+    for field, bad in (
+        ("name", [secret]),
+        ("email", f"{secret} at example"),
+        ("email", {"x": secret}),
+        ("country", secret),
+        ("opened_at", secret),
+    ):
+        texts.append(_load_error({**customer, field: bad}, Customer))
+    for bad in (
+        [secret],
+        {"$type": "date", "value": secret},
+        {"$type": "datetime", "value": secret},
+    ):
+        payload = json.loads(json.dumps(profile))
+        payload["observations"][0]["value"] = bad
+        texts.append(_load_error(payload, Profile))
+    payload = json.loads(json.dumps(profile))
+    payload["observations"][0]["provenance"]["collector"] = [secret]
+    texts.append(_load_error(payload, Profile))
+    bad_export = json.loads(json.dumps(exported))
+    bad_export["fields"]["full_name"]["history"][0]["value"] = [secret]
+    with pytest.raises(InvalidInputError) as info:
+        b.load(bad_export)
+    texts.append(str(info.value))
+    for text in texts:
+        assert secret not in text
+        assert "$" in text or "full_name" in text  # the path still says where
+
+
+# --------------------------------------------------------------------- loaded profiles
+
+
+def _erased_then_declared(b: ProfileBuilder) -> Profile:
+    p = b.observe(b.new("c", opened_at=T0), "email", "a@example.org", source=D, at=T0)
+    p = b.erase(p, ["email"], at=T0 + DAY)
+    p = b.grant_consent(p, "account", at=T0 + 2 * DAY)
+    return b.observe(p, "email", "b@example.org", source=D, at=T0 + 3 * DAY)
+
+
+def test_profile_constructor_refuses_values_recorded_before_their_erasure() -> None:
+    """A payload smuggling a value recorded before its field's erasure does not load."""
+    b = ProfileBuilder()
+    p = _erased_then_declared(b)
+    assert from_json(to_json(p), Profile) == p
+    payload = json.loads(to_json(p))
+    smuggled = {**payload["observations"][0], "value": "a@example.org", "sequence": 0}
+    payload["observations"].insert(0, smuggled)
+    message = _load_error(payload, Profile)
+    assert "recorded before an erasure of its field" in message
+    assert "a@example.org" not in message
+
+
+@pytest.mark.parametrize("source", ["derived", "observed", "third_party"])
+def test_profile_constructor_refuses_other_sources_after_an_erasure(source: str) -> None:
+    """After an erasure only a fresh declaration is held: other sources do not load."""
+    b = ProfileBuilder()
+    payload = json.loads(to_json(_erased_then_declared(b)))
+    payload["observations"][-1]["provenance"]["source"] = source
+    assert "held after the erasure of its field" in _load_error(payload, Profile)
+
+
+def test_profile_constructor_refuses_a_declaration_without_a_grant_in_between() -> None:
+    """A declaration after an erasure needs a grant recorded between them, however it is made."""
+    b = ProfileBuilder()
+    p = _erased_then_declared(b)
+    payload = json.loads(to_json(p))
+    payload["consent_log"] = []
+    assert "without such a grant" in _load_error(payload, Profile)
+    with pytest.raises(InvalidInputError, match="without such a grant"):
+        attrs.evolve(p, consent_log=())
+
+
+def test_builder_load_applies_the_erasure_rule() -> None:
+    """ProfileBuilder.load refuses an export whose history holds a value erased since."""
+    b = ProfileBuilder()
+    p = _erased_then_declared(b)
+    exported = json.loads(json.dumps(b.export(p)))
+    assert b.load(exported) == p
+    history = exported["fields"]["email"]["history"]
+    history.insert(0, {**history[0], "value": "a@example.org", "sequence": 0})
+    with pytest.raises(InvalidInputError) as info:
+        b.load(exported)
+    assert "a@example.org" not in str(info.value)

@@ -6,6 +6,7 @@ See the kernels in [`relmark.core.mbgnbd`][relmark.core.mbgnbd] for the formulas
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import ClassVar, Self
 
@@ -13,11 +14,14 @@ import attrs
 
 from relmark.clv._base import RepeatBuyingModel, parameter_converter, positive_parameter
 from relmark.core import mbgnbd as kernels
+from relmark.core.bgnbd_likelihood import MBGNBDLikelihood
 from relmark.core.conditional import (
     conditional_probability_of_any_purchase,
     conditional_probability_of_purchases,
 )
+from relmark.core.mle import LogLikelihoodFunction, maximize_weighted
 from relmark.data.units import TimeUnit
+from relmark.typing import FloatArray, IntArray
 
 __all__ = ["MBGNBD", "MBGNBDParams"]
 
@@ -80,6 +84,27 @@ class MBGNBD(RepeatBuyingModel):
     )
 
     params_: MBGNBDParams
+
+    def _fit_rows(
+        self,
+        kernel: LogLikelihoodFunction,
+        data: Sequence[FloatArray],
+        weights: FloatArray,
+        start: FloatArray,
+        describe_rows: Callable[[IntArray], str],
+    ) -> Self:
+        """Fit on the prepared likelihood (analytic Hessian, per-distinct-$x$ terms, row blocks)."""
+        del kernel  # the prepared likelihood's rows are this kernel's
+        x, t_x, T = data
+        result = maximize_weighted(
+            MBGNBDLikelihood(x, t_x, T, weights),
+            self.parameter_names(),
+            start,
+            penalizer=self._check_penalizer(self.penalizer),
+            describe_rows=describe_rows,
+        )
+        self._store_fit(result)
+        return self
 
     @classmethod
     def from_params(

@@ -82,8 +82,8 @@ def _expected_purchases_on_rows(
     )
 
 
-def _row_block(rows: CompressedSummary, block: IntArray) -> CompressedSummary:
-    """Rows ``block`` of ``rows`` as compressed rows of their own."""
+def _row_block(rows: CompressedSummary, block: IntArray | slice) -> CompressedSummary:
+    """Rows ``block`` of ``rows`` as compressed rows of their own (views for a slice)."""
     frequency = rows.frequency[block]
     return CompressedSummary(
         frequency=frequency,
@@ -127,10 +127,12 @@ def _discounted_purchases(
     discounted = np.empty(len(rows), dtype=np.float64)
     total = np.empty(len(rows), dtype=np.float64)
     step = max(1, _BLOCK_ELEMENTS // periods)
-    # Rows ordered by (x, T) share the models' costly t_x-free terms within a block.
-    order = np.lexsort((rows.T, rows.frequency))
+    # Rows with equal x in one block share the models' costly t_x-free terms. Compressed rows
+    # come sorted by x: their blocks are then contiguous slices (views, no sort, no copies).
+    sorted_by_x = bool(np.all(rows.frequency[1:] >= rows.frequency[:-1]))
+    order = None if sorted_by_x else np.lexsort((rows.T, rows.frequency))
     for start in range(0, len(rows), step):
-        block = order[start : start + step]
+        block = slice(start, start + step) if order is None else order[start : start + step]
         purchases = _expected_purchases_on_rows(
             transaction_model, horizons, _row_block(rows, block)
         )

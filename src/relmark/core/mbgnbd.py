@@ -25,6 +25,7 @@ from relmark.core.special import (
     alive_series_applies,
     bridge_removable_point,
     distinct_codes,
+    evaluate_on_log_panels,
     evaluate_per_distinct,
     log_hyp2f1,
 )
@@ -209,6 +210,17 @@ def _expected_if_alive_off_one(
     return np.asarray(c / (a - 1.0) * -np.expm1(log_bracket), dtype=np.float64)
 
 
+def _expected_if_alive_shared(
+    u: FloatArray, x: FloatArray, r: float, a: float, b: float
+) -> FloatArray:
+    r"""``_expected_if_alive`` after $x$ repeat purchases, $u = t/(\alpha+T)$, from interpolants
+    shared by every ``u`` of an ``x`` (see
+    [`evaluate_on_log_panels`][relmark.core.special.evaluate_on_log_panels])."""
+    return evaluate_on_log_panels(
+        lambda uu, xx: _expected_if_alive(uu, r + xx, np.ones_like(uu), a, b + xx + 1.0), u, x
+    )
+
+
 def conditional_expected_purchases(
     t: FloatArray,
     x: FloatArray,
@@ -226,7 +238,11 @@ def conditional_expected_purchases(
 
     the posterior of an alive customer is $\lambda \sim \Gamma(r+x, \alpha+T)$,
     $p \sim \text{Beta}(a, b+x+1)$. Evaluated through the Pfaff-transformed single
-    hypergeometric term (see ``_expected_if_alive``).
+    hypergeometric term (see ``_expected_if_alive``). That expectation depends on $t$ and $T$
+    only through $u = t/(\alpha+T)$: it comes from Chebyshev interpolants in $\ln(1+u)$ shared
+    by every horizon and age with the same $x$
+    ([`evaluate_on_log_panels`][relmark.core.special.evaluate_on_log_panels]), so many horizons
+    (CLV periods) cost little more than one.
 
     Args:
         t: Forecast horizons (broadcast against the customer arrays).
@@ -245,7 +261,7 @@ def conditional_expected_purchases(
     alive = probability_alive(x, t_x, T, r, alpha, a, b)
     # The expectation if alive does not depend on t_x: once per distinct (t, x, T).
     expected = evaluate_per_distinct(
-        lambda tt, xx, TT: _expected_if_alive(tt, r + xx, alpha + TT, a, b + xx + 1.0), t, x, T
+        lambda tt, xx, TT: _expected_if_alive_shared(tt / (alpha + TT), xx, r, a, b), t, x, T
     )
     return np.asarray(alive * expected, dtype=np.float64)
 
@@ -289,11 +305,7 @@ def expected_purchases(t: FloatArray, r: float, alpha: float, a: float, b: float
     """
     t = np.asarray(t, dtype=np.float64)
     return np.asarray(
-        b
-        / (a + b)
-        * _expected_if_alive(
-            t, np.full_like(t, r), np.full_like(t, alpha), a, np.full_like(t, b + 1.0)
-        ),
+        b / (a + b) * _expected_if_alive_shared(t / alpha, np.zeros_like(t), r, a, b),
         dtype=np.float64,
     )
 

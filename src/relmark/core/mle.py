@@ -41,8 +41,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 import numpy as np
-from scipy.optimize import minimize
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from relmark.errors import ConvergenceError
 from relmark.typing import FloatArray, IntArray
@@ -217,7 +216,7 @@ def wald_intervals(
     Returns:
         ``(lower, upper)``: $\hat\theta\,e^{\mp z\,\mathrm{se}(\ln\hat\theta)}$.
     """
-    z = float(norm.ppf(0.5 + level / 2.0))
+    z = float(ndtri(0.5 + level / 2.0))
     # An unidentified parameter's interval is [0, inf]: the overflow is the honest limit.
     with np.errstate(invalid="ignore", over="ignore"):
         se_log = np.sqrt(np.diag(log_covariance))
@@ -405,6 +404,9 @@ def _quasi_newton(
     BFGS runs on NumPy alone, which on a busy multi-core machine is several times faster than
     L-BFGS-B (whose BLAS calls wake idle threads); L-BFGS-B is the robust fallback.
     """
+    # Imported here: scipy.optimize costs ~0.7 s at import and many uses never fit.
+    from scipy.optimize import minimize
+
     with np.errstate(all="ignore"):
         result = minimize(
             objective,

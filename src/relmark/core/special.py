@@ -365,10 +365,13 @@ def evaluate_on_log_panels(
     node_u = np.expm1(low[:, np.newaxis] + 0.5 * _PANEL_WIDTH * (points + 1.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         node_h = np.log(function(node_u, flat_x[first][:, np.newaxis]) / node_u)
-    # Chebyshev coefficients from values at first-kind points (a DCT-II as a small product).
-    transform = np.cos(np.pi * np.outer(j, j + 0.5) / _PANEL_NODES) * (2.0 / _PANEL_NODES)
-    transform[0] *= 0.5
-    coefficients = node_h @ transform.T
+    # Chebyshev coefficients from values at first-kind points (a DCT-II), summed node by node
+    # in a fixed order rather than by BLAS, whose order (and rounding) varies with the shape.
+    transform = np.cos(np.pi * np.outer(j + 0.5, j) / _PANEL_NODES) * (2.0 / _PANEL_NODES)
+    transform[:, 0] *= 0.5
+    coefficients = np.zeros_like(node_h)
+    for node in range(_PANEL_NODES):
+        coefficients += node_h[:, node, np.newaxis] * transform[node]
     with np.errstate(invalid="ignore"):
         tail = np.max(np.abs(coefficients[:, -_PANEL_TAIL:]), axis=1)
     converged = np.all(np.isfinite(coefficients), axis=1) & (tail <= _PANEL_TOLERANCE)

@@ -189,6 +189,13 @@ class CustomerSummary:
                     f"Column 'monetary' must be >= 0; got {money[bad][:MAX_SHOWN].tolist()} "
                     f"at {offending_rows(bad)}."
                 )
+            bad = (x == 0) & (money != 0)
+            if bad.any():
+                raise InvalidInputError(
+                    f"Column 'monetary' must be 0 where 'frequency' is 0 (it is the mean value of "
+                    f"the repeat purchases, and there are none); got "
+                    f"{money[bad][:MAX_SHOWN].tolist()} at {offending_rows(bad)}."
+                )
         w: FloatArray | None = None
         if weights is not None:
             w = float_column("weights", weights)

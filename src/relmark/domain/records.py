@@ -189,6 +189,8 @@ def _country(owner: str) -> _Check:
         "an ISO 3166-1 alpha-2 country code: two upper-case letters such as 'DE'",
         lambda v: _is_code(v, 2),
         optional=True,
+        # Where a person lives is personal data, and a wrong value may be an address.
+        personal=True,
     )
 
 

@@ -112,14 +112,15 @@ class Provenance:
     Attributes:
         source: Where the value came from.
         collected_at: When it was collected (timezone-aware).
-        collector: Who or what collected it: an agent, a form, or ``"derived by <scorer>"``.
+        collector: Who or what collected it: an agent, a form, or ``"derived by <scorer>"``;
+            masked in the repr, since it may name a person.
         channel: The channel through which it was collected, if any.
         consent: The purposes the customer had consented to at ``collected_at`` (sorted).
     """
 
     source: ValueSource = attrs.field(validator=attrs.validators.instance_of(ValueSource))
     collected_at: dt.datetime = attrs.field(validator=check_aware)
-    collector: str = attrs.field(validator=attrs.validators.instance_of(str))
+    collector: str = attrs.field(validator=attrs.validators.instance_of(str), repr=masked)
     channel: Channel | None = attrs.field(
         default=None, validator=attrs.validators.optional(attrs.validators.instance_of(Channel))
     )
@@ -155,7 +156,8 @@ class ConsentEvent:
         sequence: When it was recorded: its position in the profile's life, shared with
             observations and erasures (0, 1, 2, ...). The customer's latest recorded word wins.
         channel: Through which channel it was expressed, if known.
-        note: Free text (the wording shown, a reference to the form).
+        note: Free text (the wording shown, a reference to the form); masked in the repr, since
+            free text may quote the customer.
     """
 
     purpose: str
@@ -163,7 +165,7 @@ class ConsentEvent:
     at: dt.datetime = attrs.field(validator=check_aware)
     sequence: int = attrs.field(validator=_check_sequence)
     channel: Channel | None = None
-    note: str = ""
+    note: str = attrs.field(default="", repr=masked)
 
 
 @attrs.frozen(kw_only=True)
@@ -178,7 +180,8 @@ class ErasureRecord:
             observations and consent events.
         requested_by: Who asked for it (the customer, a data-protection officer, ...); masked in
             the repr, since it may name a person.
-        reason: Why (for example ``"GDPR Art. 17 request"``).
+        reason: Why (for example ``"GDPR Art. 17 request"``); masked in the repr, since free
+            text may name a person.
     """
 
     fields: tuple[str, ...] = attrs.field(converter=_str_tuple)
@@ -186,7 +189,7 @@ class ErasureRecord:
     at: dt.datetime = attrs.field(validator=check_aware)
     sequence: int = attrs.field(validator=_check_sequence)
     requested_by: str = attrs.field(default="", repr=masked)
-    reason: str = ""
+    reason: str = attrs.field(default="", repr=masked)
 
 
 _DEFAULT_PRIORITY = (
@@ -343,6 +346,44 @@ class Profile:
                 raise InvalidInputError(
                     f"Observation {i} of profile {self.customer_id!r}: {exc}"
                 ) from None
+            self._check_not_erased(i, observed)
+
+    def _check_not_erased(self, i: int, observed: ProvenancedValue) -> None:
+        """The erasure rule of [`may_store`][relmark.profile.records.Profile.may_store], on a held value.
+
+        No value recorded before an erasure of its field is still held; one recorded after it
+        is a declaration by the customer, with a grant for the field's purpose recorded between
+        the erasure and the value, dated no earlier than the erasure and in force when the
+        value was collected.
+        """
+        erasures = [e for e in self.erasures if observed.field in e.fields]
+        if not erasures:
+            return
+        who = f"Observation {i} of profile {self.customer_id!r} (field {observed.field!r})"
+        last = erasures[-1]
+        if observed.sequence < last.sequence:
+            raise InvalidInputError(
+                f"{who} was recorded before an erasure of its field (sequence "
+                f"{last.sequence}) and is still held; an erasure removes every value of its fields."
+            )
+        purpose = self.catalogue[observed.field].purpose
+        collected = observed.provenance.collected_at
+        renewed = any(
+            event.purpose == purpose
+            and event.action is ConsentAction.GRANT
+            and last.sequence < event.sequence < observed.sequence
+            and last.at <= event.at <= collected
+            for event in self.consent_log
+        )
+        if observed.provenance.source is not ValueSource.DECLARED or not renewed:
+            raise InvalidInputError(
+                f"{who} is held after the erasure of its field (sequence {last.sequence}); after "
+                "an erasure only a value the customer declares anew, after a grant for purpose "
+                f"{purpose!r} recorded in between, is stored (this one is "
+                f"{observed.provenance.source.value}"
+                + ("" if renewed else ", without such a grant")
+                + ")."
+            )
 
     def __repr__(self) -> str:
         """The id, stage and which fields are known; never a value (they are personal data)."""

@@ -46,6 +46,7 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize, stats
+from scipy.linalg import lapack
 
 from relmark.errors import ConvergenceError, InvalidInputError, ModelAssumptionWarning
 from relmark.trust._checks import array_eq, check_level
@@ -1017,6 +1018,17 @@ def _sample_covariance(
     return data[complete], int(complete.sum()), int((~complete).sum())
 
 
+def _covariance(data: FloatArray) -> FloatArray:
+    """Covariance with divisor $N$ (the ML estimate), respondents in rows.
+
+    ``einsum`` rather than a BLAS product: for a few dozen items the product is small, and a
+    multi-threaded BLAS spends more on thread hand-offs than on the arithmetic.
+    """
+    centred = data - data.mean(axis=0)
+    out: FloatArray = np.einsum("ij,ik->jk", centred, centred) / data.shape[0]
+    return out
+
+
 def _check_data(spec: SEMSpecification, data: FloatArray) -> FloatArray:
     n, p = data.shape
     if n <= p:
@@ -1024,8 +1036,7 @@ def _check_data(spec: SEMSpecification, data: FloatArray) -> FloatArray:
             f"Model {spec.name!r} has {p} items but only {n} complete respondents; an ML SEM "
             "needs more respondents than items (and, in practice, many more)."
         )
-    centred = data - data.mean(axis=0)
-    s: FloatArray = centred.T @ centred / n
+    s = _covariance(data)
     flat = [spec.item_codes[i] for i in np.flatnonzero(~(np.diag(s) > 0))]
     if flat:
         raise InvalidInputError(f"Item(s) {flat} have no variance among the {n} respondents.")
@@ -1214,8 +1225,15 @@ def _inverse_information(layout: _Layout, hessian: FloatArray) -> FloatArray:
             f"matrix is singular, the parameters involved being {involved}. Fix or remove one "
             "of them."
         )
-    inverse_chol = np.linalg.inv(chol)
-    out: FloatArray = (inverse_chol.T @ inverse_chol) * np.outer(scale, scale)
+    # LAPACK's potri inverts from the Cholesky factor without a general LU inverse.
+    lower, info = lapack.dpotri(chol, lower=1)
+    if info != 0:
+        raise InvalidInputError(
+            f"Model {layout.spec.name!r}: the information matrix could not be inverted "
+            f"(LAPACK dpotri info {info})."
+        )
+    inverse = np.tril(lower) + np.tril(lower, -1).T
+    out: FloatArray = inverse * np.outer(scale, scale)
     return out
 
 
@@ -1498,8 +1516,7 @@ def indirect_effects(
     draws = []
     for _ in range(n_bootstrap):
         sample = data[rng.integers(0, n, size=n)]
-        centred = sample - sample.mean(axis=0)
-        s_b = centred.T @ centred / n
+        s_b = _covariance(sample)
         try:
             fitted = _converge(layout, s_b, x_hat)
         except ConvergenceError:
