@@ -707,3 +707,17 @@ def test_other_encodings_are_read_with_encoding(
     assert sorted(r["customer_id"] for r in _read_rows(output)) == ["jäger", "müller", "weiß", "öz"]
     assert main([*argv, "--encoding", "klingon"]) == 2
     assert "text encoding Python knows" in capsys.readouterr().err
+
+
+def test_interval_option_adds_bracketing_columns(small_csv: Path, tmp_path: Path) -> None:
+    """--interval 0.9 adds lower/upper columns that bracket P(alive), CET, spend and CLV."""
+    output = tmp_path / "with_intervals.csv"
+    assert main(["score", str(small_csv), "-o", str(output), "--interval", "0.9", "-q"]) == 0
+    rows = _read_rows(output)
+    for name in ("probability_alive", "expected_purchases", "expected_spend", "clv"):
+        value = np.array([r[name] for r in rows], dtype=float)
+        lower = np.array([r[f"{name}_lower"] for r in rows], dtype=float)
+        upper = np.array([r[f"{name}_upper"] for r in rows], dtype=float)
+        assert np.all(lower <= upper)
+        assert np.mean((lower <= value + 1e-9) & (value <= upper + 1e-9)) > 0.95
+    assert main(["score", str(small_csv), "-o", str(output), "--interval", "1.5", "-q"]) == 2

@@ -128,7 +128,10 @@ def test_a_customer_scored_alone_or_with_others_gets_the_same_value(model):
     together = model.conditional_expected_purchases(*args)
     for i in rng.choice(500, 25, replace=False):
         alone = model.conditional_expected_purchases(
-            MONTHS[np.newaxis, :], x[i : i + 1, None], t_x[i : i + 1, None], T[i : i + 1, None],
+            MONTHS[np.newaxis, :],
+            x[i : i + 1, None],
+            t_x[i : i + 1, None],
+            T[i : i + 1, None],
             *PARAMS[1],
         )
         np.testing.assert_array_equal(alone[0], together[i])

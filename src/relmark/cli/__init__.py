@@ -132,6 +132,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _coverage(text: str) -> float:
+    """An ``argparse`` type: a coverage strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
+    return value
+
+
 def _non_negative(text: str) -> float:
     try:
         value = float(text)
@@ -318,6 +329,17 @@ def _add_score(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=_non_negative,
         default=0.0,
         help="L2 penalizer of the Gamma-Gamma fit, e.g. 0.001 if it does not converge",
+    )
+    model.add_argument(
+        "--interval",
+        type=_coverage,
+        default=None,
+        metavar="LEVEL",
+        help=(
+            "add <column>_lower/<column>_upper for P(alive), expected purchases, spend and CLV: "
+            "per-customer intervals of this coverage (e.g. 0.9) from 200 parametric draws of "
+            "the models' parameters"
+        ),
     )
     model.add_argument(
         "--strict",

@@ -329,11 +329,21 @@ def _fit_models(
         margin=args.margin,
         penalizer=args.penalizer,
         spend_penalizer=args.spend_penalizer,
+        interval=args.interval,
     )
     try:
-        return clv.fit(summary), SCORE_COLUMNS["transactions"] + SCORE_COLUMNS["spend"]
+        fitted = clv.fit(summary)
     except ConvergenceError as exc:
         failure = exc
+    else:
+        given = SCORE_COLUMNS["transactions"] + SCORE_COLUMNS["spend"]
+        if args.interval is not None:
+            given += tuple(
+                f"{name}_{end}"
+                for name in ("probability_alive", "expected_purchases", "expected_spend", "clv")
+                for end in ("lower", "upper")
+            )
+        return fitted, given
     transaction_type = {
         "bgnbd": BGNBDScorer,
         "mbgnbd": MBGNBDScorer,

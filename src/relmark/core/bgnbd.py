@@ -212,8 +212,10 @@ def _closed_form(
 def _expected_if_alive_shared(
     u: FloatArray, x: FloatArray, r: float, a: float, b: float
 ) -> FloatArray:
-    """``_expected_if_alive`` from interpolants shared by every ``u`` of an ``x`` (see
-    [`evaluate_on_log_panels`][relmark.core.special.evaluate_on_log_panels])."""
+    """``_expected_if_alive`` from interpolants shared by every ``u`` with the same ``x``.
+
+    See [`evaluate_on_log_panels`][relmark.core.special.evaluate_on_log_panels].
+    """
     return evaluate_on_log_panels(lambda uu, xx: _expected_if_alive(uu, xx, r, a, b), u, x)
 
 

@@ -213,9 +213,11 @@ def _expected_if_alive_off_one(
 def _expected_if_alive_shared(
     u: FloatArray, x: FloatArray, r: float, a: float, b: float
 ) -> FloatArray:
-    r"""``_expected_if_alive`` after $x$ repeat purchases, $u = t/(\alpha+T)$, from interpolants
-    shared by every ``u`` of an ``x`` (see
-    [`evaluate_on_log_panels`][relmark.core.special.evaluate_on_log_panels])."""
+    r"""``_expected_if_alive`` after $x$ repeat purchases, as a function of $u = t/(\alpha+T)$.
+
+    From interpolants shared by every ``u`` with the same ``x``, see
+    [`evaluate_on_log_panels`][relmark.core.special.evaluate_on_log_panels].
+    """
     return evaluate_on_log_panels(
         lambda uu, xx: _expected_if_alive(uu, r + xx, np.ones_like(uu), a, b + xx + 1.0), u, x
     )
