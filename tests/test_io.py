@@ -29,7 +29,7 @@ from relmark.domain import (
     TransactionId,
 )
 from relmark.errors import InvalidInputError, InvalidPayloadError, RelmarkError
-from relmark.io import MAX_DEPTH, from_dict, from_json, to_dict, to_json
+from relmark.io import FORMAT_VERSION, MAX_DEPTH, from_dict, from_json, to_dict, to_json
 from relmark.profile import (
     Catalogue,
     FieldSpec,
@@ -290,7 +290,7 @@ def test_estimator_round_trip_exact() -> None:
     text = to_json(model)
     payload = json.loads(text)
     assert payload["relmark"] == f"{__name__}.DummyEstimator"
-    assert payload["format"] == 1
+    assert payload["format"] == FORMAT_VERSION == 2
     assert payload["hyperparameters"] == {"penalizer": 0.1, "unit": "M", "tol": 1e-8}
     assert payload["fitted"]["covariance_"]["values"][1] == "Infinity"
     assert "_cache" not in text
@@ -546,6 +546,11 @@ _BAD_SUMMARIES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("unknown unit", lambda p: p.__setitem__("unit", "fortnight"), "unit"),
     ("negative money", lambda p: p["monetary"]["values"].__setitem__(0, -2.0), "'monetary'"),
     (
+        "money without repeat purchases",
+        lambda p: p["monetary"]["values"].__setitem__(1, 5.0),
+        "'monetary' must be 0 where 'frequency' is 0",
+    ),
+    (
         "zero weight",
         lambda p: p.__setitem__(
             "weights", {"dtype": "float64", "shape": [2], "values": [1.0, 0.0]}
@@ -660,6 +665,28 @@ def test_corrupted_model_payloads_are_refused(
     with pytest.raises(InvalidPayloadError) as info:
         from_dict(payload, BGNBD)
     assert fragment in str(info.value)
+
+
+def test_format_1_payload_is_refused_with_a_clear_message() -> None:
+    """A payload of the layout before validated loads says what it is and what to do."""
+    payload = _model_payload()
+    payload["format"] = 1
+    with pytest.raises(InvalidPayloadError, match="format 1, written by an earlier relmark"):
+        from_dict(payload, BGNBD)
+    payload["format"] = 3
+    with pytest.raises(InvalidPayloadError, match="Unsupported payload format 3; expected 2"):
+        from_dict(payload, BGNBD)
+
+
+def test_validator_messages_name_the_record_not_nonetype() -> None:
+    """A field validator run on its own names its record (not 'NoneType') in the message."""
+    payload = json.loads(to_json(_rich_profile()))
+    payload["observations"][0]["sequence"] = -1
+    with pytest.raises(InvalidPayloadError) as info:
+        from_dict(payload, Profile)
+    text = str(info.value)
+    assert "NoneType" not in text
+    assert "ProvenancedValue" in text
 
 
 def test_unfitted_model_payload_loads_unfitted() -> None:
@@ -1047,6 +1074,56 @@ def test_nesting_up_to_the_limit_is_read() -> None:
     """MAX_DEPTH levels are still read (the limit refuses only deeper payloads)."""
     text = "[" * MAX_DEPTH + "]" * MAX_DEPTH
     assert from_json(text, list[Any]) == json.loads(text)
+
+
+def _nested(depth: int) -> list[Any]:
+    data: list[Any] = []
+    for _ in range(depth - 1):
+        data = [data]
+    return data
+
+
+def test_what_is_written_can_be_read_back_at_the_depth_limit() -> None:
+    """Writing stops exactly where reading stops: MAX_DEPTH levels write, one more does not."""
+    assert from_json(to_json(_nested(MAX_DEPTH)), list[Any]) == _nested(MAX_DEPTH)
+    with pytest.raises(InvalidInputError, match=f"deeper than {MAX_DEPTH} levels"):
+        to_json(_nested(MAX_DEPTH + 1))
+    with pytest.raises(InvalidInputError, match=f"deeper than {MAX_DEPTH} levels"):
+        to_dict({"a": _nested(MAX_DEPTH)})
+
+
+@pytest.mark.parametrize("data", [{1: 2}, {"a": [{1.5: "x"}]}, [{None: 1}]])
+def test_dicts_with_non_string_keys_are_refused_on_writing(data: object) -> None:
+    """json.dumps would write the key 1 as "1" and read back another dict: refused instead."""
+    with pytest.raises(InvalidInputError, match="has a key of type"):
+        to_json(data)
+
+
+_AT = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+class Access(enum.Flag):
+    """A Flag vocabulary: members combine (READ | WRITE)."""
+
+    READ = 1
+    WRITE = 2
+
+
+def test_combined_flag_values_round_trip() -> None:
+    """A combination of Flag members reads back as the same combination, typed or under Any."""
+    both = Access.READ | Access.WRITE
+    assert from_json(to_json([both, Access.WRITE]), list[Access]) == [both, Access.WRITE]
+    spec = FieldSpec(name="access", type=Access, stage=3, purpose="account")
+    catalogue = Catalogue(fields=[spec])
+    assert from_json(to_json(catalogue), Catalogue) == catalogue
+    builder = ProfileBuilder(catalogue=catalogue)
+    profile = builder.observe(
+        builder.new("c", opened_at=_AT), "access", both, source="declared", at=_AT
+    )
+    back = from_json(to_json(profile), Profile)
+    assert back.value("access") is both
+    with pytest.raises(InvalidPayloadError, match="Expected a Access"):
+        from_json("[8]", list[Access])
 
 
 @pytest.mark.parametrize(

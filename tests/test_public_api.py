@@ -228,3 +228,63 @@ def test_lazy_flat_api_is_safe_under_concurrent_first_use() -> None:
         results = list(pool.map(_run_child, range(_PROCESSES)))
     failures = [(r.returncode, r.stdout[-300:], r.stderr[-300:]) for r in results if r.returncode]
     assert failures == []
+
+
+# The recipe the reliability page gives for threads that import relmark's modules themselves:
+# import them in the main thread first. Without the first import line, this pattern fails in
+# about half of fresh processes (CPython takes a module's import lock before importing its parent
+# package, and relmark's subpackages import their modules when imported).
+_PREIMPORT_CHILD = textwrap.dedent(
+    """
+    import importlib, sys, threading
+    import relmark.clv, relmark.data, relmark.domain, relmark.io, relmark.profile
+    import relmark.rfm, relmark.scoring, relmark.trust
+
+    MODULES = [
+        "relmark.data.summary", "relmark.clv", "relmark.rfm.scorer", "relmark.profile",
+        "relmark.scoring.table", "relmark.io", "relmark.trust", "relmark.data.log",
+        "relmark.profile.builder", "relmark.clv.gamma_gamma", "relmark.scoring.registry",
+        "relmark.domain",
+    ]
+    barrier = threading.Barrier(len(MODULES))
+    errors = []
+
+    def load(name):
+        barrier.wait()
+        try:
+            importlib.import_module(name)
+            getattr(relmark, "BGNBD")
+        except BaseException as exc:
+            errors.append(f"{name}: {exc!r}")
+
+    threads = [threading.Thread(target=load, args=(m,)) for m in MODULES]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    if any(t.is_alive() for t in threads):
+        print("threads hung")
+        sys.exit(3)
+    print(errors)
+    sys.exit(1 if errors else 0)
+    """
+)
+
+
+@pytest.mark.slow
+def test_threads_importing_modules_after_the_main_thread_imported_them() -> None:
+    """Modules imported in the main thread first can be imported from 12 threads at once."""
+
+    def run(_: int) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", _PREIMPORT_CHILD],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(run, range(4)))
+    failures = [(r.returncode, r.stdout[-300:], r.stderr[-300:]) for r in results if r.returncode]
+    assert failures == []

@@ -39,7 +39,7 @@ Estimators
 A model class or scorer needs no JSON code of its own. [`to_json`][relmark.io.to_json] writes
 
 ```json
-{"relmark": "<module>.<qualname>", "format": 1,
+{"relmark": "<module>.<qualname>", "format": 2,
  "hyperparameters": {...}, "fitted": {...}}
 ```
 
@@ -78,11 +78,25 @@ would refuse to build:
   with ``parameter_names()`` must have $k \times k$ ``covariance_`` and ``log_covariance_`` and
   one standard error per parameter; a fitted ``<prefix>model_`` must agree with the estimator
   holding it (a string hyperparameter ``<prefix>model`` names its class, lower-cased, and its
-  hyperparameters equal the holder's ``<prefix><name>`` or ``<name>``). An estimator adds its own
-  checks in a method ``_check_loaded()``, called last.
+  hyperparameters equal the holder's ``<prefix><name>`` or ``<name>``).
+- Every estimator held in a fitted attribute is itself fully fitted (a scorer never loads
+  holding an unfitted model).
+- Fitted values are what ``fit`` produces: ``covariance_`` and ``log_covariance_`` symmetric with
+  a diagonal $\ge 0$, or all NaN (a model built from known parameters); ``standard_errors_``
+  $\ge 0$ or NaN; ``fit_.penalizer`` equal to the ``penalizer`` hyperparameter.
+- An estimator with a ``_config()`` method (the hyperparameter validation its ``fit`` runs) has
+  it called, so a payload's hyperparameters pass the checks of ``fit``. Checks of one class
+  beyond these conventions are listed by qualified name in this module (``CLVScorer``: its
+  ``interval``, ``interval_draws`` and ``seed``, and two finite, ordered ``clv_tier_cuts_``).
+  An estimator adds its own checks in a method ``_check_loaded()``, called last.
 
 Bad payloads
 ------------
+
+Writing refuses what reading would refuse: data nested deeper than
+[`MAX_DEPTH`][relmark.io.MAX_DEPTH] and dicts whose keys are not strings. Error messages name the
+path and describe an offending value by its type and size only, never its content (payloads hold
+personal data, and messages end up in logs).
 
 Reading never stops at the first problem: a payload with several bad fields raises one
 [`InvalidPayloadError`][relmark.errors.InvalidPayloadError] whose ``problems`` lists each of them
@@ -126,8 +140,13 @@ __all__ = ["FORMAT_VERSION", "MAX_DEPTH", "from_dict", "from_json", "to_dict", "
 
 T = TypeVar("T")
 
-FORMAT_VERSION: Final = 1
-"""Version of the estimator payload layout written by [`to_json`][relmark.io.to_json]."""
+FORMAT_VERSION: Final = 2
+"""Version of the estimator payload layout written by [`to_json`][relmark.io.to_json].
+
+Version 2 is written by relmark versions whose loads run the checks of fitting ("Load checks"
+above). Version 1 payloads were written before those checks existed and are refused with a
+message saying so: refit the estimator and save it again.
+"""
 
 _NON_FINITE: Final = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _ARRAY_DTYPES: Final = {
@@ -170,7 +189,9 @@ def _show(value: object) -> str:  # noqa: PLR0911 - one return per kind of value
 
 
 def _show_name(value: object) -> str:
-    """A class name or tag from a payload: schema, not personal data, so quoted (shortened)."""
+    """A class name, tag or version from a payload: schema, not personal data, so quoted."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**6:
+        return repr(value)
     if not isinstance(value, str):
         return _show(value)
     text = repr(value)
@@ -527,6 +548,13 @@ def _enum_in_factory(cls: type[enum.Enum]) -> Callable[[object, object], enum.En
         for member in cls:
             if member.value == value and type(member.value) is type(value):
                 return member
+        if issubclass(cls, enum.Flag) and isinstance(value, int) and not isinstance(value, bool):
+            # A combination of flags (A | B) is no member of the iteration; its value is the
+            # bitwise or, which the class itself turns back into the combination.
+            try:
+                return cls(value)
+            except ValueError:
+                pass
         allowed = ", ".join(repr(m.value) for m in cls)
         raise InvalidInputError(f"Expected a {cls.__name__}, one of {allowed}; got {_show(value)}.")
 
@@ -886,7 +914,7 @@ def _field_problem(
         return None
     # A blank instance (no field set) so that a validator naming ``type(instance)`` names the
     # record, not ``NoneType``; one reading another field fails with AttributeError, ignored.
-    blank = object.__new__(owner)
+    blank: object = object.__new__(owner)
     try:
         converter: Any = field.converter
         if converter is not None and not isinstance(converter, attrs.Converter):
@@ -1117,9 +1145,19 @@ def _estimator_from_dict(payload: object, cls: type[T]) -> T:
             InvalidInputError(f"The payload holds a {name!r}, not a {_qualified_name(cls)!r}.")
         )
     version = payload.get("format")
-    if "format" in payload and (isinstance(version, bool) or version != FORMAT_VERSION):
+    if "format" in payload and version == 1 and not isinstance(version, bool):
         errors.append(
-            InvalidInputError(f"Unsupported payload format {version!r}; expected {FORMAT_VERSION}.")
+            InvalidInputError(
+                f"The payload has format 1, written by an earlier relmark whose loads did not "
+                f"check the fitted state; this relmark reads format {FORMAT_VERSION} only. Refit "
+                f"the {owner} on its data and save it again."
+            )
+        )
+    elif "format" in payload and (isinstance(version, bool) or version != FORMAT_VERSION):
+        errors.append(
+            InvalidInputError(
+                f"Unsupported payload format {_show_name(version)}; expected {FORMAT_VERSION}."
+            )
         )
     parameters = _hyperparameters(cls)
     init_hints = _type_hints(cls.__init__, f"{owner}.__init__")
@@ -1408,14 +1446,46 @@ def to_dict(obj: object) -> Any:
             zone, a float32 array, an unannotated fitted attribute, ...), naming it.
     """
     try:
-        if _is_estimator_class(type(obj)):
-            return _estimator_to_dict(obj)
-        return _CONVERTER.unstructure(obj)
+        data = _estimator_to_dict(obj) if _is_estimator_class(type(obj)) else None
+        if data is None:
+            data = _CONVERTER.unstructure(obj)
     except RecursionError:
         raise InvalidInputError(
             f"Cannot write a {type(obj).__name__}: it nests too deeply (relmark reads at most "
             f"{MAX_DEPTH} levels)."
         ) from None
+    _check_readable(data, type(obj).__name__)
+    return data
+
+
+def _check_readable(data: object, what: str) -> None:
+    """Refuse to write what ``from_dict`` would refuse to read: deep nesting, non-str keys.
+
+    ``json.dumps`` would turn the key ``1`` into ``"1"`` and so change the data; a payload
+    deeper than ``MAX_DEPTH`` is written but never read back.
+    """
+    stack: list[tuple[object, str, int]] = [(data, "$", 0)]
+    while stack:
+        item, path, level = stack.pop()
+        if not isinstance(item, dict | list | tuple):
+            continue
+        level += 1
+        if level > MAX_DEPTH:
+            raise InvalidInputError(
+                f"Cannot write a {what}: at {path} it nests deeper than {MAX_DEPTH} levels, "
+                "which relmark refuses to read back."
+            )
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if not isinstance(key, str):
+                    raise InvalidInputError(
+                        f"Cannot write a {what}: the object at {path} has a key of type "
+                        f"{type(key).__name__}; JSON keys are strings, and relmark writes "
+                        "dicts with str keys only (it would read the key back as a string)."
+                    )
+                stack.append((value, f"{path}.{key}", level))
+        else:
+            stack.extend((value, f"{path}[{i}]", level) for i, value in enumerate(item))
 
 
 def from_dict(data: Any, cls: type[T]) -> T:
@@ -1535,6 +1605,7 @@ def to_json(obj: object, *, indent: int | None = None) -> str:
         >>> from_json(text, Customer) == ada
         True
     """
+    data: object = None
     try:
         data = to_dict(obj)
         return json.dumps(data, indent=indent, allow_nan=False)

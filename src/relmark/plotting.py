@@ -198,14 +198,19 @@ def _matrix_from_model(
     )
 
 
-def _fitted_unit(model: object) -> Any:
-    """The model's time unit, or a NotFittedError naming the model."""
+def _fitted(model: object, attribute: str) -> Any:
+    """A fitted attribute of the model, or a NotFittedError naming the model."""
     try:
-        return model.unit_  # type: ignore[attr-defined]
+        return getattr(model, attribute)
     except AttributeError:
         raise NotFittedError(
             f"This {type(model).__name__} is not fitted yet. Call fit(summary) first."
         ) from None
+
+
+def _fitted_unit(model: object) -> Any:
+    """The model's time unit, or a NotFittedError naming the model."""
+    return _fitted(model, "unit_")
 
 
 def plot_period_transactions(histogram: RepeatPurchaseHistogram, *, ax: Axes | None = None) -> Axes:
@@ -489,12 +494,16 @@ def _log_beta_density(x: Any, a: float, b: float) -> Any:
 
 def _params(model: object) -> Any:
     """The model's fitted parameter record, or a NotFittedError naming the model."""
-    try:
-        return model.params_  # type: ignore[attr-defined]
-    except AttributeError:
-        raise NotFittedError(
-            f"This {type(model).__name__} is not fitted yet. Call fit(summary) first."
-        ) from None
+    return _fitted(model, "params_")
+
+
+def _plot_gamma(axes: Axes, shape: float, rate: float, label: str) -> None:
+    """A Gamma(shape, rate) density up to its 99th percentile."""
+    from scipy.special import gammaincinv
+
+    top = float(gammaincinv(shape, 0.99)) / rate
+    grid = np.linspace(top / 500, top, 500)
+    axes.plot(grid, np.exp(_log_gamma_density(grid, shape, rate)), color=_MODEL, label=label)
 
 
 def plot_transaction_rate_heterogeneity(model: object, *, ax: Axes | None = None) -> Axes:
@@ -528,19 +537,11 @@ def plot_transaction_rate_heterogeneity(model: object, *, ax: Axes | None = None
             f"{type(model).__name__} has no Gamma(r, alpha) purchase-rate heterogeneity; use "
             "BGNBD, MBGNBD or ParetoNBD."
         )
-    from scipy.special import gammaincinv
-
     r, alpha = float(params.r), float(params.alpha)
-    top = float(gammaincinv(r, 0.99)) / alpha
-    grid = np.linspace(top / 500, top, 500)
     axes = _axes(ax)
     unit = _fitted_unit(model).name.lower()
-    axes.plot(
-        grid,
-        np.exp(_log_gamma_density(grid, r, alpha)),
-        color=_MODEL,
-        label=f"Gamma(r={r:.3g}, α={alpha:.3g}); mean {r / alpha:.3g} per {unit}",
-    )
+    label = f"Gamma(r={r:.3g}, α={alpha:.3g}); mean {r / alpha:.3g} per {unit}"
+    _plot_gamma(axes, r, alpha, label)
     axes.set_xlabel(f"Purchase rate λ (purchases per {unit})")
     axes.set_ylabel("Density")
     axes.set_title("Heterogeneity of the purchase rate")
@@ -587,18 +588,10 @@ def plot_dropout_heterogeneity(model: object, *, ax: Axes | None = None) -> Axes
         # A density that diverges at 0 or 1 would flatten the rest of the curve.
         axes.set_ylim(0.0, float(np.quantile(density, 0.98)) * 1.1)
     elif all(hasattr(params, n) for n in ("s", "beta")):
-        from scipy.special import gammaincinv
-
         shape, rate = float(params.s), float(params.beta)
-        top = float(gammaincinv(shape, 0.99)) / rate
-        grid = np.linspace(top / 500, top, 500)
         unit = _fitted_unit(model).name.lower()
-        axes.plot(
-            grid,
-            np.exp(_log_gamma_density(grid, shape, rate)),
-            color=_MODEL,
-            label=f"Gamma(s={shape:.3g}, β={rate:.3g}); mean {shape / rate:.3g} per {unit}",
-        )
+        label = f"Gamma(s={shape:.3g}, β={rate:.3g}); mean {shape / rate:.3g} per {unit}"
+        _plot_gamma(axes, shape, rate, label)
         axes.set_xlabel(f"Dropout rate μ (per {unit})")
     else:
         raise InvalidInputError(

@@ -8,6 +8,7 @@ import mpmath
 import numpy as np
 import pytest
 
+from relmark.clv import BGNBD, MBGNBD
 from relmark.core import bgnbd, bgnbd_likelihood, mbgnbd
 from relmark.core.mle import WeightedLikelihood, maximize_likelihood, maximize_weighted
 from relmark.datasets import load_cdnow_sample_summary
@@ -217,3 +218,20 @@ def test_newton_fit_on_cdnow_equals_the_row_kernel_fit(prepared_type, kernel):
     assert fast.log_likelihood == pytest.approx(slow.log_likelihood, rel=1e-12)
     np.testing.assert_allclose(fast.covariance, slow.covariance, rtol=1e-4)
     assert fast.n_iterations < 20
+
+
+@pytest.mark.parametrize("model_type", [BGNBD, MBGNBD])
+def test_models_fit_by_newton_on_the_prepared_likelihood(model_type):
+    """BGNBD.fit and MBGNBD.fit take the Newton path and land on the per-row kernel's optimum."""
+    summary = load_cdnow_sample_summary()
+    model = model_type().fit(summary)
+    assert model.fit_ is not None
+    assert model.fit_.message.startswith("Newton")
+    rows = summary.compress()
+    data = (rows.frequency, rows.recency, rows.T)
+    w = rows.weights
+    start = model._start(float(w @ rows.frequency) / w.sum(), float(w @ rows.T) / w.sum())
+    kernel = model_type._kernels.log_likelihood_and_gradient
+    reference = maximize_likelihood(kernel, data, w, model.parameter_names(), start)
+    got = [getattr(model.params_, name) for name in model.parameter_names()]
+    np.testing.assert_allclose(got, reference.params, rtol=1e-6)

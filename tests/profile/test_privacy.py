@@ -375,3 +375,39 @@ def test_builder_load_applies_the_erasure_rule() -> None:
     with pytest.raises(InvalidInputError) as info:
         b.load(exported)
     assert "a@example.org" not in str(info.value)
+
+
+def test_refusal_after_an_erasure_does_not_suggest_consent_for_other_sources(
+    fields: list[FieldSpec],
+) -> None:
+    """The hint after an erasure says what would work: nothing for derived data, ask for declared."""
+    b = ProfileBuilder(catalogue=fields)
+    p = b.grant_consent(b.new("c", opened_at=T0), "research", at=T0)
+    p = b.observe(p, "income", 50_000.0, source=D, at=T0)
+    p = b.erase(p, ["income"], at=T0 + DAY)
+    with pytest.raises(ConsentRequiredError) as derived:
+        b.observe(p, "income", 1.0, source=ValueSource.DERIVED, at=T0 + 2 * DAY)
+    assert "Record the customer's consent first" not in str(derived.value)
+    assert "only the customer can give it again" in str(derived.value)
+    with pytest.raises(ConsentRequiredError, match=r"renewed consent.*source='declared'"):
+        b.observe(p, "income", 1.0, source=D, at=T0 + 2 * DAY)
+
+
+def test_erasing_a_required_derived_field_keeps_the_profile_at_stage_2() -> None:
+    """The documented consequence: an erased derived field is not re-derived, even after consent."""
+    b = ProfileBuilder()
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    p = b.observe_many(
+        b.new(1, opened_at=start),
+        {"full_name": "A", "email": "a@example.org", "country": "DE"},
+        source=D,
+        at=start,
+    )
+    data = summary([1, 2])
+    p = b.derive([p], data, at=start + DAY)[0]
+    assert p.stage >= 3
+    p = b.erase(p, ["repeat_purchases"], at=start + 2 * DAY)
+    p = b.grant_consent(p, "analytics", at=start + 3 * DAY)
+    p = b.derive([p], data, at=start + 4 * DAY)[0]
+    assert not p.is_known("repeat_purchases")
+    assert p.stage == 2

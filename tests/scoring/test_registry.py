@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import textwrap
 import threading
+import time
+import types
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -180,9 +182,42 @@ def test_module_level_functions_use_the_default_registry(monkeypatch):
     assert isinstance(get_scorer("rfm", bins=5), RFMScorer)
 
 
+class _RacyDict(dict):  # type: ignore[type-arg]
+    """A dict whose check and update yield to other threads mid-way.
+
+    CPython's dict makes one ``in`` or one assignment atomic, so a race between them would
+    almost never show in a test. Sleeping inside them widens the window to milliseconds: only
+    the registry's lock then keeps check-then-set atomic, and these tests fail without it.
+    """
+
+    def __contains__(self, key: object) -> bool:
+        found = super().__contains__(key)
+        time.sleep(0.002)
+        return found
+
+    def __setitem__(self, key: object, value: object) -> None:
+        snapshot = dict(self)  # read, yield, write back: a lost update unless serialized
+        time.sleep(0.002)
+        snapshot[key] = value
+        self.clear()
+        self.update(snapshot)
+
+    def setdefault(self, key: object, default: object = None) -> object:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+
+def _racy_registry(**kwargs: object) -> ScorerRegistry:
+    registry = ScorerRegistry(**kwargs)  # type: ignore[arg-type]
+    registry._registered = _RacyDict()
+    registry._loaded = _RacyDict()
+    return registry
+
+
 def test_concurrent_registration_of_one_name_has_one_winner() -> None:
     """Of 16 threads registering one name at once, exactly one succeeds; the others are refused."""
-    registry = ScorerRegistry(builtins={}, entry_point_group=None)
+    registry = _racy_registry(builtins={}, entry_point_group=None)
     barrier = threading.Barrier(16)
     factories = [type(f"Scorer{i}", (), {"fit": None, "score": None}) for i in range(16)]
     outcomes: list[str] = []
@@ -208,21 +243,54 @@ def test_concurrent_registration_of_one_name_has_one_winner() -> None:
 
 
 def test_concurrent_registration_of_distinct_names_keeps_every_one() -> None:
-    """200 names registered from 8 threads at once are all present afterwards (no lost update)."""
-    registry = ScorerRegistry(builtins={}, entry_point_group=None)
-    names = [f"s{i}" for i in range(200)]
+    """40 names registered from 8 threads at once are all present afterwards (no lost update)."""
+    registry = _racy_registry(builtins={}, entry_point_group=None)
+    names = [f"s{i}" for i in range(40)]
+    barrier = threading.Barrier(8)
 
-    def register(name: str) -> None:
-        registry.register(name, type(name, (), {"fit": None, "score": None}))
+    def register(chunk: list[str]) -> None:
+        barrier.wait()
+        for name in chunk:
+            registry.register(name, type(name, (), {"fit": None, "score": None}))
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(register, names))
+        list(pool.map(register, [names[i::8] for i in range(8)]))
     assert registry.available() == tuple(sorted(names))
 
 
-def test_concurrent_lazy_loading_of_a_builtin_returns_one_factory() -> None:
-    """Threads asking for one lazily imported built-in all get the same factory object."""
+def test_concurrent_lazy_loading_of_a_builtin_returns_one_factory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Threads loading one lazy built-in at once all get the factory remembered first.
+
+    The built-in's module hands out a new class on every attribute access, so two threads that
+    both import it hold different objects; the registry must give every caller the same one.
+    """
+    module = types.ModuleType("_relmark_fresh_factories")
+
+    def fresh(name: str) -> type:
+        return type(name, (), {"fit": None, "score": None})
+
+    module.__getattr__ = fresh  # type: ignore[method-assign]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    registry = _racy_registry(
+        builtins={"fresh": f"{module.__name__}:Fresh"}, entry_point_group=None
+    )
+    barrier = threading.Barrier(8)
+
+    def load(_: int) -> object:
+        barrier.wait()
+        return registry.factory("fresh")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        found = list(pool.map(load, range(8)))
+    assert len({id(f) for f in found}) == 1
+    assert registry.factory("fresh") is found[0]
+
+
+def test_builtin_lazy_loading_from_threads_returns_the_class() -> None:
+    """Threads asking for the real built-in 'rfm' all get RFMScorer itself."""
     registry = ScorerRegistry(entry_point_group=None)
     with ThreadPoolExecutor(max_workers=8) as pool:
         found = list(pool.map(lambda _: registry.factory("rfm"), range(32)))
-    assert len({id(f) for f in found}) == 1
+    assert all(f is RFMScorer for f in found)

@@ -779,16 +779,9 @@ class RepeatBuyingModel(ParametricModel):
                 f"The 'k' argument must be a number or a one-dimensional array of counts. Got "
                 f"shape {counts.shape}."
             )
-        method = "probability_of_purchases_conditional"
-        rows, inverse = self._rows(summary, method)
-        n = len(rows) if inverse is None else inverse.size
-        horizons = check_customer_horizons(
-            t, n, owner=f"{type(self).__name__}.{method}", grid="expected_purchases_grid"
+        x, t_x, T, horizons, inverse = self._conditional_rows(
+            t, summary, "probability_of_purchases_conditional"
         )
-        x, t_x, T = self._columns(rows)
-        if inverse is not None and horizons.ndim == 1:
-            x, t_x, T = x[inverse], t_x[inverse], T[inverse]
-            inverse = None
         params = tuple(self._params_array())
         grid = counts.reshape(-1)
         out = np.empty((x.size, grid.size), dtype=np.float64)
@@ -827,7 +820,20 @@ class RepeatBuyingModel(ParametricModel):
         """
         self._check_fitted()
         kernel = self._conditional_kernel("_any_purchase")
-        method = "probability_of_any_purchase"
+        x, t_x, T, horizons, inverse = self._conditional_rows(
+            t, summary, "probability_of_any_purchase"
+        )
+        values = np.asarray(kernel(horizons, x, t_x, T, *self._params_array()), dtype=np.float64)
+        return values if inverse is None else values[inverse]
+
+    def _conditional_rows(
+        self, t: ArrayLike, summary: object, method: str
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, IntArray | None]:
+        """$(x, t_x, T)$ to evaluate on, the checked horizons and the gather to customers.
+
+        Distinct rows with one horizon for all; customers themselves (no gather) when each
+        customer has its own horizon.
+        """
         rows, inverse = self._rows(summary, method)
         n = len(rows) if inverse is None else inverse.size
         horizons = check_customer_horizons(
@@ -835,10 +841,8 @@ class RepeatBuyingModel(ParametricModel):
         )
         x, t_x, T = self._columns(rows)
         if inverse is not None and horizons.ndim == 1:
-            x, t_x, T = x[inverse], t_x[inverse], T[inverse]
-            inverse = None
-        values = np.asarray(kernel(horizons, x, t_x, T, *self._params_array()), dtype=np.float64)
-        return values if inverse is None else values[inverse]
+            return x[inverse], t_x[inverse], T[inverse], horizons, None
+        return x, t_x, T, horizons, inverse
 
     def _conditional_kernel(self, name: str) -> Callable[..., FloatArray]:
         kernel: Callable[..., FloatArray] | None = getattr(type(self), name)

@@ -55,7 +55,9 @@ from relmark.typing import FloatArray, IntArray
 
 __all__ = ["BGNBDLikelihood", "MBGNBDLikelihood"]
 
-_RowFunction = Callable[[FloatArray, FloatArray, FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
+_RowFunction = Callable[
+    [FloatArray, FloatArray, FloatArray, FloatArray], tuple[FloatArray, FloatArray]
+]
 
 
 def _dot(a: FloatArray, b: FloatArray) -> float:
@@ -79,7 +81,7 @@ class _SharedColumn:
         self.codes: IntArray = codes if self.shared else np.zeros(0, dtype=np.intp)
 
     def tables(self, alpha: float) -> tuple[FloatArray, FloatArray]:
-        """$\\ln(\\alpha + v)$ and $1/(\\alpha + v)$ over the distinct values (empty if not shared)."""
+        r"""$\ln(\alpha + v)$ and $1/(\alpha + v)$ over the distinct values (empty if not shared)."""
         if not self.shared:
             empty = np.zeros(0, dtype=np.float64)
             return empty, empty
@@ -89,7 +91,7 @@ class _SharedColumn:
     def block(
         self, alpha: float, tables: tuple[FloatArray, FloatArray], rows: slice
     ) -> tuple[FloatArray, FloatArray]:
-        """$\\ln(\\alpha + v)$ and $1/(\\alpha + v)$ on a block of rows."""
+        r"""$\ln(\alpha + v)$ and $1/(\alpha + v)$ on a block of rows."""
         if self.shared:
             codes = self.codes[rows]
             return tables[0].take(codes), tables[1].take(codes)
@@ -186,96 +188,148 @@ class _BetaGeometricLikelihood:
         """Weighted total log-likelihood, its gradient and (with ``hessian``) its Hessian."""
         theta = np.exp(np.asarray(log_params, dtype=np.float64))
         r, alpha, a, b = (float(v) for v in theta)
-        W, Wx, n_x = self._weight, self._x_weights, self._x_values.size
         tab = self._x_tables(r, alpha, a, b, hessian)
+        sums = _RowSums(self._x_values.size)
         age_tables = self._ages.tables(alpha)
         recency_tables = self._recencies.tables(alpha)
-        c3_per_row = tab.c3.size > 0
-        # Row sums, accumulated over blocks: per distinct x (bincount) or scalars.
-        s3 = np.zeros(n_x)
-        s4 = np.zeros(n_x)
-        v_x = np.zeros(n_x)
-        v_dr_x = np.zeros(n_x)
-        v_da_x = np.zeros(n_x)
-        bracket = sum_log = sum_sq = 0.0
-        h_rr = h_ra = h_aa = sum_q = sum_sq2 = 0.0
         for start in range(0, self.n_rows, self.block_rows):
             rows = slice(start, start + self.block_rows)
-            w = self.weights[rows]
-            codes = self._x_codes[rows]
-            log_T, inv_T = self._ages.block(alpha, age_tables, rows)
-            log_t, inv_t = self._recencies.block(alpha, recency_tables, rows)
-            s = r + self.x[rows]
-            a3 = -s * log_T
-            if c3_per_row:
-                a3 += tab.c3.take(codes)
-            a4 = tab.c4.take(codes) - s * log_t
-            last = np.logaddexp(a3, a4)
-            w3 = np.exp(a3 - last)
-            w4 = np.exp(a4 - last)
-            ww3 = w * w3
-            ww4 = w * w4
-            bracket += _dot(w, last)
-            s3 += np.bincount(codes, weights=ww3, minlength=n_x)
-            s4 += np.bincount(codes, weights=ww4, minlength=n_x)
-            sum_log += _dot(ww3, log_T) + _dot(ww4, log_t)
-            # q = w3/(alpha + T) + w4/(alpha + t_x): minus the alpha-derivative of the bracket / s.
-            ww3_inv_T = ww3 * inv_T
-            ww4_inv_t = ww4 * inv_t
-            wq = ww3_inv_T + ww4_inv_t
-            sum_sq += _dot(s, wq)
-            if hessian:
-                v = ww3 * w4
-                d_r = log_t - log_T
-                d_alpha = s * (inv_t - inv_T)
-                v_d_r = v * d_r
-                v_d_alpha = v * d_alpha
-                h_rr += _dot(v_d_r, d_r)
-                h_ra += _dot(v_d_r, d_alpha)
-                h_aa += _dot(v_d_alpha, d_alpha)
-                sum_q += float(wq.sum())
-                sum_sq2 += _dot(s, ww3_inv_T * inv_T + ww4_inv_t * inv_t)
-                v_x += np.bincount(codes, weights=v, minlength=n_x)
-                v_dr_x += np.bincount(codes, weights=v_d_r, minlength=n_x)
-                v_da_x += np.bincount(codes, weights=v_d_alpha, minlength=n_x)
-        ll = _dot(Wx, tab.g) + bracket
-        c3_b = tab.c3_b if tab.c3_b.size else np.zeros(n_x)
+            sums.add_block(
+                self.weights[rows],
+                self._x_codes[rows],
+                r + self.x[rows],
+                self._ages.block(alpha, age_tables, rows),
+                self._recencies.block(alpha, recency_tables, rows),
+                tab,
+                hessian=hessian,
+            )
+        W, Wx = self._weight, self._x_weights
+        ll = _dot(Wx, tab.g) + sums.bracket
         grad_nat = np.array(
             [
-                _dot(Wx, tab.g_r) - sum_log,
-                W * r / alpha - sum_sq,
-                _dot(Wx, tab.g_a) + _dot(s4, tab.c4_a),
-                _dot(Wx, tab.g_b) + _dot(s3, c3_b) + _dot(s4, tab.c4_b),
+                _dot(Wx, tab.g_r) - sums.log_age,
+                W * r / alpha - sums.rate,
+                _dot(Wx, tab.g_a) + _dot(sums.s4, tab.c4_a),
+                _dot(Wx, tab.g_b) + _dot(sums.s3, tab.c3_b) + _dot(sums.s4, tab.c4_b),
             ],
             dtype=np.float64,
         )
         grad = theta * grad_nat
         if not hessian:
             return ll, grad, None
-        c3_bb = tab.c3_bb if tab.c3_bb.size else np.zeros(n_x)
-        # Delta's a and b components, per distinct x (c3 has no a-derivative in either model).
-        delta_a = -tab.c4_a
-        delta_b = c3_b - tab.c4_b
-        h = np.empty((4, 4), dtype=np.float64)
-        h[0, 0] = _dot(Wx, tab.g_rr) + h_rr
-        h[0, 1] = W / alpha - sum_q + h_ra
-        h[1, 1] = -W * r / alpha**2 + sum_sq2 + h_aa
-        h[0, 2] = _dot(delta_a, v_dr_x)
-        h[0, 3] = _dot(delta_b, v_dr_x)
-        h[1, 2] = _dot(delta_a, v_da_x)
-        h[1, 3] = _dot(delta_b, v_da_x)
-        h[2, 2] = _dot(Wx, tab.g_aa) + _dot(s4, tab.c4_aa) + _dot(delta_a * delta_a, v_x)
-        h[2, 3] = _dot(Wx, tab.g_ab) + _dot(delta_a * delta_b, v_x)
-        h[3, 3] = (
-            _dot(Wx, tab.g_bb)
-            + _dot(s3, c3_bb)
-            + _dot(s4, tab.c4_bb)
-            + _dot(delta_b * delta_b, v_x)
-        )
-        upper = np.triu_indices(4, 1)
-        h[upper[1], upper[0]] = h[upper]
-        hess = np.outer(theta, theta) * h + np.diag(grad)
-        return ll, grad, hess
+        h = _natural_hessian(tab, sums, W, Wx, r, alpha)
+        # Chain rule to log-parameters: theta_i theta_j h_ij + [i = j] theta_i d_i.
+        return ll, grad, np.outer(theta, theta) * h + np.diag(grad)
+
+
+class _RowSums:
+    r"""Sums over rows of the bracket's shares and derivatives, accumulated block by block.
+
+    Per distinct $x$ (``bincount``): ``s3``, ``s4`` the weighted shares $w_3$, $w_4$; ``v`` the
+    weighted $w_3 w_4$, ``v_dr``, ``v_da`` the same times $\Delta_r$, $\Delta_\alpha$. Scalars:
+    the bracket, the $r$- and $\alpha$-derivative sums and the second moments of $\Delta_r$,
+    $\Delta_\alpha$.
+    """
+
+    __slots__ = (
+        "bracket",
+        "curvature",
+        "log_age",
+        "n_x",
+        "rate",
+        "rate_weight",
+        "s3",
+        "s4",
+        "v",
+        "v_da",
+        "v_dr",
+        "vv_aa",
+        "vv_ra",
+        "vv_rr",
+    )
+
+    def __init__(self, n_x: int) -> None:
+        self.n_x = n_x
+        self.s3, self.s4 = np.zeros(n_x), np.zeros(n_x)
+        self.v, self.v_dr, self.v_da = np.zeros(n_x), np.zeros(n_x), np.zeros(n_x)
+        self.bracket = self.log_age = self.rate = 0.0
+        self.rate_weight = self.curvature = self.vv_rr = self.vv_ra = self.vv_aa = 0.0
+
+    def add_block(
+        self,
+        w: FloatArray,
+        codes: IntArray,
+        s: FloatArray,
+        age: tuple[FloatArray, FloatArray],
+        recency: tuple[FloatArray, FloatArray],
+        tab: _XTables,
+        *,
+        hessian: bool,
+    ) -> None:
+        r"""Add a block of rows: weights, codes of $x$, $s = r + x$, $(L_T, 1/(\alpha+T))$ and of $t_x$."""
+        (log_T, inv_T), (log_t, inv_t) = age, recency
+        n_x = self.n_x
+        a3 = -s * log_T
+        if tab.c3.size:
+            a3 += tab.c3.take(codes)
+        a4 = tab.c4.take(codes) - s * log_t
+        last = np.logaddexp(a3, a4)
+        w3 = np.exp(a3 - last)
+        w4 = np.exp(a4 - last)
+        ww3 = w * w3
+        ww4 = w * w4
+        self.bracket += _dot(w, last)
+        self.s3 += np.bincount(codes, weights=ww3, minlength=n_x)
+        self.s4 += np.bincount(codes, weights=ww4, minlength=n_x)
+        self.log_age += _dot(ww3, log_T) + _dot(ww4, log_t)
+        # w3/(alpha + T) + w4/(alpha + t_x), weighted: minus the bracket's alpha-derivative / s.
+        ww3_inv_T = ww3 * inv_T
+        ww4_inv_t = ww4 * inv_t
+        wq = ww3_inv_T + ww4_inv_t
+        self.rate += _dot(s, wq)
+        if not hessian:
+            return
+        v = ww3 * w4
+        d_r = log_t - log_T
+        d_alpha = s * (inv_t - inv_T)
+        v_d_r = v * d_r
+        v_d_alpha = v * d_alpha
+        self.vv_rr += _dot(v_d_r, d_r)
+        self.vv_ra += _dot(v_d_r, d_alpha)
+        self.vv_aa += _dot(v_d_alpha, d_alpha)
+        self.rate_weight += float(wq.sum())
+        self.curvature += _dot(s, ww3_inv_T * inv_T + ww4_inv_t * inv_t)
+        self.v += np.bincount(codes, weights=v, minlength=n_x)
+        self.v_dr += np.bincount(codes, weights=v_d_r, minlength=n_x)
+        self.v_da += np.bincount(codes, weights=v_d_alpha, minlength=n_x)
+
+
+def _natural_hessian(
+    tab: _XTables, sums: _RowSums, W: float, Wx: FloatArray, r: float, alpha: float
+) -> FloatArray:
+    r"""The total's Hessian in $(r, \alpha, a, b)$ from the per-$x$ tables and the row sums."""
+    # Delta's a and b components, per distinct x (c3 has no a-derivative in either model).
+    delta_a = -tab.c4_a
+    delta_b = tab.c3_b - tab.c4_b
+    h = np.empty((4, 4), dtype=np.float64)
+    h[0, 0] = _dot(Wx, tab.g_rr) + sums.vv_rr
+    h[0, 1] = W / alpha - sums.rate_weight + sums.vv_ra
+    h[1, 1] = -W * r / alpha**2 + sums.curvature + sums.vv_aa
+    h[0, 2] = _dot(delta_a, sums.v_dr)
+    h[0, 3] = _dot(delta_b, sums.v_dr)
+    h[1, 2] = _dot(delta_a, sums.v_da)
+    h[1, 3] = _dot(delta_b, sums.v_da)
+    h[2, 2] = _dot(Wx, tab.g_aa) + _dot(sums.s4, tab.c4_aa) + _dot(delta_a * delta_a, sums.v)
+    h[2, 3] = _dot(Wx, tab.g_ab) + _dot(delta_a * delta_b, sums.v)
+    h[3, 3] = (
+        _dot(Wx, tab.g_bb)
+        + _dot(sums.s3, tab.c3_bb)
+        + _dot(sums.s4, tab.c4_bb)
+        + _dot(delta_b * delta_b, sums.v)
+    )
+    lower = np.tril_indices(4, -1)
+    h[lower] = h.T[lower]
+    return h
 
 
 def _beta_tables(tables: _XTables, xs: FloatArray, a: float, b: float, hessian: bool) -> None:
@@ -308,11 +362,14 @@ class BGNBDLikelihood(_BetaGeometricLikelihood):
     Examples:
         >>> import numpy as np
         >>> prepared = BGNBDLikelihood(
-        ...     np.array([0.0, 2.0]), np.array([0.0, 30.43]), np.array([38.86, 38.86]),
-        ...     np.array([3.0, 1.0]))
+        ...     np.array([0.0, 2.0]),
+        ...     np.array([0.0, 30.43]),
+        ...     np.array([38.86, 38.86]),
+        ...     np.array([3.0, 1.0]),
+        ... )
         >>> ll, grad, hess = prepared.total(np.log([0.243, 4.414, 0.793, 2.426]), hessian=True)
         >>> round(ll, 6), grad.shape, hess.shape
-        (-12.170883, (4,), (4, 4))
+        (-11.122746, (4,), (4, 4))
     """
 
     _rows = staticmethod(bgnbd.log_likelihood_and_gradient)
@@ -329,7 +386,10 @@ class BGNBDLikelihood(_BetaGeometricLikelihood):
             tables.c4 = np.where(repeat, np.log(a) + np.log(inv_b), -np.inf)
         tables.c4_a = np.where(repeat, 1.0 / a, 0.0)
         tables.c4_b = -inv_b
+        # c3 = 0: left empty so blocks skip gathering it; its derivatives are zeros.
+        tables.c3_b = np.zeros(xs.size)
         if hessian:
+            tables.c3_bb = tables.c3_b
             tables.c4_aa = -tables.c4_a * tables.c4_a
             tables.c4_bb = inv_b * inv_b
 

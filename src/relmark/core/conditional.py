@@ -44,6 +44,30 @@ from relmark.typing import FloatArray
 __all__ = ["conditional_probability_of_any_purchase", "conditional_probability_of_purchases"]
 
 
+def _history_terms(
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    shift: int,
+) -> tuple[FloatArray, FloatArray]:
+    r"""$\ln B(a, b+x+s)$ ("alive at $T$") and $\ln D$ ("died after the last purchase").
+
+    $D$ is absent ($\ln D = -\infty$) for BG/NBD customers without repeat purchases.
+    """
+    has_death = (x > 0) | (shift > 0)
+    log_d = np.where(
+        has_death,
+        betaln(a + 1.0, np.maximum(b + x + shift - 1.0, 1e-300))
+        + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)),
+        -np.inf,
+    )
+    return np.asarray(betaln(a, b + x + shift), dtype=np.float64), log_d
+
+
 def conditional_probability_of_purchases(
     k: FloatArray,
     t: FloatArray,
@@ -99,15 +123,7 @@ def conditional_probability_of_purchases(
     t = np.where(empty, 1.0, t)  # an empty window is answered below; keep the logs finite
     log_q = -np.log1p(t / (alpha + T))  # no cancellation for short horizons
     log_1mq = np.log(t) - np.log(alpha + T + t)
-    # The "died after the last purchase" term D; absent (log 0) for BG/NBD customers with x = 0.
-    has_death = (x > 0) | (shift > 0)
-    log_d = np.where(
-        has_death,
-        betaln(a + 1.0, np.maximum(b + x + shift - 1.0, 1e-300))
-        + rx * (np.log(alpha + T) - np.log(alpha + t_x)),
-        -np.inf,
-    )
-    log_alive = betaln(a, b + x + shift)
+    log_alive, log_d = _history_terms(x, t_x, T, r, alpha, a, b, shift)
     log_l = np.logaddexp(log_alive, log_d)
     # k = 0: alive with no purchase in the window, or already dead.
     log_zero = np.logaddexp(log_alive + rx * log_q, log_d)
@@ -169,16 +185,8 @@ def conditional_probability_of_any_purchase(
         (0.5546, 0.5546)
     """
     t, x, t_x, T = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (t, x, t_x, T)))
-    rx = r + x
     log_q = -np.log1p(t / (alpha + T))  # no cancellation for short horizons
-    has_death = (x > 0) | (shift > 0)
-    log_d = np.where(
-        has_death,
-        betaln(a + 1.0, np.maximum(b + x + shift - 1.0, 1e-300))
-        + rx * (np.log(alpha + T) - np.log(alpha + t_x)),
-        -np.inf,
-    )
-    log_alive = betaln(a, b + x + shift)
+    log_alive, log_d = _history_terms(x, t_x, T, r, alpha, a, b, shift)
     with np.errstate(divide="ignore"):
-        log_buy = log_alive + np.log(-np.expm1(rx * log_q)) - np.logaddexp(log_alive, log_d)
+        log_buy = log_alive + np.log(-np.expm1((r + x) * log_q)) - np.logaddexp(log_alive, log_d)
     return np.asarray(np.clip(np.exp(log_buy), 0.0, 1.0), dtype=np.float64)

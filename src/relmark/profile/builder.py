@@ -229,6 +229,7 @@ class ProfileBuilder:
         spec.check_value(value)
         if profile.may_store(spec, at, source=source):
             return spec
+        hint = "Record the customer's consent first (grant_consent)."
         if profile.basis_available(spec, at):
             why = (
                 f"was erased (recorded erasure dated {profile.erased_at(field)}); an erased "
@@ -236,13 +237,18 @@ class ProfileBuilder:
                 f"consent to purpose {spec.purpose!r} again (a grant recorded after the erasure "
                 f"and in force at {at}), never from a {source.value} source"
             )
+            hint = (
+                "Ask the customer: record their renewed consent (grant_consent, after the "
+                "erasure) and then their own answer (source='declared')."
+                if source is ValueSource.DECLARED
+                else "Do not restore it from other data; only the customer can give it again."
+            )
         elif spec.lawful_basis is LawfulBasis.CONSENT:
             why = f"needs consent for purpose {spec.purpose!r}, which is not granted at {at}"
         else:
             why = f"relies on legitimate interest, and the customer objected to purpose {spec.purpose!r}"
         raise ConsentRequiredError(
-            f"Cannot store field {field!r} for customer {profile.customer_id!r}: it {why}. "
-            "Record the customer's consent first (grant_consent)."
+            f"Cannot store field {field!r} for customer {profile.customer_id!r}: it {why}. {hint}"
         )
 
     def observe(

@@ -9,10 +9,11 @@ standardized scores (treating the sample SDs as fixed, the common practice).
 This is a **path analysis on composite scores, not a latent-variable SEM**: measurement error in
 the construct scores is not modelled, so coefficients are biased — mostly towards zero, and more
 so for less reliable constructs — and there is no global fit index such as CFI. The bias is not
-small at the reliabilities surveys reach: in a Monte Carlo from a latent KMV model with
-construct reliabilities 0.69-0.85, the thirteen paths were off by 15 % on average (up to 26 %),
-95 % intervals covered the truth in about half the samples at N = 1,000, and the rival test
-rejected the true (fully mediated) model more often the more respondents there were. Use it to
+small at the reliabilities surveys reach: in Monte Carlo studies from a latent KMV model with
+construct reliabilities of about 0.7-0.85 (issue 19; ``benchmarks/bench_sem.py``), the thirteen
+paths were off by 15-18 % on average (up to 26-40 %), 95 % intervals covered the truth in only
+0.41-0.51 of the samples at N = 1,000, and the rival test rejected the true (fully mediated)
+model in about 60 % of them — more often the more respondents there were. Use it to
 describe a sample; for claims about a theory use the latent
 [`fit_sem`][relmark.trust.sem.fit_sem] (Morgan & Hunt 1994 estimated the KMV model as a full
 SEM), or at least the corrected
