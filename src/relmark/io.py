@@ -914,7 +914,10 @@ def _field_problem(
         return None
     # A blank instance (no field set) so that a validator naming ``type(instance)`` names the
     # record, not ``NoneType``; one reading another field fails with AttributeError, ignored.
-    blank: object = object.__new__(owner)
+    try:
+        blank: object = object.__new__(owner)
+    except TypeError:  # a record with its own __new__: validators get None, as attrs allows
+        blank = None
     try:
         converter: Any = field.converter
         if converter is not None and not isinstance(converter, attrs.Converter):

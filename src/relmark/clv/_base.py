@@ -31,7 +31,14 @@ from relmark.clv._checks import (
     describe_rows,
     is_real,
 )
-from relmark.core.mle import LogLikelihoodFunction, MLEResult, maximize_likelihood, wald_intervals
+from relmark.core.mle import (
+    LogLikelihoodFunction,
+    MLEResult,
+    WeightedLikelihood,
+    maximize_likelihood,
+    maximize_weighted,
+    wald_intervals,
+)
 from relmark.data.summary import CompressedSummary, CustomerSummary
 from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError, NotFittedError
@@ -432,8 +439,40 @@ class RepeatBuyingModel(ParametricModel):
     """
 
     _kernels: ClassVar[ModuleType]
+    _prepared_likelihood: ClassVar[Callable[..., WeightedLikelihood] | None] = None
+    """A class (or staticmethod) building the prepared likelihood from $(x, t_x, T, w)$ (analytic
+    Hessian, terms per distinct value); ``None`` fits the per-row kernel by quasi-Newton."""
+    _fit_advice: ClassVar[str | None] = None
+    """Model-specific things to try, added to a ``ConvergenceError``."""
+    _max_log_standard_error: ClassVar[float | None] = None
+    """Refuse fits whose log-parameter standard error exceeds this (parameter not identified)."""
 
     unit_: TimeUnit
+
+    def _fit_rows(
+        self,
+        kernel: LogLikelihoodFunction,
+        data: Sequence[FloatArray],
+        weights: FloatArray,
+        start: FloatArray,
+        describe_rows: Callable[[IntArray], str],
+    ) -> Self:
+        """Fit on the prepared likelihood when the model has one, else on the per-row kernel."""
+        prepare = self._prepared_likelihood
+        if prepare is None:
+            return super()._fit_rows(kernel, data, weights, start, describe_rows)
+        x, t_x, T = data
+        result = maximize_weighted(
+            prepare(x, t_x, T, weights),
+            self.parameter_names(),
+            start,
+            penalizer=self._check_penalizer(self.penalizer),
+            describe_rows=describe_rows,
+            advice=self._fit_advice,
+            max_log_standard_error=self._max_log_standard_error,
+        )
+        self._store_fit(result)
+        return self
 
     def _start(self, mean_x: float, mean_T: float) -> FloatArray:
         r"""Starting log-parameters from the customers' mean frequency and age.

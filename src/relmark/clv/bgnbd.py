@@ -6,7 +6,6 @@ See the kernels in [`relmark.core.bgnbd`][relmark.core.bgnbd] for the formulas.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import ClassVar, Self
 
@@ -19,9 +18,7 @@ from relmark.core.conditional import (
     conditional_probability_of_any_purchase,
     conditional_probability_of_purchases,
 )
-from relmark.core.mle import LogLikelihoodFunction, maximize_weighted
 from relmark.data.units import TimeUnit
-from relmark.typing import FloatArray, IntArray
 
 __all__ = ["BGNBD", "BGNBDParams"]
 
@@ -81,6 +78,7 @@ class BGNBD(RepeatBuyingModel):
 
     _params_type: ClassVar[type[BGNBDParams]] = BGNBDParams
     _kernels: ClassVar[ModuleType] = kernels
+    _prepared_likelihood = BGNBDLikelihood
     _conditional_pmf = staticmethod(
         functools.partial(conditional_probability_of_purchases, shift=0)
     )
@@ -89,27 +87,6 @@ class BGNBD(RepeatBuyingModel):
     )
 
     params_: BGNBDParams
-
-    def _fit_rows(
-        self,
-        kernel: LogLikelihoodFunction,
-        data: Sequence[FloatArray],
-        weights: FloatArray,
-        start: FloatArray,
-        describe_rows: Callable[[IntArray], str],
-    ) -> Self:
-        """Fit on the prepared likelihood (analytic Hessian, per-distinct-$x$ terms, row blocks)."""
-        del kernel  # the prepared likelihood's rows are this kernel's
-        x, t_x, T = data
-        result = maximize_weighted(
-            BGNBDLikelihood(x, t_x, T, weights),
-            self.parameter_names(),
-            start,
-            penalizer=self._check_penalizer(self.penalizer),
-            describe_rows=describe_rows,
-        )
-        self._store_fit(result)
-        return self
 
     @classmethod
     def from_params(

@@ -8,7 +8,6 @@ rows, unit conversion, gathering per-row predictions back to customers) lives in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import ClassVar, Self
 
@@ -17,9 +16,9 @@ import numpy as np
 
 from relmark.clv._base import RepeatBuyingModel, parameter_converter, positive_parameter
 from relmark.core import paretonbd as kernels
-from relmark.core.mle import MAX_LOG_STANDARD_ERROR, LogLikelihoodFunction, maximize_weighted
+from relmark.core.mle import MAX_LOG_STANDARD_ERROR
 from relmark.data.units import TimeUnit
-from relmark.typing import FloatArray, IntArray
+from relmark.typing import FloatArray
 
 __all__ = ["ParetoNBD", "ParetoNBDParams"]
 
@@ -85,35 +84,15 @@ class ParetoNBD(RepeatBuyingModel):
 
     _params_type: ClassVar[type[ParetoNBDParams]] = ParetoNBDParams
     _kernels: ClassVar[ModuleType] = kernels
+    _prepared_likelihood = kernels.ParetoNBDLikelihood
+    _fit_advice = _ADVICE
+    _max_log_standard_error = MAX_LOG_STANDARD_ERROR
     # P(X(T, T+t] = k | history) and P(X >= 1 | history): the posterior-parameter form derived in
     # relmark.core.paretonbd.probability_of_purchases_conditional.
     _conditional_pmf = staticmethod(kernels.probability_of_purchases_conditional)
     _any_purchase = staticmethod(kernels.probability_of_any_purchase)
 
     params_: ParetoNBDParams
-
-    def _fit_rows(
-        self,
-        kernel: LogLikelihoodFunction,
-        data: Sequence[FloatArray],
-        weights: FloatArray,
-        start: FloatArray,
-        describe_rows: Callable[[IntArray], str],
-    ) -> Self:
-        """Fit on the prepared likelihood (analytic Hessian, per-distinct-$x$ terms, row blocks)."""
-        del kernel  # the per-row kernel is what the prepared likelihood evaluates, in blocks
-        x, t_x, T = data
-        result = maximize_weighted(
-            kernels.ParetoNBDLikelihood(x, t_x, T, weights),
-            self.parameter_names(),
-            start,
-            penalizer=self._check_penalizer(self.penalizer),
-            describe_rows=describe_rows,
-            advice=_ADVICE,
-            max_log_standard_error=MAX_LOG_STANDARD_ERROR,
-        )
-        self._store_fit(result)
-        return self
 
     def _start(self, mean_x: float, mean_T: float) -> FloatArray:
         # A mean purchase rate r/alpha of (x + 1)/T per unit and a mean lifetime beta/s of about

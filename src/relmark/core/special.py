@@ -323,8 +323,9 @@ def evaluate_on_log_panels(
     ch. 3 and 8), and it is evaluated by Clenshaw's recurrence; then $f = u\,e^{h}$, exactly 0
     at $u = 0$. The expectation is analytic in $v$ in the strip $|\operatorname{Im} v| < \pi$
     (its singularities sit where $1 + p(e^{v} - 1) = 0$ for a dropout probability
-    $p \in [0, 1]$), so the coefficients fall geometrically (Trefethen 2013, thm 8.2). A panel
-    is accepted only when its last ``_PANEL_TAIL`` coefficients are below ``_PANEL_TOLERANCE``
+    $p \in [0, 1]$), and so is $h$ where $f$ has no zero near the panel; the coefficients then
+    fall geometrically (Trefethen 2013, thm 8.2). That is checked, not assumed: a panel is
+    accepted only when its last ``_PANEL_TAIL`` coefficients are below ``_PANEL_TOLERANCE``
     (converged, to the rounding of the node values); otherwise — extreme parameters, a node
     that ``function`` cannot certify (``NaN``) — its elements are evaluated by ``function``
     directly. Working with $\ln(f/u)$ keeps the error relative for every $u$, including
