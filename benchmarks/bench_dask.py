@@ -132,7 +132,7 @@ def on_dask(folder: str, output: str, n_workers: int) -> dict[str, Any]:
             n_workers=n_workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             memory_limit=None,
         ) as cluster,
         Client(cluster) as client,

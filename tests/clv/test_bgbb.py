@@ -172,9 +172,21 @@ def test_probability_alive_is_alive_at_the_end_of_observation(fitted, donations)
         oracle.conditional_probability_alive(1, x, t_x, n),
         rtol=1e-9,
     )
-    table = fitted.probability_alive_at([0, 1, 2], donations)
+    table = fitted.probability_alive_at_grid([0, 1, 2], donations)
     np.testing.assert_array_equal(table[:, 0], fitted.probability_alive(donations))
     assert np.all(np.diff(table, axis=1) <= 0)
+    with pytest.raises(InvalidInputError, match="probability_alive_at_grid"):
+        fitted.probability_alive_at([0, 1, 2], donations)
+
+
+def test_per_customer_opportunities_match_scalar_calls(fitted, donations):
+    """One horizon per customer equals the scalar call, customer by customer (lifetimes style)."""
+    horizons = np.where(np.arange(len(donations)) % 2 == 0, 1.0, 4.0)
+    got = fitted.expected_purchases(horizons, donations)
+    np.testing.assert_array_equal(got[::2], fitted.expected_purchases(1, donations)[::2])
+    np.testing.assert_array_equal(got[1::2], fitted.expected_purchases(4, donations)[1::2])
+    grid = fitted.expected_purchases_grid([1, 4], donations)
+    np.testing.assert_array_equal(grid[:, 1], fitted.expected_purchases(4, donations))
 
 
 def test_a_perfect_donor_is_certainly_alive_at_the_end_of_observation():

@@ -99,10 +99,16 @@ def test_a_corrupt_file_fails_cleanly(client, logs, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["logs"]
 
 
-def test_csv_output_and_existing_targets_are_refused(client, logs, tmp_path, capsys):
-    """--engine dask writes Parquet directories only, and never over an existing path."""
+def test_unsupported_options_are_refused(client, logs, tmp_path, capsys):
+    """CSV output, an existing target, --interval, and --scheduler without dask are refused."""
     argv = ["score", str(logs / "logs"), "--engine", "dask", "-q"]
     assert main([*argv, "-o", str(tmp_path / "x"), "--format", "csv"]) == 2
     assert "Parquet" in capsys.readouterr().err
     assert main([*argv, "-o", str(tmp_path)]) == 2
     assert "exists" in capsys.readouterr().err
+    assert main([*argv, "-o", str(tmp_path / "x"), "--interval", "0.9"]) == 2
+    assert "--interval" in capsys.readouterr().err
+    local = ["score", str(logs / "all.parquet"), "-o", str(tmp_path / "y.csv")]
+    assert main([*local, "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert "--scheduler needs --engine dask" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())

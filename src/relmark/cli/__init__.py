@@ -5,6 +5,8 @@ relmark --version                      print the installed version
 relmark demo [--plain] [--output DIR] [--sections NAMES]
                                        the main job on the CDNOW data, then the other models
 relmark score FILE -o OUT [options]    one row of scores per customer from a transaction file
+relmark score 'logs/*.parquet' -o OUT/ --engine dask [--scheduler tcp://host:8786]
+                                       the same on a Dask cluster (relmark[dask])
 ```
 
 ``demo`` runs the sections of ``DEMO_SECTIONS`` in order; each prints through a
@@ -116,6 +118,12 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_score(args: argparse.Namespace) -> int:
+    if args.engine == "dask":
+        from relmark.cli._dask import run_score_dask
+
+        return run_score_dask(args, sys.stdout, sys.stderr)
+    if args.scheduler is not None:
+        raise InvalidInputError("--scheduler needs --engine dask.")
     from relmark.cli._score import run_score
 
     return run_score(args, sys.stdout, sys.stderr)
@@ -348,6 +356,22 @@ def _add_score(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "a model that does not converge is an error (exit 2, nothing written); by default "
             "it is reported and its columns are left out"
         ),
+    )
+    engine = score.add_argument_group("engine")
+    engine.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help=(
+            "local: this process (default); dask: FILE may be a glob or directory of Parquet "
+            "files and OUT is a new directory of Parquet files (pip install 'relmark[dask]')"
+        ),
+    )
+    engine.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --engine dask: an existing cluster, e.g. tcp://host:8786 (default: a local "
+        "cluster of one worker process per core)",
     )
     score.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     score.set_defaults(run=_run_score)

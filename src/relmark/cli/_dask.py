@@ -56,7 +56,7 @@ def _client(scheduler: str | None, err: TextIO, *, quiet: bool) -> Iterator[Any]
         err.write(f"relmark: starting a local Dask cluster of {workers} worker process(es)\n")
     with (
         engine.LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         engine.Client(cluster, set_as_default=True) as client,
     ):
@@ -98,6 +98,10 @@ def run_score_dask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     require("distributed", extra="dask")
     import relmark.dask as rd
 
+    if getattr(args, "interval", None) is not None:
+        raise InvalidInputError(
+            "--interval is not available with --engine dask yet; score without it."
+        )
     if args.format == "csv":
         raise InvalidInputError(
             "--engine dask writes a directory of Parquet files; drop --format csv."

@@ -16,7 +16,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from relmark.clv._base import ParametricModel, parameter_converter, positive_parameter
-from relmark.clv._checks import as_column, check_horizons, check_times, describe_rows
+from relmark.clv._checks import (
+    check_customer_horizons,
+    check_horizon_grid,
+    check_times,
+    describe_rows,
+)
 from relmark.core import bgbb as kernels
 from relmark.data._validation import offending_rows
 from relmark.data.summary import CompressedSummary, CustomerSummary
@@ -180,27 +185,43 @@ class BGBB(ParametricModel):
     def _per_horizon(
         self, function_name: str, t: ArrayLike, summary: CustomerSummary, where: str
     ) -> FloatArray:
-        """A kernel ``f(t, x, t_x, n, *params)`` per customer and horizon of opportunities."""
+        """A kernel ``f(t, x, t_x, n, *params)``: one horizon for all, or one per customer."""
         p = self._params_record()
-        periods = check_horizons(t, integral=True)
         rows = self._rows(summary, where)
-        grid = periods[np.newaxis, :] if periods.ndim else periods
-        x, t_x, n = (
-            as_column(v, needed=bool(periods.ndim)) for v in (rows.frequency, rows.recency, rows.T)
+        periods = _whole(
+            check_customer_horizons(t, rows.inverse.size, owner=where, grid=f"{where}_grid"),
+            where,
         )
         function = getattr(kernels, function_name)
-        values = function(grid, x, t_x, n, p.alpha, p.beta, p.gamma, p.delta)
+        params = (p.alpha, p.beta, p.gamma, p.delta)
+        if periods.ndim == 0:
+            values = function(periods, rows.frequency, rows.recency, rows.T, *params)
+            return np.asarray(values[rows.inverse], dtype=np.float64)
+        x, t_x, n = (v[rows.inverse] for v in (rows.frequency, rows.recency, rows.T))
+        return np.asarray(function(periods, x, t_x, n, *params), dtype=np.float64)
+
+    def _grid(
+        self, function_name: str, t: ArrayLike, summary: CustomerSummary, where: str
+    ) -> FloatArray:
+        """A kernel on every customer × horizon pair (customers × horizons)."""
+        p = self._params_record()
+        periods = _whole(check_horizon_grid(t, owner=where), where)
+        rows = self._rows(summary, where)
+        x, t_x, n = (v[:, np.newaxis] for v in (rows.frequency, rows.recency, rows.T))
+        function = getattr(kernels, function_name)
+        values = function(periods[np.newaxis, :], x, t_x, n, p.alpha, p.beta, p.gamma, p.delta)
         return np.asarray(values[rows.inverse], dtype=np.float64)
 
     def expected_purchases(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
         """Expected transactions of each customer over the next ``t`` opportunities (FHS eq. 13).
 
         Args:
-            t: A number of future opportunities, or a one-dimensional array of them.
+            t: A number of future opportunities, or one per customer (a one-dimensional array as
+                long as the summary); several for every customer: ``expected_purchases_grid``.
             summary: The customers' patterns.
 
         Returns:
-            Shape ``(n_customers,)`` for a scalar ``t``; ``(n_customers, len(t))`` for an array.
+            One value per customer.
 
         Raises:
             NotFittedError: Before ``fit``.
@@ -208,6 +229,20 @@ class BGBB(ParametricModel):
         """
         return self._per_horizon(
             "conditional_expected_transactions", t, summary, "BGBB.expected_purchases"
+        )
+
+    def expected_purchases_grid(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
+        """Expected transactions of every customer over every number of opportunities in ``t``.
+
+        Returns:
+            Shape ``(n_customers, len(t))``; column ``j`` equals ``expected_purchases(t[j], ...)``.
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            InvalidInputError: For negative or fractional ``t`` or invalid patterns.
+        """
+        return self._grid(
+            "conditional_expected_transactions", t, summary, "BGBB.expected_purchases_grid"
         )
 
     def probability_alive(self, summary: CustomerSummary) -> FloatArray:
@@ -232,11 +267,12 @@ class BGBB(ParametricModel):
         [`probability_alive`][relmark.clv.bgbb.BGBB.probability_alive].
 
         Args:
-            t: A number of future opportunities, or a one-dimensional array of them.
+            t: A number of future opportunities, or one per customer; several for every
+                customer: ``probability_alive_at_grid``.
             summary: The customers' patterns, in the model's unit.
 
         Returns:
-            Shape ``(n_customers,)`` for a scalar ``t``; ``(n_customers, len(t))`` for an array.
+            One value per customer.
 
         Raises:
             NotFittedError: Before ``fit``.
@@ -244,6 +280,18 @@ class BGBB(ParametricModel):
                 in another unit.
         """
         return self._per_horizon("probability_alive", t, summary, "BGBB.probability_alive_at")
+
+    def probability_alive_at_grid(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
+        """Probability that every customer is alive at opportunity $n$ + each ``t``.
+
+        Returns:
+            Shape ``(n_customers, len(t))``.
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            InvalidInputError: For negative or fractional ``t`` or invalid patterns.
+        """
+        return self._grid("probability_alive", t, summary, "BGBB.probability_alive_at_grid")
 
     def expected_purchases_new_customer(self, t: ArrayLike) -> FloatArray:
         """Expected transactions of a new customer over the first ``t`` opportunities.
@@ -316,3 +364,13 @@ class BGBB(ParametricModel):
             )
         counts = np.arange(float(periods) + 1.0)
         return float(size) * self.probability_of_purchases(counts, float(periods))
+
+
+def _whole(periods: FloatArray, where: str) -> FloatArray:
+    """``periods`` when every value is a whole number of opportunities."""
+    if np.any(periods != np.round(periods)):
+        raise InvalidInputError(
+            f"The 't' argument of {where} must hold whole numbers of opportunities. Got "
+            f"{np.ravel(periods).tolist()[:5]}."
+        )
+    return periods
