@@ -39,6 +39,7 @@ from relmark.profile import (
     Sensitivity,
     default_catalogue,
 )
+from relmark.rfm import RFMScorer
 from relmark.testing.strategies import (
     aware_datetimes,
     customers,
@@ -765,6 +766,11 @@ _BAD_FITTED_VALUES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "negative for ['b']",
     ),
     (
+        "fit_ records another log-likelihood",
+        lambda p: p["fitted"].__setitem__("log_likelihood_", 123.0),
+        "fit statistics (fit_) record",
+    ),
+    (
         "fit_ records another penalizer",
         lambda p: p["fitted"]["fit_"].__setitem__("penalizer", 5.0),
         "record penalizer=5.0",
@@ -866,6 +872,38 @@ def test_corrupted_clv_scorer_payloads_are_refused(
     mutate(payload)
     with pytest.raises(InvalidPayloadError) as info:
         from_dict(payload, CLVScorer)
+    assert fragment in str(info.value)
+
+
+_BAD_RFM_SCORERS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+    ("negative count", lambda p: p["fitted"].__setitem__("n_customers_", -5), "n_customers_"),
+    (
+        "more one-time buyers than customers",
+        lambda p: p["fitted"].__setitem__("n_one_time_buyers_", 10**6),
+        "n_one_time_buyers_",
+    ),
+    ("unknown id kind", lambda p: p["fitted"].__setitem__("id_kind_", "zzz"), "id_kind_"),
+    ("another seed", lambda p: p["hyperparameters"].__setitem__("seed", 99), "seed=99"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragment"),
+    [case[1:] for case in _BAD_RFM_SCORERS],
+    ids=[c[0] for c in _BAD_RFM_SCORERS],
+)
+def test_corrupted_rfm_scorer_payloads_are_refused(
+    mutate: Callable[[dict[str, Any]], None], fragment: str
+) -> None:
+    """An RFMScorer payload with impossible counts, tie keys or seed does not load."""
+    summary = CustomerSummary.from_arrays(
+        [2, 0, 5, 1, 0, 3], [3.0, 0.0, 9.5, 2.0, 0.0, 4.0], [10.0] * 6, monetary=[4, 0, 2, 5, 0, 1]
+    )
+    payload = json.loads(to_json(RFMScorer(ties="random", seed=3).fit(summary)))
+    assert from_dict(payload, RFMScorer).seed_ == 3
+    mutate(payload)
+    with pytest.raises(InvalidPayloadError) as info:
+        from_dict(payload, RFMScorer)
     assert fragment in str(info.value)
 
 

@@ -1330,7 +1330,7 @@ def _fitted_value_problems(
 
     A covariance matrix is symmetric with a non-negative diagonal, or all NaN (a model built
     from known parameters has none); a standard error is >= 0 or NaN; the fit statistics record
-    the penalizer the estimator holds.
+    the penalizer and the log-likelihood the estimator holds.
     """
     problems: list[str] = []
     for name in ("covariance_", "log_covariance_"):
@@ -1361,6 +1361,17 @@ def _fitted_value_problems(
                 f"{owner}.standard_errors_ must be >= 0 (or NaN when unknown); negative for {bad}."
             )
     fit = state.get("fit_")
+    logged, held_log = getattr(fit, "log_likelihood", None), state.get("log_likelihood_")
+    if (
+        _is_number(logged)
+        and _is_number(held_log)
+        and logged != held_log
+        and not (math.isnan(logged) and math.isnan(held_log))
+    ):
+        problems.append(
+            f"{owner}.log_likelihood_ is {held_log!r} but its fit statistics (fit_) record "
+            f"{logged!r}; both come from the same fit."
+        )
     recorded = getattr(fit, "penalizer", None)
     held = hyperparameters.get("penalizer")
     if _is_number(recorded) and _is_number(held) and recorded != held:
@@ -1410,8 +1421,38 @@ def _clv_scorer_problems(scorer: object) -> list[str]:
     return problems
 
 
+def _rfm_scorer_problems(scorer: object) -> list[str]:
+    """``RFMScorer``: fitted counts and tie keys that ``fit`` could have produced.
+
+    Named, not imported: ``relmark.io`` sits below the RFM layer.
+    """
+    state = vars(scorer)
+    if "thresholds_" not in state:
+        return []
+    problems: list[str] = []
+    n, one_time = state.get("n_customers_"), state.get("n_one_time_buyers_")
+    if not (isinstance(n, int) and isinstance(one_time, int) and 0 <= one_time <= n):
+        problems.append(
+            "RFMScorer.n_customers_ and n_one_time_buyers_ must be counts with "
+            f"0 <= n_one_time_buyers_ <= n_customers_; got {n!r} and {one_time!r}."
+        )
+    ties, kind = getattr(scorer, "ties", None), state.get("id_kind_")
+    if kind not in ("", "int", "str") or (kind == "") != (ties == "share"):
+        problems.append(
+            f"RFMScorer.id_kind_ must be 'int' or 'str' (or '' with ties='share'); got {kind!r} "
+            f"with ties={ties!r}."
+        )
+    if ties == "random" and state.get("seed_") != getattr(scorer, "seed", None):
+        problems.append(
+            f"RFMScorer has seed={getattr(scorer, 'seed', None)!r} but was fitted with "
+            f"seed={state.get('seed_')!r}; random tie keys depend on it."
+        )
+    return problems
+
+
 _CLASS_CHECKS: Final[dict[str, Callable[[object], list[str]]]] = {
     "relmark.clv.scorers.CLVScorer": _clv_scorer_problems,
+    "relmark.rfm.scorer.RFMScorer": _rfm_scorer_problems,
 }
 """Load checks of one estimator class, by qualified name, beyond the conventions above."""
 
