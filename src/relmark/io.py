@@ -83,11 +83,13 @@ would refuse to build:
   holding an unfitted model).
 - Fitted values are what ``fit`` produces: ``covariance_`` and ``log_covariance_`` symmetric with
   a diagonal $\ge 0$, or all NaN (a model built from known parameters); ``standard_errors_``
-  $\ge 0$ or NaN; ``fit_.penalizer`` equal to the ``penalizer`` hyperparameter.
+  $\ge 0$ or NaN; ``fit_.penalizer`` and ``fit_.log_likelihood`` equal to the ``penalizer``
+  hyperparameter and ``log_likelihood_``.
 - An estimator with a ``_config()`` method (the hyperparameter validation its ``fit`` runs) has
   it called, so a payload's hyperparameters pass the checks of ``fit``. Checks of one class
   beyond these conventions are listed by qualified name in this module (``CLVScorer``: its
-  ``interval``, ``interval_draws`` and ``seed``, and two finite, ordered ``clv_tier_cuts_``).
+  ``interval``, ``interval_draws`` and ``seed``, and two finite, ordered ``clv_tier_cuts_``;
+  ``RFMScorer``: its counts, the kind of its tie keys and the seed of random tie keys).
   An estimator adds its own checks in a method ``_check_loaded()``, called last.
 
 Bad payloads
@@ -1361,10 +1363,11 @@ def _fitted_value_problems(
                 f"{owner}.standard_errors_ must be >= 0 (or NaN when unknown); negative for {bad}."
             )
     fit = state.get("fit_")
-    logged, held_log = getattr(fit, "log_likelihood", None), state.get("log_likelihood_")
+    logged: object = getattr(fit, "log_likelihood", None)
+    held_log: object = state.get("log_likelihood_")
     if (
-        _is_number(logged)
-        and _is_number(held_log)
+        isinstance(logged, int | float)
+        and isinstance(held_log, int | float)
         and logged != held_log
         and not (math.isnan(logged) and math.isnan(held_log))
     ):

@@ -770,7 +770,7 @@ def demo_profile(report: Report, _data: DemoData) -> None:
 
 def demo_records(report: Report, _data: DemoData) -> None:
     """Section: a purchase and a complaint as typed records and as JSON."""
-    report.heading("8. Records and JSON")
+    report.heading("9. Records and JSON")
     # A fixed offset rather than ZoneInfo("Europe/Berlin"): that needs a time-zone database,
     # which Windows lacks unless the tzdata package is installed.
     cest = dt.timezone(dt.timedelta(hours=2), "CEST")

@@ -428,7 +428,7 @@ def demo_program(report: Any, data: Any) -> None:
         simulate_responses,
     )
 
-    report.heading("The relationship program loop (two simulated campaign cycles)")
+    report.heading("8. The relationship program loop (two simulated campaign cycles)")
     scores = data.values.join(data.rfm)
     states = CustomerStates.from_scores(scores, relationship="accountable")
     stake = np.asarray(scores["clv"])
