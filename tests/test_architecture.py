@@ -18,7 +18,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "relmark"
 LAYERS: dict[str, int] = {
     "relmark.errors": 0,
     "relmark._display": 0,  # the shared HTML/text table renderer of every table-like result
-    "relmark._estimator": 0,  # get_params/set_params/repr shared by models and scorers
+    "relmark._estimator": 0,
+    "relmark._lazy": 0,  # PEP 562 namespaces of every package  # get_params/set_params/repr shared by models and scorers
     "relmark.typing": 0,
     "relmark.domain": 1,
     "relmark.core": 1,

@@ -20,35 +20,40 @@ being alive at the end of observation; ``probability_alive_at(t, summary)`` look
 (``t`` whole opportunities for the BG/BB).
 """
 
-from relmark.clv._base import FitResult, ParameterTable, ParametricModel, RepeatBuyingModel
-from relmark.clv.bgbb import BGBB, BGBBParams
-from relmark.clv.bgnbd import BGNBD, BGNBDParams
-from relmark.clv.covariates import CovariateBGNBD, LikelihoodRatioTest
-from relmark.clv.diagnostics import (
-    CalibrationHoldoutTable,
-    FrequencyRecencyMatrix,
-    ModelComparison,
-    RepeatPurchaseHistogram,
-    TrackingCurves,
-    calibration_holdout_table,
-    compare_models,
-    frequency_recency_matrix,
-    repeat_purchase_histogram,
-    tracking_curves,
-)
-from relmark.clv.gamma_gamma import GammaGamma, GammaGammaParams
-from relmark.clv.mbgnbd import MBGNBD, MBGNBDParams
-from relmark.clv.paretonbd import ParetoNBD, ParetoNBDParams
-from relmark.clv.sbg import ShiftedBetaGeometric, ShiftedBetaGeometricParams
-from relmark.clv.scorers import (
-    CLV_TIERS,
-    BGNBDScorer,
-    CLVScorer,
-    MBGNBDScorer,
-    ParetoNBDScorer,
-)
-from relmark.clv.uncertainty import ParameterDraws, PredictionInterval
-from relmark.clv.value import SpendModel, TransactionModel, customer_lifetime_value
+from typing import TYPE_CHECKING
+
+from relmark._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from relmark.clv._base import FitResult, ParameterTable, ParametricModel, RepeatBuyingModel
+    from relmark.clv.bgbb import BGBB, BGBBParams
+    from relmark.clv.bgnbd import BGNBD, BGNBDParams
+    from relmark.clv.covariates import CovariateBGNBD, LikelihoodRatioTest
+    from relmark.clv.diagnostics import (
+        CalibrationHoldoutTable,
+        FrequencyRecencyMatrix,
+        ModelComparison,
+        RepeatPurchaseHistogram,
+        TrackingCurves,
+        calibration_holdout_table,
+        compare_models,
+        frequency_recency_matrix,
+        repeat_purchase_histogram,
+        tracking_curves,
+    )
+    from relmark.clv.gamma_gamma import GammaGamma, GammaGammaParams
+    from relmark.clv.mbgnbd import MBGNBD, MBGNBDParams
+    from relmark.clv.paretonbd import ParetoNBD, ParetoNBDParams
+    from relmark.clv.sbg import ShiftedBetaGeometric, ShiftedBetaGeometricParams
+    from relmark.clv.scorers import (
+        CLV_TIERS,
+        BGNBDScorer,
+        CLVScorer,
+        MBGNBDScorer,
+        ParetoNBDScorer,
+    )
+    from relmark.clv.uncertainty import ParameterDraws, PredictionInterval
+    from relmark.clv.value import SpendModel, TransactionModel, customer_lifetime_value
 
 __all__ = [
     "BGBB",
@@ -90,3 +95,47 @@ __all__ = [
     "repeat_purchase_histogram",
     "tracking_curves",
 ]
+
+_HOMES = {
+    "BGBB": "relmark.clv.bgbb",
+    "BGBBParams": "relmark.clv.bgbb",
+    "BGNBD": "relmark.clv.bgnbd",
+    "BGNBDParams": "relmark.clv.bgnbd",
+    "BGNBDScorer": "relmark.clv.scorers",
+    "CLVScorer": "relmark.clv.scorers",
+    "CLV_TIERS": "relmark.clv.scorers",
+    "CalibrationHoldoutTable": "relmark.clv.diagnostics",
+    "CovariateBGNBD": "relmark.clv.covariates",
+    "FitResult": "relmark.clv._base",
+    "FrequencyRecencyMatrix": "relmark.clv.diagnostics",
+    "GammaGamma": "relmark.clv.gamma_gamma",
+    "GammaGammaParams": "relmark.clv.gamma_gamma",
+    "LikelihoodRatioTest": "relmark.clv.covariates",
+    "MBGNBD": "relmark.clv.mbgnbd",
+    "MBGNBDParams": "relmark.clv.mbgnbd",
+    "MBGNBDScorer": "relmark.clv.scorers",
+    "ModelComparison": "relmark.clv.diagnostics",
+    "ParameterDraws": "relmark.clv.uncertainty",
+    "ParameterTable": "relmark.clv._base",
+    "ParametricModel": "relmark.clv._base",
+    "ParetoNBD": "relmark.clv.paretonbd",
+    "ParetoNBDParams": "relmark.clv.paretonbd",
+    "ParetoNBDScorer": "relmark.clv.scorers",
+    "PredictionInterval": "relmark.clv.uncertainty",
+    "RepeatBuyingModel": "relmark.clv._base",
+    "RepeatPurchaseHistogram": "relmark.clv.diagnostics",
+    "ShiftedBetaGeometric": "relmark.clv.sbg",
+    "ShiftedBetaGeometricParams": "relmark.clv.sbg",
+    "SpendModel": "relmark.clv.value",
+    "TrackingCurves": "relmark.clv.diagnostics",
+    "TransactionModel": "relmark.clv.value",
+    "calibration_holdout_table": "relmark.clv.diagnostics",
+    "compare_models": "relmark.clv.diagnostics",
+    "customer_lifetime_value": "relmark.clv.value",
+    "frequency_recency_matrix": "relmark.clv.diagnostics",
+    "repeat_purchase_histogram": "relmark.clv.diagnostics",
+    "tracking_curves": "relmark.clv.diagnostics",
+}
+"""Where each public name is defined: imported on first use (see relmark._lazy)."""
+
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)

@@ -1,9 +1,14 @@
 """Columnar data layer: transaction logs, customer summaries, units and frame interop."""
 
-from relmark.data.covariates import Covariates
-from relmark.data.log import TransactionLog
-from relmark.data.summary import CompressedSummary, CustomerSummary
-from relmark.data.units import TimeUnit, parse_unit
+from typing import TYPE_CHECKING
+
+from relmark._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from relmark.data.covariates import Covariates
+    from relmark.data.log import TransactionLog
+    from relmark.data.summary import CompressedSummary, CustomerSummary
+    from relmark.data.units import TimeUnit, parse_unit
 
 __all__ = [
     "CompressedSummary",
@@ -13,3 +18,15 @@ __all__ = [
     "TransactionLog",
     "parse_unit",
 ]
+
+_HOMES = {
+    "CompressedSummary": "relmark.data.summary",
+    "Covariates": "relmark.data.covariates",
+    "CustomerSummary": "relmark.data.summary",
+    "TimeUnit": "relmark.data.units",
+    "TransactionLog": "relmark.data.log",
+    "parse_unit": "relmark.data.units",
+}
+"""Where each public name is defined: imported on first use (see relmark._lazy)."""
+
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)

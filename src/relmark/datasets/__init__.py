@@ -24,16 +24,21 @@ multi-cohort transaction log (customers acquired over a span, BG/NBD, MBG/NBD or
 purchases, Gamma-Gamma spend) with real timestamps at a chosen granularity.
 """
 
-from relmark.datasets.real import load_cdnow, load_cdnow_sample_summary, load_donations
-from relmark.datasets.simulate import (
-    simulate_bgbb,
-    simulate_bgnbd,
-    simulate_mbgnbd,
-    simulate_pareto_nbd,
-    simulate_sbg,
-    simulate_sbg_cohort,
-    simulate_transaction_log,
-)
+from typing import TYPE_CHECKING
+
+from relmark._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from relmark.datasets.real import load_cdnow, load_cdnow_sample_summary, load_donations
+    from relmark.datasets.simulate import (
+        simulate_bgbb,
+        simulate_bgnbd,
+        simulate_mbgnbd,
+        simulate_pareto_nbd,
+        simulate_sbg,
+        simulate_sbg_cohort,
+        simulate_transaction_log,
+    )
 
 __all__ = [
     "load_cdnow",
@@ -47,3 +52,19 @@ __all__ = [
     "simulate_sbg_cohort",
     "simulate_transaction_log",
 ]
+
+_HOMES = {
+    "load_cdnow": "relmark.datasets.real",
+    "load_cdnow_sample_summary": "relmark.datasets.real",
+    "load_donations": "relmark.datasets.real",
+    "simulate_bgbb": "relmark.datasets.simulate",
+    "simulate_bgnbd": "relmark.datasets.simulate",
+    "simulate_mbgnbd": "relmark.datasets.simulate",
+    "simulate_pareto_nbd": "relmark.datasets.simulate",
+    "simulate_sbg": "relmark.datasets.simulate",
+    "simulate_sbg_cohort": "relmark.datasets.simulate",
+    "simulate_transaction_log": "relmark.datasets.simulate",
+}
+"""Where each public name is defined: imported on first use (see relmark._lazy)."""
+
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)

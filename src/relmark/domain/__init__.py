@@ -14,25 +14,30 @@
 Records know nothing about JSON; [`relmark.io`][relmark.io] converts them.
 """
 
-from relmark.domain.records import (
-    CampaignId,
-    Customer,
-    CustomerId,
-    Stakeholder,
-    StakeholderId,
-    Touchpoint,
-    TouchpointId,
-    Transaction,
-    TransactionId,
-)
-from relmark.domain.vocabulary import (
-    ROLE_MARKETS,
-    Channel,
-    Direction,
-    Market,
-    StakeholderRole,
-    TouchpointKind,
-)
+from typing import TYPE_CHECKING
+
+from relmark._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from relmark.domain.records import (
+        CampaignId,
+        Customer,
+        CustomerId,
+        Stakeholder,
+        StakeholderId,
+        Touchpoint,
+        TouchpointId,
+        Transaction,
+        TransactionId,
+    )
+    from relmark.domain.vocabulary import (
+        ROLE_MARKETS,
+        Channel,
+        Direction,
+        Market,
+        StakeholderRole,
+        TouchpointKind,
+    )
 
 __all__ = [
     "ROLE_MARKETS",
@@ -51,3 +56,24 @@ __all__ = [
     "Transaction",
     "TransactionId",
 ]
+
+_HOMES = {
+    "CampaignId": "relmark.domain.records",
+    "Channel": "relmark.domain.vocabulary",
+    "Customer": "relmark.domain.records",
+    "CustomerId": "relmark.domain.records",
+    "Direction": "relmark.domain.vocabulary",
+    "Market": "relmark.domain.vocabulary",
+    "ROLE_MARKETS": "relmark.domain.vocabulary",
+    "Stakeholder": "relmark.domain.records",
+    "StakeholderId": "relmark.domain.records",
+    "StakeholderRole": "relmark.domain.vocabulary",
+    "Touchpoint": "relmark.domain.records",
+    "TouchpointId": "relmark.domain.records",
+    "TouchpointKind": "relmark.domain.vocabulary",
+    "Transaction": "relmark.domain.records",
+    "TransactionId": "relmark.domain.records",
+}
+"""Where each public name is defined: imported on first use (see relmark._lazy)."""
+
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)

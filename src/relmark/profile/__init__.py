@@ -10,48 +10,53 @@ and [`next_questions`][relmark.profile.builder.ProfileBuilder.next_questions] pi
 next by the expected value of the information.
 """
 
-from relmark.profile.builder import ConsentRequiredError, ProfileBuilder
-from relmark.profile.catalogue import (
-    Catalogue,
-    FieldSpec,
-    LawfulBasis,
-    PriceSensitivity,
-    PurchaseIntent,
-    Sensitivity,
-    Stage,
-    default_catalogue,
-)
-from relmark.profile.derive import DEFAULT_SCORE_FIELDS, DerivedColumn, ProfileBook
-from relmark.profile.ranking import (
-    AnswerModel,
-    CatalogueOrderRanker,
-    ExpectedValueRanker,
-    QuestionRanker,
-    RankedQuestion,
-    default_answer_models,
-)
-from relmark.profile.records import (
-    ConsentAction,
-    ConsentEvent,
-    ErasureRecord,
-    Profile,
-    Provenance,
-    ProvenancedValue,
-    ResolutionPolicy,
-    ValueSource,
-)
-from relmark.profile.relationship import (
-    KOTLER_MATRIX,
-    LifecycleAssessment,
-    LifecycleStage,
-    LifecycleThresholds,
-    RelationshipLevel,
-    RelationshipMatrix,
-    RelationshipRecommendation,
-    lifecycle_stage,
-    lifecycle_stages,
-    recommend_relationship_level,
-)
+from typing import TYPE_CHECKING
+
+from relmark._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from relmark.profile.builder import ConsentRequiredError, ProfileBuilder
+    from relmark.profile.catalogue import (
+        Catalogue,
+        FieldSpec,
+        LawfulBasis,
+        PriceSensitivity,
+        PurchaseIntent,
+        Sensitivity,
+        Stage,
+        default_catalogue,
+    )
+    from relmark.profile.derive import DEFAULT_SCORE_FIELDS, DerivedColumn, ProfileBook
+    from relmark.profile.ranking import (
+        AnswerModel,
+        CatalogueOrderRanker,
+        ExpectedValueRanker,
+        QuestionRanker,
+        RankedQuestion,
+        default_answer_models,
+    )
+    from relmark.profile.records import (
+        ConsentAction,
+        ConsentEvent,
+        ErasureRecord,
+        Profile,
+        Provenance,
+        ProvenancedValue,
+        ResolutionPolicy,
+        ValueSource,
+    )
+    from relmark.profile.relationship import (
+        KOTLER_MATRIX,
+        LifecycleAssessment,
+        LifecycleStage,
+        LifecycleThresholds,
+        RelationshipLevel,
+        RelationshipMatrix,
+        RelationshipRecommendation,
+        lifecycle_stage,
+        lifecycle_stages,
+        recommend_relationship_level,
+    )
 
 __all__ = [
     "DEFAULT_SCORE_FIELDS",
@@ -92,3 +97,46 @@ __all__ = [
     "lifecycle_stages",
     "recommend_relationship_level",
 ]
+
+_HOMES = {
+    "AnswerModel": "relmark.profile.ranking",
+    "Catalogue": "relmark.profile.catalogue",
+    "CatalogueOrderRanker": "relmark.profile.ranking",
+    "ConsentAction": "relmark.profile.records",
+    "ConsentEvent": "relmark.profile.records",
+    "ConsentRequiredError": "relmark.profile.builder",
+    "DEFAULT_SCORE_FIELDS": "relmark.profile.derive",
+    "DerivedColumn": "relmark.profile.derive",
+    "ErasureRecord": "relmark.profile.records",
+    "ExpectedValueRanker": "relmark.profile.ranking",
+    "FieldSpec": "relmark.profile.catalogue",
+    "KOTLER_MATRIX": "relmark.profile.relationship",
+    "LawfulBasis": "relmark.profile.catalogue",
+    "LifecycleAssessment": "relmark.profile.relationship",
+    "LifecycleStage": "relmark.profile.relationship",
+    "LifecycleThresholds": "relmark.profile.relationship",
+    "PriceSensitivity": "relmark.profile.catalogue",
+    "Profile": "relmark.profile.records",
+    "ProfileBook": "relmark.profile.derive",
+    "ProfileBuilder": "relmark.profile.builder",
+    "Provenance": "relmark.profile.records",
+    "ProvenancedValue": "relmark.profile.records",
+    "PurchaseIntent": "relmark.profile.catalogue",
+    "QuestionRanker": "relmark.profile.ranking",
+    "RankedQuestion": "relmark.profile.ranking",
+    "RelationshipLevel": "relmark.profile.relationship",
+    "RelationshipMatrix": "relmark.profile.relationship",
+    "RelationshipRecommendation": "relmark.profile.relationship",
+    "ResolutionPolicy": "relmark.profile.records",
+    "Sensitivity": "relmark.profile.catalogue",
+    "Stage": "relmark.profile.catalogue",
+    "ValueSource": "relmark.profile.records",
+    "default_answer_models": "relmark.profile.ranking",
+    "default_catalogue": "relmark.profile.catalogue",
+    "lifecycle_stage": "relmark.profile.relationship",
+    "lifecycle_stages": "relmark.profile.relationship",
+    "recommend_relationship_level": "relmark.profile.relationship",
+}
+"""Where each public name is defined: imported on first use (see relmark._lazy)."""
+
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)

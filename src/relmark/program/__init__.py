@@ -10,68 +10,71 @@ update the response-rate beliefs ([`ResponseBeliefs`][relmark.program.learning.R
 the next cycle's selection uses. See the explanation page "The relationship program loop".
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
-from relmark.program.actions import (
-    DEFAULT_ACTIONS,
-    DEFAULT_PLAYBOOK,
-    DEFAULT_STATE_SPACE,
-    DIMENSIONS,
-    Action,
-    Conflict,
-    CustomerStates,
-    Depth,
-    Playbook,
-    PlaybookLint,
-    Rule,
-    StateSpace,
-    activity_bands,
-)
-from relmark.program.campaigns import (
-    Arm,
-    Campaign,
-    Contact,
-    assign_holdout,
-    holdout_keys,
-)
-from relmark.program.learning import (
-    CONTROL,
-    ActionPrior,
-    Evidence,
-    ResponseBeliefs,
-    moment_rho,
-)
-from relmark.program.loop import (
-    ProgramState,
-    load_state,
-    save_state,
-)
-from relmark.program.recovery import (
-    RecoveryGroup,
-    RecoveryList,
-    RecoveryReport,
-    complaints_to_recover,
-    recovery_report,
-)
-from relmark.program.selection import (
-    ContactPlan,
-    plan_contacts,
-    select_contacts,
-)
-from relmark.program.simulation import simulate_responses
-from relmark.program.tracking import (
-    ArmRow,
-    EffectRow,
-    QiniRow,
-    ResponseReport,
-    newcombe_interval,
-    plot_uplift,
-    qini_coefficient,
-    qini_curve,
-    response_report,
-    welch_interval,
-    wilson_interval,
-)
+from relmark._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from relmark.program.actions import (
+        DEFAULT_ACTIONS,
+        DEFAULT_PLAYBOOK,
+        DEFAULT_STATE_SPACE,
+        DIMENSIONS,
+        Action,
+        Conflict,
+        CustomerStates,
+        Depth,
+        Playbook,
+        PlaybookLint,
+        Rule,
+        StateSpace,
+        activity_bands,
+    )
+    from relmark.program.campaigns import (
+        Arm,
+        Campaign,
+        Contact,
+        assign_holdout,
+        holdout_keys,
+    )
+    from relmark.program.learning import (
+        CONTROL,
+        ActionPrior,
+        Evidence,
+        ResponseBeliefs,
+        moment_rho,
+    )
+    from relmark.program.loop import (
+        ProgramState,
+        load_state,
+        save_state,
+    )
+    from relmark.program.recovery import (
+        RecoveryGroup,
+        RecoveryList,
+        RecoveryReport,
+        complaints_to_recover,
+        recovery_report,
+    )
+    from relmark.program.selection import (
+        ContactPlan,
+        plan_contacts,
+        select_contacts,
+    )
+    from relmark.program.simulation import simulate_responses
+    from relmark.program.tracking import (
+        ArmRow,
+        EffectRow,
+        QiniRow,
+        ResponseReport,
+        newcombe_interval,
+        plot_uplift,
+        qini_coefficient,
+        qini_curve,
+        response_report,
+        welch_interval,
+        wilson_interval,
+    )
 
 __all__ = [
     "CONTROL",
@@ -121,3 +124,55 @@ __all__ = [
     "welch_interval",
     "wilson_interval",
 ]
+
+_HOMES = {
+    "Action": "relmark.program.actions",
+    "ActionPrior": "relmark.program.learning",
+    "Arm": "relmark.program.campaigns",
+    "ArmRow": "relmark.program.tracking",
+    "CONTROL": "relmark.program.learning",
+    "Campaign": "relmark.program.campaigns",
+    "Conflict": "relmark.program.actions",
+    "Contact": "relmark.program.campaigns",
+    "ContactPlan": "relmark.program.selection",
+    "CustomerStates": "relmark.program.actions",
+    "DEFAULT_ACTIONS": "relmark.program.actions",
+    "DEFAULT_PLAYBOOK": "relmark.program.actions",
+    "DEFAULT_STATE_SPACE": "relmark.program.actions",
+    "DIMENSIONS": "relmark.program.actions",
+    "Depth": "relmark.program.actions",
+    "EffectRow": "relmark.program.tracking",
+    "Evidence": "relmark.program.learning",
+    "Playbook": "relmark.program.actions",
+    "PlaybookLint": "relmark.program.actions",
+    "ProgramState": "relmark.program.loop",
+    "QiniRow": "relmark.program.tracking",
+    "RecoveryGroup": "relmark.program.recovery",
+    "RecoveryList": "relmark.program.recovery",
+    "RecoveryReport": "relmark.program.recovery",
+    "ResponseBeliefs": "relmark.program.learning",
+    "ResponseReport": "relmark.program.tracking",
+    "Rule": "relmark.program.actions",
+    "StateSpace": "relmark.program.actions",
+    "activity_bands": "relmark.program.actions",
+    "assign_holdout": "relmark.program.campaigns",
+    "complaints_to_recover": "relmark.program.recovery",
+    "holdout_keys": "relmark.program.campaigns",
+    "load_state": "relmark.program.loop",
+    "moment_rho": "relmark.program.learning",
+    "newcombe_interval": "relmark.program.tracking",
+    "plan_contacts": "relmark.program.selection",
+    "plot_uplift": "relmark.program.tracking",
+    "qini_coefficient": "relmark.program.tracking",
+    "qini_curve": "relmark.program.tracking",
+    "recovery_report": "relmark.program.recovery",
+    "response_report": "relmark.program.tracking",
+    "save_state": "relmark.program.loop",
+    "select_contacts": "relmark.program.selection",
+    "simulate_responses": "relmark.program.simulation",
+    "welch_interval": "relmark.program.tracking",
+    "wilson_interval": "relmark.program.tracking",
+}
+"""Where each public name is defined: imported on first use (see relmark._lazy)."""
+
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)

@@ -10,9 +10,14 @@
   [`RF_GRID_SEGMENTS`][relmark.rfm.presets.RF_GRID_SEGMENTS].
 """
 
-from relmark.rfm.presets import RF_GRID_SEGMENTS, RFM_PACKAGE_0_3_SEGMENTS, RFM_PACKAGE_SEGMENTS
-from relmark.rfm.scorer import BinThresholds, RFMScorer
-from relmark.rfm.segments import LintReport, Overlap, Segment, SegmentRules
+from typing import TYPE_CHECKING
+
+from relmark._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from relmark.rfm.presets import RF_GRID_SEGMENTS, RFM_PACKAGE_0_3_SEGMENTS, RFM_PACKAGE_SEGMENTS
+    from relmark.rfm.scorer import BinThresholds, RFMScorer
+    from relmark.rfm.segments import LintReport, Overlap, Segment, SegmentRules
 
 __all__ = [
     "RFM_PACKAGE_0_3_SEGMENTS",
@@ -25,3 +30,18 @@ __all__ = [
     "Segment",
     "SegmentRules",
 ]
+
+_HOMES = {
+    "BinThresholds": "relmark.rfm.scorer",
+    "LintReport": "relmark.rfm.segments",
+    "Overlap": "relmark.rfm.segments",
+    "RFMScorer": "relmark.rfm.scorer",
+    "RFM_PACKAGE_0_3_SEGMENTS": "relmark.rfm.presets",
+    "RFM_PACKAGE_SEGMENTS": "relmark.rfm.presets",
+    "RF_GRID_SEGMENTS": "relmark.rfm.presets",
+    "Segment": "relmark.rfm.segments",
+    "SegmentRules": "relmark.rfm.segments",
+}
+"""Where each public name is defined: imported on first use (see relmark._lazy)."""
+
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)

@@ -11,14 +11,19 @@
 The protocol every scorer satisfies is [`Scorer`][relmark.typing.Scorer].
 """
 
-from relmark.scoring.pipeline import score
-from relmark.scoring.registry import (
-    ScorerRegistry,
-    available_scorers,
-    get_scorer,
-    register_scorer,
-)
-from relmark.scoring.table import ColumnInfo, ColumnKind, ScoreTable
+from typing import TYPE_CHECKING
+
+from relmark._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from relmark.scoring.pipeline import score
+    from relmark.scoring.registry import (
+        ScorerRegistry,
+        available_scorers,
+        get_scorer,
+        register_scorer,
+    )
+    from relmark.scoring.table import ColumnInfo, ColumnKind, ScoreTable
 
 __all__ = [
     "ColumnInfo",
@@ -30,3 +35,17 @@ __all__ = [
     "register_scorer",
     "score",
 ]
+
+_HOMES = {
+    "ColumnInfo": "relmark.scoring.table",
+    "ColumnKind": "relmark.scoring.table",
+    "ScoreTable": "relmark.scoring.table",
+    "ScorerRegistry": "relmark.scoring.registry",
+    "available_scorers": "relmark.scoring.registry",
+    "get_scorer": "relmark.scoring.registry",
+    "register_scorer": "relmark.scoring.registry",
+    "score": "relmark.scoring.pipeline",
+}
+"""Where each public name is defined: imported on first use (see relmark._lazy)."""
+
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)
