@@ -1028,7 +1028,9 @@ TRUST: list[Cell] = [
         lr = likelihood_ratio_test(sem, rival)
         print(f"{sem.n_respondents} respondents used, {sem.n_dropped} left out for a blank item")
         print(f"{sem.n_supported()} of {sem.n_hypothesised} hypothesised paths supported")
-        print(f"rival's direct paths: chi-square difference {lr.chi_square:.1f} on {lr.df} df, p = {lr.p_value:.3f}")
+        print(
+            f"rival's direct paths: chi-square difference {lr.chi_square:.1f} on {lr.df} df, p = {lr.p_value:.3f}"
+        )
         pd.DataFrame(
             [
                 {
@@ -1416,7 +1418,7 @@ PROGRAM: list[Cell] = [
     """),
     code("""
         import tempfile
-        from datetime import datetime, timezone
+        from datetime import UTC, datetime
         from pathlib import Path
 
         import matplotlib.pyplot as plt
@@ -1425,8 +1427,16 @@ PROGRAM: list[Cell] = [
         from relmark.clv import CLVScorer
         from relmark.datasets import load_cdnow
         from relmark.program import (
-            DEFAULT_PLAYBOOK, Campaign, CustomerStates, ProgramState, ResponseBeliefs,
-            load_state, plan_contacts, plot_uplift, response_report, save_state,
+            DEFAULT_PLAYBOOK,
+            Campaign,
+            CustomerStates,
+            ProgramState,
+            ResponseBeliefs,
+            load_state,
+            plan_contacts,
+            plot_uplift,
+            response_report,
+            save_state,
             simulate_responses,
         )
         from relmark.rfm import RFMScorer
@@ -1451,8 +1461,10 @@ PROGRAM: list[Cell] = [
         beliefs = ResponseBeliefs.from_priors(dict.fromkeys(actions, 0.08), control=0.05, strength=5)
         stake = np.asarray(scores["clv"])
         plan = plan_contacts(states, DEFAULT_PLAYBOOK, beliefs, stake, budget=1000.0)
-        print(f"{len(plan)} contacts, spent {plan.spent:.0f}, expected value "
-              f"{plan.expected_total:.0f} (bound {plan.upper_bound:.0f})")
+        print(
+            f"{len(plan)} contacts, spent {plan.spent:.0f}, expected value "
+            f"{plan.expected_total:.0f} (bound {plan.upper_bound:.0f})"
+        )
         print(plan.reason[0])
         plan.to_frame().groupby(["state", "action"]).size()
     """),
@@ -1464,28 +1476,53 @@ PROGRAM: list[Cell] = [
         customers At Risk.
     """),
     code("""
-        control_rate = {"Champions": 0.20, "Loyal": 0.10, "Potential Loyalists": 0.08,
-                        "New Customers": 0.06, "Promising": 0.05, "Need Attention": 0.05,
-                        "About To Sleep": 0.03, "At Risk": 0.03, "Can't Lose": 0.03,
-                        "Hibernating": 0.01, "Others": 0.01}
-        true_uplift = {"Champions": 0.00, "Loyal": 0.02, "Potential Loyalists": 0.04,
-                       "New Customers": 0.03, "Promising": 0.03, "Need Attention": 0.06,
-                       "About To Sleep": 0.05, "At Risk": 0.12, "Can't Lose": 0.15,
-                       "Hibernating": 0.02, "Others": 0.00}
+        control_rate = {
+            "Champions": 0.20,
+            "Loyal": 0.10,
+            "Potential Loyalists": 0.08,
+            "New Customers": 0.06,
+            "Promising": 0.05,
+            "Need Attention": 0.05,
+            "About To Sleep": 0.03,
+            "At Risk": 0.03,
+            "Can't Lose": 0.03,
+            "Hibernating": 0.01,
+            "Others": 0.01,
+        }
+        true_uplift = {
+            "Champions": 0.00,
+            "Loyal": 0.02,
+            "Potential Loyalists": 0.04,
+            "New Customers": 0.03,
+            "Promising": 0.03,
+            "Need Attention": 0.06,
+            "About To Sleep": 0.05,
+            "At Risk": 0.12,
+            "Can't Lose": 0.15,
+            "Hibernating": 0.02,
+            "Others": 0.00,
+        }
         campaign = Campaign.from_plan(
-            plan, campaign_id="summer-98", start=datetime(1998, 7, 1, tzinfo=timezone.utc),
-            response_window_days=30, control_share=0.5, actions=DEFAULT_PLAYBOOK.actions,
+            plan,
+            campaign_id="summer-98",
+            start=datetime(1998, 7, 1, tzinfo=UTC),
+            response_window_days=30,
+            control_share=0.5,
+            actions=DEFAULT_PLAYBOOK.actions,
             by="segment",
         )
         responses = simulate_responses(
-            campaign, control_rate=control_rate,
-            uplift={(s, a): u for s, u in true_uplift.items() for a in actions}, seed=2,
+            campaign,
+            control_rate=control_rate,
+            uplift={(s, a): u for s, u in true_uplift.items() for a in actions},
+            seed=2,
         )
         report = response_report(campaign, responses)
         effects = report.to_frame("effects")
         effects["true"] = effects["state"].map(true_uplift)
-        effects[["state", "action", "treated", "control", "true", "uplift", "uplift_low",
-                 "uplift_high", "roi"]].round(3)
+        effects[
+            ["state", "action", "treated", "control", "true", "uplift", "uplift_low", "uplift_high", "roi"]
+        ].round(3)
     """),
     code("""
         main_action = effects.loc[effects["state"] == "*"].sort_values("treated").iloc[-1]["action"]
@@ -1515,8 +1552,10 @@ PROGRAM: list[Cell] = [
 
 
         for name, p in (("cycle 1", plan), ("cycle 2", second)):
-            print(f"{name}: spent {p.spent:6.0f}, true incremental value per unit spent "
-                  f"{true_value(p) / p.spent:+.2f}")
+            print(
+                f"{name}: spent {p.spent:6.0f}, true incremental value per unit spent "
+                f"{true_value(p) / p.spent:+.2f}"
+            )
         second.to_frame().groupby("state").size().sort_values(ascending=False)
     """),
 ]
