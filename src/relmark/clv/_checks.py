@@ -15,11 +15,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from relmark.data.summary import CompressedSummary, CustomerSummary
+from relmark.data.units import TimeUnit
 from relmark.errors import InvalidInputError
 from relmark.typing import FloatArray, IntArray
 
 __all__ = [
     "as_column",
+    "check_clv_periods",
     "check_customer_horizons",
     "check_horizon_grid",
     "check_horizons",
@@ -97,12 +99,37 @@ def check_whole(
     return int(value)
 
 
+def _not_a_number(values: object) -> bool:
+    """Whether ``values`` holds booleans, complex numbers, text, dates or durations."""
+    if isinstance(values, bool | np.bool_):
+        return True
+    if isinstance(values, int | float):
+        return False
+    raw = np.asarray(values)
+    if raw.dtype.kind in "bcmMSU":
+        return True
+    return raw.dtype.kind == "O" and any(
+        isinstance(v, bool | np.bool_ | complex | str) for v in raw.ravel().tolist()
+    )
+
+
 def check_times(name: str, values: ArrayLike, *, integral: bool = False) -> FloatArray:
-    """Validate a non-negative time (or count) argument of a prediction method, any shape."""
+    """Validate a non-negative time (or count) argument of a prediction method, any shape.
+
+    Booleans, complex numbers, dates and durations (``datetime64``/``timedelta64``) are refused:
+    they convert to numbers without meaning one. So are integers beyond float64's range.
+    """
+    if _not_a_number(values):
+        raise InvalidInputError(
+            f"The {name!r} argument must hold real numbers (durations or counts in the model's "
+            f"unit), not booleans, complex numbers, text, dates or durations. Got {values!r}."
+        )
     try:
         array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"The {name!r} argument must be numeric. Got {values!r}.") from exc
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidInputError(
+            f"The {name!r} argument must be numeric and within float64's range. Got {values!r}."
+        ) from exc
     bad = ~np.isfinite(array) | (array < 0)
     if integral:
         bad |= array != np.floor(array)
@@ -184,3 +211,26 @@ def describe_rows(summary: CustomerSummary | None, rows: CompressedSummary, bad:
 def as_column(values: FloatArray, *, needed: bool) -> FloatArray:
     """``values`` as a column (to broadcast against a row of horizons) when ``needed``."""
     return values[:, np.newaxis] if needed else values
+
+
+MAX_HORIZON_DAYS = 100 * 365.2425
+"""Longest CLV horizon accepted (100 years, whatever the unit): CLV sums one term per period, so
+a horizon beyond any business use would only exhaust memory or time."""
+
+
+def check_clv_periods(
+    horizon: object, period: TimeUnit, *, owner: str, role: Literal["parameter", "argument"]
+) -> int:
+    """Validate a CLV horizon: a whole number of periods >= 1 spanning at most 100 years.
+
+    Raises:
+        InvalidInputError: Naming the argument and the limit in periods of ``period``.
+    """
+    periods = check_whole(horizon, name="horizon", owner=owner, role=role, minimum=1)
+    if periods > MAX_HORIZON_DAYS / period.days:  # no int-to-float overflow for huge ints
+        raise InvalidInputError(
+            f"{_subject('horizon', role, owner)} must cover at most 100 years "
+            f"({int(MAX_HORIZON_DAYS // period.days):,} periods of {period.value!r}). Got "
+            f"{horizon!r}."
+        )
+    return periods

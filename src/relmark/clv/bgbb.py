@@ -344,7 +344,7 @@ class BGBB(ParametricModel):
         FHS (2010) eq. (7) times the cohort size: the in-sample fit check of their Figure 2.
 
         Args:
-            t: Number of opportunities (a whole number).
+            t: Number of opportunities (a whole number, at most 1,000,000).
             n_customers: Cohort size (> 0).
 
         Returns:
@@ -357,6 +357,12 @@ class BGBB(ParametricModel):
         periods = check_times("t", t, integral=True)
         if periods.ndim:
             raise InvalidInputError(f"The 't' argument must be a single whole number. Got {t!r}.")
+        if float(periods) > _MAX_OPPORTUNITIES:
+            raise InvalidInputError(
+                f"The 't' argument of BGBB.expected_frequency_counts must be at most "
+                f"{_MAX_OPPORTUNITIES:,} opportunities (one count per number of transactions is "
+                f"returned). Got {t!r}."
+            )
         size = check_times("n_customers", n_customers)
         if size.ndim or not float(size) > 0:
             raise InvalidInputError(
@@ -364,6 +370,10 @@ class BGBB(ParametricModel):
             )
         counts = np.arange(float(periods) + 1.0)
         return float(size) * self.probability_of_purchases(counts, float(periods))
+
+
+_MAX_OPPORTUNITIES = 1_000_000
+"""Longest ``t`` of ``expected_frequency_counts``: its result has ``t + 1`` entries."""
 
 
 def _whole(periods: FloatArray, where: str) -> FloatArray:

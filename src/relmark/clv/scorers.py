@@ -29,7 +29,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from relmark.clv._checks import check_real, check_whole
+from relmark.clv._checks import check_clv_periods, check_real
 from relmark.clv.bgnbd import BGNBD
 from relmark.clv.gamma_gamma import GammaGamma
 from relmark.clv.mbgnbd import MBGNBD
@@ -372,7 +372,9 @@ class CLVScorer:
             )
         return (
             _TRANSACTION_MODELS[name],
-            check_whole(self.horizon, name="horizon", owner="CLVScorer", minimum=1),
+            check_clv_periods(
+                self.horizon, _unit("CLVScorer", self.unit), owner="CLVScorer", role="parameter"
+            ),
             _unit("CLVScorer", self.unit),
             _number("CLVScorer", "discount_rate", self.discount_rate, positive=False),
             _number("CLVScorer", "margin", self.margin, positive=False),

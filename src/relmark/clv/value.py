@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from relmark.clv._base import RepeatBuyingModel
-from relmark.clv._checks import check_real, check_whole
+from relmark.clv._checks import check_clv_periods, check_real
 from relmark.data.summary import CompressedSummary, CustomerSummary
 from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError, NotFittedError
@@ -180,7 +180,7 @@ def customer_lifetime_value(
         transaction_model: A fitted transaction model, e.g. [`BGNBD`][relmark.clv.BGNBD].
         spend_model: A fitted spend model, e.g. [`GammaGamma`][relmark.clv.GammaGamma].
         summary: The customers (with ``monetary`` if the spend model needs it).
-        horizon: Number of whole periods $K \ge 1$ to value.
+        horizon: Number of whole periods $K \ge 1$ to value, covering at most 100 years.
         unit: Length of one period (``"D"``, ``"W"``, ``"M"``, ``"Q"``, ``"Y"``): months,
             quarters and years have their mean Gregorian lengths (a month is 30.436875 days).
         discount_rate: Discount rate $d \ge 0$ **per period of** ``unit`` (e.g. 0.01 per month).
@@ -204,8 +204,8 @@ def customer_lifetime_value(
         >>> bool(clv[0] > 0)
         True
     """
-    periods = check_whole(horizon, name="horizon", owner=_OWNER, role="argument", minimum=1)
     period = parse_unit(unit)
+    periods = check_clv_periods(horizon, period, owner=_OWNER, role="argument")
     rate = check_real(discount_rate, name="discount_rate", owner=_OWNER, role="argument")
     margin = check_real(margin, name="margin", owner=_OWNER, role="argument")
     if not isinstance(summary, CustomerSummary):
