@@ -44,8 +44,8 @@ __all__ = ["ParameterDraws", "PredictionInterval"]
 
 Method = Literal["parametric", "bootstrap"]
 
-_BLOCK_ELEMENTS = 1 << 21
-"""Draws × rows evaluated at once: bounds the temporary of one block (16 MiB of float64)."""
+_BLOCK_ELEMENTS = 1 << 23
+"""Draws × rows evaluated at once: bounds the temporary of one block (64 MiB of float64)."""
 
 
 def _array_eq(a: FloatArray, b: FloatArray) -> bool:
