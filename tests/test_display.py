@@ -98,3 +98,11 @@ def test_frames_follow_the_installed_backend(monkeypatch):
 def test_explicit_backend_is_respected(backend):
     """An explicit backend is used as given."""
     assert frame_backend(backend) == backend
+
+
+def test_customer_summary_renders():
+    """A summary's HTML shows its size and unit and parses cleanly."""
+    summary = load_cdnow().summarize("1997-09-30")
+    text = "".join(_render(summary._repr_html_()).text)
+    assert f"CustomerSummary: {len(summary):,} customers" in text
+    assert "weeks" in text

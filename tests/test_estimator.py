@@ -53,3 +53,29 @@ def test_unknown_parameters_are_named_and_repr_shows_state():
         est.set_params(level__x=1)
     assert repr(est) == "Outer(inner=None, level=1)  # not fitted"
     assert repr(est.fit()).endswith("# fitted")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        "relmark.clv:BGNBD",
+        "relmark.clv:ParetoNBD",
+        "relmark.clv:GammaGamma",
+        "relmark.clv:CLVScorer",
+        "relmark.clv:BGNBDScorer",
+        "relmark.rfm:RFMScorer",
+        "relmark.trust:CommitmentTrustScorer",
+    ],
+)
+def test_every_model_and_scorer_clones_with_sklearn(make):
+    """sklearn.base.clone copies each relmark estimator's hyperparameters exactly."""
+    import importlib
+
+    clone = pytest.importorskip("sklearn.base").clone
+    module, name = make.split(":")
+    estimator = getattr(importlib.import_module(module), name)()
+    params = estimator.get_params(deep=False)
+    assert params
+    copy = clone(estimator)
+    assert type(copy) is type(estimator)
+    assert copy.get_params(deep=False) == params

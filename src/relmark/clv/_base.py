@@ -136,6 +136,14 @@ class FitResult:
         )
 
 
+def _is_frame(value: object) -> bool:
+    """A pandas/polars/pyarrow frame (by its module; no frame library is imported here)."""
+    module = type(value).__module__.split(".")[0]
+    return (module in {"pandas", "polars", "pyarrow"} and hasattr(value, "columns")) or (
+        type(value).__name__ in {"LazyFrame", "RecordBatch"}
+    )
+
+
 def _as_names(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(names)
 
@@ -340,6 +348,9 @@ class ParametricModel(Estimator):
         return check_real(value, name="penalizer", owner=type(self).__name__)
 
     def _check_summary(self, summary: object) -> CustomerSummary:
+        if _is_frame(summary):
+            # A frame of per-customer columns (lifetimes' names): converted and validated.
+            return CustomerSummary.from_frame(summary)
         if not isinstance(summary, CustomerSummary):
             raise InvalidInputError(
                 f"The 'summary' argument of {type(self).__name__} must be a CustomerSummary "

@@ -29,6 +29,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from relmark._estimator import Estimator
 from relmark.clv._checks import check_clv_periods, check_real
 from relmark.clv.bgnbd import BGNBD
 from relmark.clv.gamma_gamma import GammaGamma
@@ -124,7 +125,7 @@ def _purchases_info(model: str, horizon: float, unit: TimeUnit) -> ColumnInfo:
     )
 
 
-class _TransactionModelScorer:
+class _TransactionModelScorer(Estimator):
     """Shared lifecycle of the scorers of one transaction model (subclasses set the model)."""
 
     _model_type: ClassVar[type[BGNBD | MBGNBD | ParetoNBD]]
@@ -272,7 +273,7 @@ class ParetoNBDScorer(_TransactionModelScorer):
     model_: ParetoNBD
 
 
-class CLVScorer:
+class CLVScorer(Estimator):
     r"""Discounted customer lifetime value with its ingredients and a value tier (name ``"clv"``).
 
     ``fit`` fits a transaction model (BG/NBD by default) and a

@@ -76,6 +76,21 @@ def _as_series(value: Any) -> Any:
     return wrapped if isinstance(wrapped, nw.Series) else None
 
 
+def eager_frame(source: Any) -> Any:
+    """A polars ``LazyFrame`` collected, a pyarrow ``RecordBatch`` as a ``Table``; else ``source``.
+
+    Both are frames users hold: a lazy query result, a batch from a stream or a Flight call.
+    """
+    kind, module = type(source).__name__, type(source).__module__
+    if kind == "LazyFrame" and module.startswith("polars"):
+        return source.collect()
+    if kind == "RecordBatch" and module.startswith("pyarrow"):
+        import pyarrow as pa
+
+        return pa.Table.from_batches([source])
+    return source
+
+
 def extract_columns(
     source: Any,
     columns: Mapping[str, str],
@@ -108,7 +123,7 @@ def extract_columns(
         getter = source.__getitem__
     else:
         try:
-            frame = nw.from_native(source, eager_only=True)
+            frame = nw.from_native(eager_frame(source), eager_only=True)
         except TypeError:
             raise InvalidInputError(
                 "The 'frame' parameter must be a pandas or polars DataFrame, a pyarrow Table or a "

@@ -241,6 +241,107 @@ class CustomerSummary:
             return np.ones(len(self), dtype=np.float64)
         return self.weights
 
+    @classmethod
+    def from_frame(
+        cls,
+        frame: Any,
+        *,
+        frequency: str = "frequency",
+        recency: str = "recency",
+        T: str = "T",
+        monetary: str | None = None,
+        customer: str | None = None,
+        unit: str | TimeUnit = "W",
+        weights: str | None = None,
+    ) -> CustomerSummary:
+        """Build a summary from a frame of per-customer columns (e.g. a lifetimes summary).
+
+        The column names default to lifetimes' (``frequency``, ``recency``, ``T``). ``monetary``
+        defaults to a column named ``monetary`` or, failing that, lifetimes' ``monetary_value``
+        (none when neither exists). Customer ids come from ``customer``; without it, from a
+        pandas frame's index (lifetimes' summaries are indexed by customer id), else ``0..n-1``.
+        Every value is validated as in
+        [`from_arrays`][relmark.data.summary.CustomerSummary.from_arrays].
+
+        Args:
+            frame: A pandas or polars DataFrame, a polars LazyFrame (collected), a pyarrow Table
+                or RecordBatch, or a mapping of column name to array.
+            frequency: Column of repeat purchases $x$.
+            recency: Column of $t_x$.
+            T: Column of $T$.
+            monetary: Column of mean repeat spend; see above for the default.
+            customer: Column of customer ids; see above for the default.
+            unit: Time unit of ``recency`` and ``T`` (the frame does not say; weeks by default,
+                as for lifetimes' ``freq="W"``).
+            weights: Column of customer weights, if any.
+
+        Returns:
+            The validated summary.
+
+        Raises:
+            InvalidInputError: For a missing column (named), a source that is not a frame, or any
+                value ``from_arrays`` refuses.
+
+        Examples:
+            >>> import pandas as pd
+            >>> lifetimes_style = pd.DataFrame(
+            ...     {
+            ...         "frequency": [2, 0],
+            ...         "recency": [30.4, 0.0],
+            ...         "T": [38.9, 38.9],
+            ...         "monetary_value": [22.3, 0.0],
+            ...     },
+            ...     index=pd.Index([17, 42], name="customer_id"),
+            ... )
+            >>> s = CustomerSummary.from_frame(lifetimes_style)
+            >>> s.customer_id.tolist(), s.monetary.tolist()
+            ([17, 42], [22.3, 0.0])
+        """
+        from relmark.data._frames import eager_frame, extract_columns
+
+        source = eager_frame(frame)
+        names = _frame_columns(source)
+        if monetary is None:
+            monetary = next((c for c in ("monetary", "monetary_value") if c in names), None)
+        optional = {"monetary": monetary, "customer": customer, "weights": weights}
+        roles = {"frequency": frequency, "recency": recency, "T": T}
+        roles.update({role: name for role, name in optional.items() if name is not None})
+        columns = {role: values for role, (values, _) in extract_columns(source, roles).items()}
+        ids = columns.get("customer")
+        if ids is None and type(source).__module__.startswith("pandas"):
+            ids = np.asarray(source.index)
+        return cls.from_arrays(
+            columns["frequency"],
+            columns["recency"],
+            columns["T"],
+            monetary=columns.get("monetary"),
+            customer_id=ids,
+            unit=unit,
+            weights=columns.get("weights"),
+        )
+
+    def _repr_html_(self) -> str:
+        """The first and last customers as an HTML table (Jupyter)."""
+        from relmark._display import html_table
+
+        columns: dict[str, Any] = {
+            "customer_id": self.customer_id,
+            "frequency": self.frequency,
+            "recency": self.recency,
+            "T": self.T,
+        }
+        if self.monetary is not None:
+            columns["monetary"] = self.monetary
+        if self.frequency_holdout is not None:
+            columns["frequency_holdout"] = self.frequency_holdout
+        return html_table(
+            columns,
+            title=(
+                f"CustomerSummary: {len(self):,} customers, recency and T in "
+                f"{self.unit.name.lower()}s"
+            ),
+        )
+
     def take(self, index: Sequence[int] | IntArray | BoolArray) -> CustomerSummary:
         """Return the rows selected by an integer index or boolean mask, in that order."""
         idx = np.asarray(index)
@@ -457,3 +558,13 @@ def _check_unique_ids(ids: NDArray[Any]) -> None:
         raise InvalidInputError(
             f"Column 'customer_id' must be unique; duplicated: {uniq[dup][:MAX_SHOWN].tolist()}."
         )
+
+
+def _frame_columns(source: Any) -> list[str]:
+    """Column names of a frame or mapping (empty when ``source`` is neither; extraction says so)."""
+    if isinstance(source, dict):
+        return [str(k) for k in source]
+    names = getattr(source, "column_names", None)  # pyarrow (whose .columns are the arrays)
+    if names is None:
+        names = getattr(source, "columns", None)
+    return [str(c) for c in names] if names is not None else []

@@ -28,6 +28,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from relmark._estimator import Estimator
 from relmark.data._validation import array_eq, cmp, offending_rows
 from relmark.data.summary import CustomerSummary
 from relmark.errors import InvalidInputError, NotFittedError
@@ -123,7 +124,7 @@ def _param_error(name: str, expected: str, got: object) -> InvalidInputError:
     )
 
 
-class RFMScorer:
+class RFMScorer(Estimator):
     r"""Recency, frequency and monetary scores ``1..bins`` with segments, on a fitted scale.
 
     Args:

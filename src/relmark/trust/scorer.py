@@ -15,6 +15,7 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import NDArray
 
+from relmark._estimator import Estimator
 from relmark.data.summary import CustomerSummary
 from relmark.errors import InvalidInputError, NotFittedError
 from relmark.scoring.table import ColumnInfo, ColumnKind, ScoreTable
@@ -111,7 +112,7 @@ def _gather(values: FloatArray, index: IntArray) -> FloatArray:
     return out
 
 
-class CommitmentTrustScorer:
+class CommitmentTrustScorer(Estimator):
     """Behavioural (and optionally survey) trust and commitment indices per customer.
 
     ``fit(summary)`` learns the reference distributions of tenure and repeat rate that the
