@@ -219,7 +219,7 @@ def test_reprs_and_messages_never_show_personal_values(name: str, email: str) ->
     b = ProfileBuilder()
     p = b.new("c1", opened_at=T0)
     p = b.observe_many(p, {"full_name": name, "email": email}, source=D, at=T0)
-    texts = [repr(p), str(p), repr(p.observations), repr(p.current("email"))]
+    texts = [repr(p), str(p), repr(p.observations), repr(p.current("email")), p._repr_html_()]
     book = b.derive_book(summary(["c1", "c2"]), at=T0 + DAY, profiles=[p])
     texts += [repr(book), repr(book.columns["average_spend"])]
     for bad_value in (email, 5):

@@ -393,6 +393,26 @@ class Profile:
             f"consent_events={len(self.consent_log)}, erasures={len(self.erasures)})"
         )
 
+    def _repr_html_(self) -> str:
+        """Stage and, per known field, its source and collection time; values stay masked."""
+        from relmark._display import html_table
+
+        fields = self.known_fields
+        latest = [self.history(name)[-1] for name in fields]
+        return html_table(
+            {
+                "field": list(fields),
+                "source": [v.provenance.source.value for v in latest],
+                "collected at": [v.provenance.collected_at.isoformat() for v in latest],
+                "value": ["(masked)"] * len(fields),
+            },
+            title=(
+                f"Profile of customer {self.customer_id!r}: stage {self.stage.name}, "
+                f"{len(self.consent_log)} consent event(s), {len(self.erasures)} erasure(s)"
+            ),
+            max_rows=20,
+        )
+
     def history(self, field: str) -> tuple[ProvenancedValue, ...]:
         """Every value held for ``field`` with its provenance, oldest first.
 
