@@ -464,7 +464,7 @@ class CustomerSummary:
             unit=self.unit,
         )
 
-    def to_frame(self, backend: str = "pandas") -> Any:
+    def to_frame(self, backend: str | None = None) -> Any:
         """Return the summary as a pandas or polars DataFrame or a pyarrow Table.
 
         Columns: ``customer_id``, ``frequency``, ``recency``, ``T``, then ``monetary``,
@@ -472,14 +472,17 @@ class CustomerSummary:
         ``summary.unit``.
 
         Args:
-            backend: ``"pandas"``, ``"polars"`` or ``"pyarrow"``.
+            backend: ``"pandas"``, ``"polars"`` or ``"pyarrow"``; by default the first of them
+                that is installed (never forcing pandas on a polars-only environment).
 
         Raises:
             InvalidInputError: For an unknown backend.
             MissingDependencyError: When the backend's library is not installed.
         """
+        from relmark._display import frame_backend
         from relmark.data._frames import to_native_frame
 
+        backend = frame_backend(backend)
         columns: dict[str, NDArray[Any]] = {
             "customer_id": self.customer_id,
             "frequency": self.frequency,

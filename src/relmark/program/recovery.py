@@ -112,12 +112,14 @@ class RecoveryList:
         """Number of complaints listed."""
         return int(self.customer_id.size)
 
-    def to_frame(self, backend: str = "pandas") -> Any:
-        """The list as a frame (``"pandas"``, ``"polars"`` or ``"pyarrow"``)."""
+    def to_frame(self, backend: str | None = None) -> Any:
+        """The list as a frame (``"pandas"``, ``"polars"`` or ``"pyarrow"``; default: installed)."""
+        from relmark._display import frame_backend
         from relmark.data._frames import to_native_frame
 
         return to_native_frame(
-            {f.name: getattr(self, f.name) for f in attrs.fields(RecoveryList)}, backend
+            {f.name: getattr(self, f.name) for f in attrs.fields(RecoveryList)},
+            frame_backend(backend),
         )
 
 

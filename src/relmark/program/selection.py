@@ -91,8 +91,9 @@ class ContactPlan:
         """Sum of the contacts' expected incremental value."""
         return float(self.expected_value.sum())
 
-    def to_frame(self, backend: str = "pandas") -> Any:
-        """The contact list as a frame (``"pandas"``, ``"polars"`` or ``"pyarrow"``)."""
+    def to_frame(self, backend: str | None = None) -> Any:
+        """The contact list as a frame (``"pandas"``, ``"polars"`` or ``"pyarrow"``; default: installed)."""
+        from relmark._display import frame_backend
         from relmark.data._frames import to_native_frame
 
         return to_native_frame(
@@ -106,7 +107,7 @@ class ContactPlan:
                 "expected_value": self.expected_value,
                 "reason": self.reason,
             },
-            backend,
+            frame_backend(backend),
         )
 
 

@@ -370,11 +370,12 @@ class ResponseReport:
             out[name] = np.asarray(values) if values else np.zeros(0)
         return out
 
-    def to_frame(self, table: str = "effects", backend: str = "pandas") -> Any:
+    def to_frame(self, table: str = "effects", backend: str | None = None) -> Any:
         """One of the report's tables as a frame (``"pandas"``, ``"polars"`` or ``"pyarrow"``)."""
+        from relmark._display import frame_backend
         from relmark.data._frames import to_native_frame
 
-        return to_native_frame(self.columns(table), backend)
+        return to_native_frame(self.columns(table), frame_backend(backend))
 
 
 def _window(campaign: Campaign, log: TransactionLog) -> tuple[np.datetime64, np.datetime64]:
