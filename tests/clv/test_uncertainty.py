@@ -188,3 +188,17 @@ def test_spend_only_draws_and_method_by_name(cdnow):
         ParameterDraws.create(None, summary, spend, method="jackknife")
     with pytest.raises(InvalidInputError, match="or both"):
         ParameterDraws.parametric(None)
+
+
+def test_interval_to_frame_and_html(cdnow):
+    """An interval becomes a three-column frame and renders as HTML."""
+    import polars as pl
+
+    summary, model, _ = cdnow
+    iv = ParameterDraws.parametric(model, draws=20, seed=1).probability_alive(
+        summary.take(np.arange(5)), level=0.8
+    )
+    frame = iv.to_frame("p_alive", backend="polars")
+    assert isinstance(frame, pl.DataFrame)
+    assert frame.columns == ["p_alive", "p_alive_lower", "p_alive_upper"]
+    assert "80% parametric intervals over 20 draws" in iv._repr_html_()

@@ -93,6 +93,27 @@ class PredictionInterval:
         """
         return {name: self.estimate, f"{name}_lower": self.lower, f"{name}_upper": self.upper}
 
+    def to_frame(self, name: str = "value", backend: str | None = None) -> Any:
+        """The three columns as a data frame (``"pandas"``, ``"polars"`` or ``"pyarrow"``).
+
+        Args:
+            name: Name of the estimate column (the bounds get ``_lower`` and ``_upper``).
+            backend: The frame library; by default the first of them that is installed.
+        """
+        from relmark._display import frame_backend
+        from relmark.data._frames import to_native_frame
+
+        return to_native_frame(self.columns(name), frame_backend(backend))
+
+    def _repr_html_(self) -> str:
+        """The first and last rows as an HTML table (Jupyter)."""
+        from relmark._display import html_table
+
+        return html_table(
+            self.columns("estimate"),
+            title=f"{100 * self.level:g}% {self.method} intervals over {self.draws} draws",
+        )
+
 
 def _check_level(level: object) -> float:
     if not (is_real(level) and 0 < float(level) < 1):  # type: ignore[arg-type]
