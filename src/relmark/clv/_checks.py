@@ -20,11 +20,9 @@ from relmark.errors import InvalidInputError
 from relmark.typing import FloatArray, IntArray
 
 __all__ = [
-    "as_column",
     "check_clv_periods",
     "check_customer_horizons",
     "check_horizon_grid",
-    "check_horizons",
     "check_real",
     "check_times",
     "check_whole",
@@ -141,17 +139,6 @@ def check_times(name: str, values: ArrayLike, *, integral: bool = False) -> Floa
     return array
 
 
-def check_horizons(t: ArrayLike, *, integral: bool = False) -> FloatArray:
-    """Validate ``t``: one horizon, or a one-dimensional array of them (``>= 0``)."""
-    horizons = check_times("t", t, integral=integral)
-    if horizons.ndim > 1:
-        raise InvalidInputError(
-            f"The 't' argument must be a number or a one-dimensional array of horizons. "
-            f"Got shape {horizons.shape}."
-        )
-    return horizons
-
-
 def check_customer_horizons(t: ArrayLike, n_customers: int, *, owner: str, grid: str) -> FloatArray:
     """Validate ``t`` of a per-customer prediction: one horizon, or one per customer.
 
@@ -206,11 +193,6 @@ def describe_rows(summary: CustomerSummary | None, rows: CompressedSummary, bad:
         parts.append(f"x={rows.frequency[i]:g}, t_x={rows.recency[i]:g}, T={rows.T[i]:g} ({who})")
     more = f" and {bad.size - MAX_LISTED} more row(s)" if bad.size > MAX_LISTED else ""
     return "; ".join(parts) + more
-
-
-def as_column(values: FloatArray, *, needed: bool) -> FloatArray:
-    """``values`` as a column (to broadcast against a row of horizons) when ``needed``."""
-    return values[:, np.newaxis] if needed else values
 
 
 MAX_HORIZON_DAYS = 100 * 365.2425
