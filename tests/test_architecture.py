@@ -1,8 +1,7 @@
 """The house plan, enforced: imports point down the layers, optional libraries stay optional.
 
-Layers, bottom to top (ARCHITECTURE.md), with one deliberate refinement: `relmark.scoring.table`
-(the `ScoreTable` every scorer returns) sits with the data layer, because model packages below the
-scoring registry must be able to return it.
+Layers, bottom to top (ARCHITECTURE.md). `ScoreTable` (what every scorer returns) lives in the data
+layer (`relmark.data.table`), so model packages below the scoring registry can return it.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ LAYERS: dict[str, int] = {
     "relmark.domain": 1,
     "relmark.core": 1,
     "relmark.data": 2,
-    "relmark.scoring.table": 2,
     "relmark.io": 2,
     "relmark.clv": 3,
     "relmark.rfm": 3,

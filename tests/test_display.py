@@ -13,9 +13,9 @@ import pytest
 from relmark._display import frame_backend, html_table, text_table
 from relmark.clv import BGNBD
 from relmark.clv.diagnostics import repeat_purchase_histogram
+from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.datasets import load_cdnow
 from relmark.rfm import RFM_PACKAGE_SEGMENTS
-from relmark.scoring.table import ColumnInfo, ColumnKind, ScoreTable
 
 _INFO = {"p_alive": ColumnInfo(description="P(alive).", kind=ColumnKind.FLOAT)}
 

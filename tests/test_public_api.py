@@ -242,7 +242,7 @@ _PREIMPORT_CHILD = textwrap.dedent(
 
     MODULES = [
         "relmark.data.summary", "relmark.clv", "relmark.rfm.scorer", "relmark.profile",
-        "relmark.scoring.table", "relmark.io", "relmark.trust", "relmark.data.log",
+        "relmark.data.table", "relmark.io", "relmark.trust", "relmark.data.log",
         "relmark.profile.builder", "relmark.clv.gamma_gamma", "relmark.scoring.registry",
         "relmark.domain",
     ]

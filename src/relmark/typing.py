@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 if TYPE_CHECKING:
     from relmark.data.summary import CustomerSummary
-    from relmark.scoring.table import ScoreTable
+    from relmark.data.table import ScoreTable
 
 __all__ = ["BoolArray", "FloatArray", "IntArray", "Scorer"]
 

@@ -19,13 +19,13 @@ from relmark.clv.scorers import (
 )
 from relmark.core.quantiles import weighted_quantile
 from relmark.data.summary import CustomerSummary
+from relmark.data.table import ColumnKind
 from relmark.data.units import TimeUnit
 from relmark.datasets import load_cdnow_sample_summary
 from relmark.errors import InvalidInputError
 from relmark.io import from_json, to_json
 from relmark.rfm import RFMScorer
 from relmark.scoring import get_scorer, score
-from relmark.scoring.table import ColumnKind
 from relmark.testing import check_scorer
 from relmark.trust.scorer import CommitmentTrustScorer
 

@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relmark.data.summary import CustomerSummary
+from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.domain import Channel, Direction, Touchpoint, TouchpointId, TouchpointKind
 from relmark.errors import InvalidInputError
 from relmark.profile import Profile, ProfileBuilder, ValueSource
 from relmark.rfm import RFMScorer
-from relmark.scoring.table import ColumnInfo, ColumnKind, ScoreTable
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)

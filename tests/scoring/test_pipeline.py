@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from relmark.data.summary import CustomerSummary
+from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.errors import InvalidInputError, UnknownScorerError
 from relmark.rfm import RFMScorer
 from relmark.scoring.pipeline import score
 from relmark.scoring.registry import ScorerRegistry
-from relmark.scoring.table import ColumnInfo, ColumnKind, ScoreTable
 
 
 class PurchaseShare:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from relmark.data.summary import CustomerSummary
+from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.errors import InvalidInputError, NotFittedError
 from relmark.rfm import RFMScorer
-from relmark.scoring.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.testing import check_scorer
 
 INFO = {"value": ColumnInfo(description="Frequency over the fitted mean.", kind=ColumnKind.FLOAT)}

@@ -1,7 +1,7 @@
 r"""Scorers built on the CLV models: P(alive), expected purchases, expected spend, CLV and tier.
 
 Each scorer fits its models in ``fit`` and returns a
-[`ScoreTable`][relmark.scoring.table.ScoreTable] from ``score``, so it plugs into
+[`ScoreTable`][relmark.data.table.ScoreTable] from ``score``, so it plugs into
 [`relmark.scoring.score`][relmark.scoring.pipeline.score] under its registered name:
 
 | name | class | columns |
@@ -38,9 +38,9 @@ from relmark.clv.paretonbd import ParetoNBD
 from relmark.clv.value import _lifetime_value
 from relmark.core.quantiles import weighted_quantile
 from relmark.data.summary import CustomerSummary
+from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError, NotFittedError
-from relmark.scoring.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.typing import FloatArray
 
 __all__ = [

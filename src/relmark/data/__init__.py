@@ -1,4 +1,4 @@
-"""Columnar data layer: transaction logs, customer summaries, units and frame interop."""
+"""Columnar data layer: transaction logs, customer summaries, score tables, units and frame interop."""
 
 from typing import TYPE_CHECKING
 
@@ -8,21 +8,28 @@ if TYPE_CHECKING:
     from relmark.data.covariates import Covariates
     from relmark.data.log import TransactionLog
     from relmark.data.summary import CompressedSummary, CustomerSummary
+    from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
     from relmark.data.units import TimeUnit, parse_unit
 
 __all__ = [
+    "ColumnInfo",
+    "ColumnKind",
     "CompressedSummary",
     "Covariates",
     "CustomerSummary",
+    "ScoreTable",
     "TimeUnit",
     "TransactionLog",
     "parse_unit",
 ]
 
 _HOMES = {
+    "ColumnInfo": "relmark.data.table",
+    "ColumnKind": "relmark.data.table",
     "CompressedSummary": "relmark.data.summary",
     "Covariates": "relmark.data.covariates",
     "CustomerSummary": "relmark.data.summary",
+    "ScoreTable": "relmark.data.table",
     "TimeUnit": "relmark.data.units",
     "TransactionLog": "relmark.data.log",
     "parse_unit": "relmark.data.units",

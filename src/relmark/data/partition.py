@@ -39,9 +39,9 @@ from relmark.data._timestamps import parse_instant
 from relmark.data._validation import cmp
 from relmark.data.log import TransactionLog
 from relmark.data.summary import CustomerSummary
+from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError
-from relmark.scoring.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.typing import FloatArray, Scorer
 
 __all__ = [
@@ -624,7 +624,7 @@ def score_summary(
 
     Args:
         fitted: A fitted scorer (anything with ``score(summary)`` returning a
-            [`ScoreTable`][relmark.scoring.table.ScoreTable]), a sequence of them (their tables
+            [`ScoreTable`][relmark.data.table.ScoreTable]), a sequence of them (their tables
             are joined, columns in order), a fitted transaction model (columns
             ``probability_alive`` and, with ``horizon``, ``expected_purchases``) or a fitted
             spend model (column ``expected_spend``).

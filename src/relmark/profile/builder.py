@@ -28,6 +28,7 @@ import attrs
 import numpy as np
 
 from relmark.data.summary import CustomerSummary
+from relmark.data.table import ScoreTable
 from relmark.domain.vocabulary import Channel
 from relmark.errors import ConsentRequiredError, InvalidInputError, InvalidPayloadError
 from relmark.profile._checks import frozen_mapping, is_int
@@ -54,7 +55,6 @@ from relmark.profile.records import (
     customer_key,
 )
 from relmark.profile.relationship import LifecycleThresholds
-from relmark.scoring.table import ScoreTable
 from relmark.typing import BoolArray
 
 __all__ = ["ConsentRequiredError", "CustomerLike", "ProfileBuilder"]

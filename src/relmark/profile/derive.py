@@ -3,7 +3,7 @@
 Everything here is columnar: one pass of numpy over all customers, no Python loop over
 transactions. [`derive_columns`][relmark.profile.derive.derive_columns] turns a
 [`CustomerSummary`][relmark.data.summary.CustomerSummary], any number of
-[`ScoreTable`][relmark.scoring.table.ScoreTable]s and, optionally, touchpoints into one
+[`ScoreTable`][relmark.data.table.ScoreTable]s and, optionally, touchpoints into one
 [`DerivedColumn`][relmark.profile.derive.DerivedColumn] per stage-2 field, each remembering which
 scorer produced it. [`ProfileBuilder.derive`][relmark.profile.builder.ProfileBuilder.derive]
 adds those values to individual profiles;
@@ -57,6 +57,7 @@ from numpy.typing import NDArray
 
 from relmark.core.quantiles import weighted_quantile
 from relmark.data.summary import CustomerSummary
+from relmark.data.table import ScoreTable
 from relmark.domain.vocabulary import Channel, Direction
 from relmark.errors import InvalidInputError
 from relmark.profile._checks import frozen_mapping
@@ -69,7 +70,6 @@ from relmark.profile.records import (
     ValueSource,
 )
 from relmark.profile.relationship import LifecycleThresholds, lifecycle_stages
-from relmark.scoring.table import ScoreTable
 from relmark.typing import BoolArray
 
 __all__ = [

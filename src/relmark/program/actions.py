@@ -42,10 +42,10 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from relmark.data.table import ScoreTable
 from relmark.domain import Channel
 from relmark.errors import InvalidInputError
 from relmark.profile.relationship import LifecycleStage, RelationshipLevel
-from relmark.scoring.table import ScoreTable
 
 __all__ = [
     "DEFAULT_ACTIONS",

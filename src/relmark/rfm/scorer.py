@@ -31,12 +31,12 @@ from numpy.typing import NDArray
 from relmark._estimator import Estimator
 from relmark.data._validation import array_eq, cmp, offending_rows
 from relmark.data.summary import CustomerSummary
+from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.errors import InvalidInputError, NotFittedError
 from relmark.rfm._binning import apply_cuts, quantile_bins, random_tie_keys, realised_sizes
 from relmark.rfm._checks import is_int
 from relmark.rfm.presets import RF_GRID_SEGMENTS
 from relmark.rfm.segments import SegmentRules
-from relmark.scoring.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.typing import BoolArray, FloatArray, IntArray
 
 __all__ = ["BinThresholds", "RFMScorer"]

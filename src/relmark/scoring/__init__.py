@@ -1,6 +1,6 @@
 """Pluggable scorers: a registry with entry-point discovery, score tables, and a pipeline.
 
-- [`ScoreTable`][relmark.scoring.table.ScoreTable]: per-customer columns with metadata, joinable
+- [`ScoreTable`][relmark.data.table.ScoreTable]: per-customer columns with metadata, joinable
   on customer id and convertible to pandas, polars or pyarrow.
 - [`ScorerRegistry`][relmark.scoring.registry.ScorerRegistry] and the default-registry functions
   [`register_scorer`][relmark.scoring.registry.register_scorer],
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from relmark._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
     from relmark.scoring.pipeline import score
     from relmark.scoring.registry import (
         ScorerRegistry,
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
         get_scorer,
         register_scorer,
     )
-    from relmark.scoring.table import ColumnInfo, ColumnKind, ScoreTable
 
 __all__ = [
     "ColumnInfo",
@@ -37,9 +37,9 @@ __all__ = [
 ]
 
 _HOMES = {
-    "ColumnInfo": "relmark.scoring.table",
-    "ColumnKind": "relmark.scoring.table",
-    "ScoreTable": "relmark.scoring.table",
+    "ColumnInfo": "relmark.data.table",
+    "ColumnKind": "relmark.data.table",
+    "ScoreTable": "relmark.data.table",
     "ScorerRegistry": "relmark.scoring.registry",
     "available_scorers": "relmark.scoring.registry",
     "get_scorer": "relmark.scoring.registry",

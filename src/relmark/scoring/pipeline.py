@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from relmark.data.summary import CustomerSummary
+from relmark.data.table import ScoreTable
 from relmark.errors import InvalidInputError
 from relmark.scoring.registry import DEFAULT_REGISTRY, ScorerRegistry
-from relmark.scoring.table import ScoreTable
 from relmark.typing import Scorer
 
 __all__ = ["score"]

@@ -22,8 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from relmark.data.summary import CustomerSummary
+from relmark.data.table import ScoreTable
 from relmark.errors import InvalidInputError, NotFittedError
-from relmark.scoring.table import ScoreTable
 from relmark.typing import Scorer
 
 __all__ = ["check_scorer"]
@@ -119,7 +119,7 @@ def check_scorer(scorer: Scorer, summary: CustomerSummary, *, seed: int = 0) -> 
        keyword-only hyperparameters stored verbatim as attributes;
     2. ``score`` before ``fit`` raises [`NotFittedError`][relmark.errors.NotFittedError];
     3. ``fit`` returns the scorer itself, and ``score`` returns a
-       [`ScoreTable`][relmark.scoring.table.ScoreTable] with one row per customer, in summary
+       [`ScoreTable`][relmark.data.table.ScoreTable] with one row per customer, in summary
        order;
     4. determinism: two fits on the same data score identically;
     5. invariance to customer order: fitting and scoring a shuffled copy of ``summary`` gives

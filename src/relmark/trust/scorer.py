@@ -17,8 +17,8 @@ from numpy.typing import NDArray
 
 from relmark._estimator import Estimator
 from relmark.data.summary import CustomerSummary
+from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.errors import InvalidInputError, NotFittedError
-from relmark.scoring.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.trust._checks import row_index
 from relmark.trust.proxies import (
     COMMITMENT_PROXIES,

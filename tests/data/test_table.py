@@ -7,8 +7,8 @@ import importlib.util
 import numpy as np
 import pytest
 
+from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.errors import InvalidInputError, MissingDependencyError
-from relmark.scoring.table import ColumnInfo, ColumnKind, ScoreTable
 
 INT = ColumnInfo(description="An integer score.", kind=ColumnKind.INTEGER, range=(1.0, 5.0))
 STR = ColumnInfo(description="A label.", kind=ColumnKind.STRING)

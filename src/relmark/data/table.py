@@ -1,10 +1,10 @@
 """Columnar score results keyed by customer id.
 
-A [`ScoreTable`][relmark.scoring.table.ScoreTable] is what every scorer returns: one row per
+A [`ScoreTable`][relmark.data.table.ScoreTable] is what every scorer returns: one row per
 customer, an ordered set of named numpy columns, and a
-[`ColumnInfo`][relmark.scoring.table.ColumnInfo] record per column saying what the column holds,
+[`ColumnInfo`][relmark.data.table.ColumnInfo] record per column saying what the column holds,
 in which unit and over which range. Tables from several scorers are combined with
-[`ScoreTable.join`][relmark.scoring.table.ScoreTable.join], which aligns rows on customer id.
+[`ScoreTable.join`][relmark.data.table.ScoreTable.join], which aligns rows on customer id.
 
 At import time this module needs nothing from relmark above ``errors`` and ``typing``, so every
 scorer package can build tables without an import cycle; ``to_frame`` loads the data layer's frame
@@ -117,14 +117,14 @@ def _coerce_column(name: str, values: ArrayLike, kind: ColumnKind, n: int) -> ND
 class ScoreTable:
     """Per-customer scores: customer ids, ordered named columns and their metadata.
 
-    Build one with [`from_columns`][relmark.scoring.table.ScoreTable.from_columns]. Columns are
+    Build one with [`from_columns`][relmark.data.table.ScoreTable.from_columns]. Columns are
     read-only numpy arrays in customer order; ``table["segment"]`` returns one, ``len(table)`` is
     the number of customers and ``table.columns`` the column names in order.
 
     Attributes:
         customer_id: Customer identifiers, unique, in row order.
         data: Column name → values (insertion order is the column order); read-only.
-        info: Column name → [`ColumnInfo`][relmark.scoring.table.ColumnInfo], for every column;
+        info: Column name → [`ColumnInfo`][relmark.data.table.ColumnInfo], for every column;
             read-only.
     """
 
