@@ -39,7 +39,7 @@ from relmark.core import bgbb as bgbb_kernels
 from relmark.core import mbgnbd as mbgnbd_kernels
 from relmark.core import paretonbd as paretonbd_kernels
 from relmark.data.summary import CustomerSummary
-from relmark.datasets import load_donations, simulate_bgbb, simulate_mbgnbd, simulate_pareto_nbd
+from relmark.datasets import load_donations, simulate_bgbb, simulate_mbgnbd, simulate_paretonbd
 
 PARETO_TRUTH = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
 MBG_TRUTH = {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}
@@ -96,7 +96,7 @@ def compare(
 
 
 def bench_pareto(n: int, repeats: int, lifetimes_repeats: int) -> tuple[str, bool]:
-    summary = day_granularity(simulate_pareto_nbd(n, **PARETO_TRUTH, T=39.0, seed=n))
+    summary = day_granularity(simulate_paretonbd(n, **PARETO_TRUTH, T=39.0, seed=n))
     compressed = summary.compress()
     names = ("r", "alpha", "s", "beta")
     ours_t, ours = best_of(repeats, lambda: ParetoNBD().fit(attrs.evolve(summary)))

@@ -126,7 +126,7 @@ def input_file(folder: Path, task: str, n: int) -> Path:
     path = folder / f"log-{task}-{n}.parquet"
     if path.exists():
         return path
-    model = "pareto_nbd" if task == "pareto" else "bgnbd"
+    model = "paretonbd" if task == "pareto" else "bgnbd"
     params = BGNBD_TRUTH if model == "bgnbd" else PARETO_TRUTH
     spend = FLAT_SPEND if task == "flat" else SPEND
     log = simulate_transaction_log(

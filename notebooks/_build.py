@@ -1354,12 +1354,13 @@ PROFILES: list[Cell] = [
         Ada was scored on the scale learned from all CDNOW customers (`fit(summary)`), so her
         segment is comparable with theirs.
 
-        ## 5. Withdrawal, objection, erasure, export
+        ## 5. Withdrawal, objection, erasure, JSON
 
         Withdrawing consent stops the questions for that purpose; objecting stops derivations
         that rely on legitimate interest; erasure removes values and keeps a record of what was
-        erased, when and why, but never the values themselves. A profile exports to a plain
-        dictionary, with every value's provenance, and loads back unchanged.
+        erased, when and why, but never the values themselves. A profile goes to JSON through
+        `relmark.to_json` with every value's provenance, and `relmark.from_json` reads it back
+        unchanged, checked against the builder's catalogue (never one from the payload).
     """),
     code("""
         later = at + dt.timedelta(days=30)
@@ -1377,11 +1378,11 @@ PROFILES: list[Cell] = [
         )
         print(profile.erasures[-1])
 
-        payload = builder.export(profile)
-        text = json.dumps(payload)
-        assert builder.load(json.loads(text)) == profile
-        print(f"{len(text):,} characters of JSON, {len(payload['fields'])} known fields, round trip exact")
-        payload["fields"]["rfm_segment"]
+        text = relmark.to_json(profile)
+        assert relmark.from_json(text, relmark.Profile, catalogue=builder.catalogue) == profile
+        payload = json.loads(text)
+        print(f"{len(text):,} characters of JSON, {len(payload['observations'])} values, round trip exact")
+        [value for value in payload["observations"] if value["field"] == "rfm_segment"]
     """),
     md("""
         ## 6. How close a relationship can the firm afford?

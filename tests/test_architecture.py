@@ -2,6 +2,9 @@
 
 Layers, bottom to top (ARCHITECTURE.md). `ScoreTable` (what every scorer returns) lives in the data
 layer (`relmark.data.table`), so model packages below the scoring registry can return it.
+Every protocol is defined in `relmark.typing`, which sits between the data layer and the model
+packages (its numpy-only part, `relmark._typing`, at the bottom), and no package imports another
+package's private module or private name (docs/explanation/architecture.md).
 """
 
 from __future__ import annotations
@@ -14,16 +17,21 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "relmark"
 
 # Lower number = lower layer. A module may import modules of its own or a lower layer.
-LAYERS: dict[str, int] = {
+LAYERS: dict[str, float] = {
     "relmark.errors": 0,
     "relmark._display": 0,  # the shared HTML/text table renderer of every table-like result
-    "relmark._estimator": 0,
-    "relmark._lazy": 0,  # PEP 562 namespaces of every package  # get_params/set_params/repr shared by models and scorers
-    "relmark.typing": 0,
+    "relmark._estimator": 0,  # get_params/set_params/repr shared by models and scorers
+    "relmark._validation": 0,  # every generic check (numbers, ids, columns, array equality)
+    "relmark._frames": 0,  # frame interop (narwhals, pandas/polars/pyarrow lazily) and file readers
+    "relmark._lazy": 0,  # PEP 562 namespaces of every package
+    "relmark._typing": 0,  # array aliases and the MLE contract: the numpy-only part of typing
     "relmark.domain": 1,
     "relmark.core": 1,
     "relmark.data": 2,
     "relmark.io": 2,
+    # Every protocol: above the data layer so its contracts name CustomerSummary, ScoreTable and
+    # TimeUnit for real (parameters are contravariant: no structural stand-in would do).
+    "relmark.typing": 2.5,
     "relmark.clv": 3,
     "relmark.rfm": 3,
     "relmark.trust": 3,
@@ -53,7 +61,7 @@ OPTIONAL = (
 NEVER = ("lifetimes", "pingouin", "pickle", "dill")
 
 
-def _layer_of(module: str) -> int:
+def _layer_of(module: str) -> float:
     best = ""
     for prefix in LAYERS:
         if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > len(best):
@@ -154,3 +162,136 @@ def test_every_package_is_assigned_a_layer() -> None:
         if top not in LAYERS:
             unplaced.append(top)
     assert not unplaced, f"add these to LAYERS: {sorted(set(unplaced))}"
+
+
+# ---------------------------------------------------------------------------- private modules
+def _package_of(module: str) -> str:
+    """``relmark.clv`` for ``relmark.clv.value``; a top-level module is its own package."""
+    return ".".join(module.split(".")[:2])
+
+
+def _is_shared_bottom_module(module: str) -> bool:
+    """A top-level private module at layer 0 (``relmark._validation``): shared by every package."""
+    parts = module.split(".")
+    return len(parts) == 2 and parts[1].startswith("_") and LAYERS.get(module) == 0
+
+
+def _private_imports(here: str, tree: ast.Module) -> list[tuple[int, str]]:
+    """(line, what) for each import of another package's private module or private name.
+
+    Imports under ``if TYPE_CHECKING:`` count too: a private name is an implementation detail
+    even for the type checker.
+    """
+    own = _package_of(here)
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [(alias.name, None) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            targets = [(node.module, alias.name) for alias in node.names]
+        else:
+            continue
+        for imported, imported_name in targets:
+            module, name = imported, imported_name
+            if not module.startswith("relmark"):
+                continue
+            if name is not None and f"{module}.{name}" in LAYERS:
+                module, name = f"{module}.{name}", None  # `from relmark import _display`
+            if _package_of(module) == own:
+                continue
+            private_part = any(part.startswith("_") for part in module.split(".")[1:])
+            if private_part and not _is_shared_bottom_module(module):
+                found.append((node.lineno, module))
+            elif name is not None and name.startswith("_"):
+                found.append((node.lineno, f"{module}.{name}"))
+    return found
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))
+def test_no_package_imports_another_packages_private_module(path: Path) -> None:
+    """Across packages only public modules and names are imported (bottom shared modules apart)."""
+    here = _module_name(path)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bad = [f"line {line}: {here} imports {what}" for line, what in _private_imports(here, tree)]
+    assert not bad, "imports of another package's private module or name:\n" + "\n".join(bad)
+
+
+def test_private_import_rule_catches_each_form() -> None:
+    """The rule flags a private module, a private name and a private submodule of another package."""
+    source = (
+        "from relmark.data._timestamps import parse_instant\n"
+        "from relmark.clv.value import _lifetime_value\n"
+        "from relmark.clv import _base\n"
+        "import relmark.data._periods\n"
+        "from relmark._validation import check_real\n"
+        "from relmark.dask import summarize\n"
+        "from relmark.scoring.pipeline import _own_private\n"
+    )
+    found = _private_imports("relmark.scoring.pipeline", ast.parse(source))
+    assert found == [
+        (1, "relmark.data._timestamps"),
+        (2, "relmark.clv.value._lifetime_value"),
+        (3, "relmark.clv._base"),
+        (4, "relmark.data._periods"),
+    ]
+
+
+# ---------------------------------------------------------------------------- protocols
+TYPING_MODULES = ("relmark.typing", "relmark._typing")
+
+
+def _is_protocol_base(base: ast.expr) -> bool:
+    if isinstance(base, ast.Subscript):  # Protocol[T]
+        base = base.value
+    return (isinstance(base, ast.Name) and base.id == "Protocol") or (
+        isinstance(base, ast.Attribute) and base.attr == "Protocol"
+    )
+
+
+def _protocol_classes(tree: ast.Module) -> list[tuple[int, str]]:
+    return [
+        (node.lineno, node.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef) and any(_is_protocol_base(b) for b in node.bases)
+    ]
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))
+def test_protocols_are_defined_only_in_relmark_typing(path: Path) -> None:
+    """A class deriving from Protocol lives in relmark.typing (or its numpy-only part)."""
+    here = _module_name(path)
+    if here in TYPING_MODULES:
+        return
+    found = _protocol_classes(ast.parse(path.read_text(encoding="utf-8")))
+    assert not found, f"{here} defines protocols; move them to relmark.typing: " + ", ".join(
+        f"{name} (line {line})" for line, name in found
+    )
+
+
+def test_protocol_rule_catches_each_spelling() -> None:
+    """Plain, generic and qualified Protocol bases are all recognized; other bases are not."""
+    source = (
+        "class A(Protocol): ...\n"
+        "class B(Protocol[T]): ...\n"
+        "class C(typing.Protocol): ...\n"
+        "class D(Base): ...\n"
+        "class E(Generic[T]): ...\n"
+    )
+    assert [name for _, name in _protocol_classes(ast.parse(source))] == ["A", "B", "C"]
+
+
+def test_typing_modules_define_protocols() -> None:
+    """The protocol check looks at real files: relmark.typing does define the protocols."""
+    tree = ast.parse((SRC / "typing.py").read_text(encoding="utf-8"))
+    assert {"Scorer", "QuestionRanker", "TransactionModel"} <= {
+        name for _, name in _protocol_classes(tree)
+    }
+
+
+@pytest.mark.parametrize("module", TYPING_MODULES)
+def test_typing_imports_nothing_above_it_even_for_the_type_checker(module: str) -> None:
+    """relmark.typing has no `if TYPE_CHECKING:` block: what it names, it imports for real."""
+    path = SRC / (module.split(".")[1] + ".py")
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    blocks = [node.lineno for node in ast.walk(tree) if _is_type_checking_block(node)]
+    assert not blocks, f"{module} has TYPE_CHECKING imports at lines {blocks}"

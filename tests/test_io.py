@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relmark.clv import BGNBD, BGNBDScorer, CLVScorer, GammaGamma, ParetoNBD
+from relmark.clv import BGNBD, CLVScorer, GammaGamma, ParetoNBD, TransactionModelScorer
 from relmark.data import CustomerSummary, TransactionLog
 from relmark.data.units import TimeUnit
 from relmark.domain import (
@@ -684,7 +684,7 @@ def test_validator_messages_name_the_record_not_nonetype() -> None:
     payload = json.loads(to_json(_rich_profile()))
     payload["observations"][0]["sequence"] = -1
     with pytest.raises(InvalidPayloadError) as info:
-        from_dict(payload, Profile)
+        from_dict(payload, Profile, catalogue=_rich_catalogue())
     text = str(info.value)
     assert "NoneType" not in text
     assert "ProvenancedValue" in text
@@ -699,13 +699,17 @@ def test_unfitted_model_payload_loads_unfitted() -> None:
 
 def test_scorer_contradicting_its_model_is_refused() -> None:
     """A scorer whose hyperparameters disagree with the model it holds is refused on load."""
-    scorer = BGNBDScorer(penalizer=0.0)
+    scorer = TransactionModelScorer(penalizer=0.0)
     scorer.model_ = BGNBD.from_params(r=0.2, alpha=4.0, a=0.8, b=2.4)
     payload = json.loads(to_json(scorer))
-    assert from_dict(payload, BGNBDScorer).model_.params_ == scorer.model_.params_
+    assert from_dict(payload, TransactionModelScorer).model_.params_ == scorer.model_.params_
     payload["hyperparameters"]["penalizer"] = 0.25
     with pytest.raises(InvalidPayloadError, match=r"penalizer=0\.25 but its fitted model_"):
-        from_dict(payload, BGNBDScorer)
+        from_dict(payload, TransactionModelScorer)
+    payload["hyperparameters"]["penalizer"] = 0.0
+    payload["hyperparameters"]["model"] = "paretonbd"
+    with pytest.raises(InvalidPayloadError, match="model='paretonbd' but holds a fitted BGNBD"):
+        from_dict(payload, TransactionModelScorer)
 
     clv = CLVScorer(transaction_model="bgnbd")
     clv.transaction_model_ = ParetoNBD.from_params(r=0.55, alpha=10.6, s=0.61, beta=11.7)
@@ -733,8 +737,8 @@ def _clv_scorer() -> CLVScorer:
     return scorer
 
 
-def _bgnbd_scorer() -> BGNBDScorer:
-    scorer = BGNBDScorer(horizon=26.0)
+def _bgnbd_scorer() -> TransactionModelScorer:
+    scorer = TransactionModelScorer(horizon=26.0)
     scorer.model_ = BGNBD.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426, unit="W")
     return scorer
 
@@ -908,11 +912,34 @@ def test_corrupted_rfm_scorer_payloads_are_refused(
 
 
 def test_transaction_scorer_hyperparameters_are_validated_on_load() -> None:
-    """A BGNBDScorer payload with a negative horizon fails as fit would fail."""
+    """A TransactionModelScorer payload with a negative horizon fails as fit would fail."""
     payload = json.loads(to_json(_bgnbd_scorer()))
     payload["hyperparameters"]["horizon"] = -5.0
-    with pytest.raises(InvalidPayloadError, match="'horizon' parameter of BGNBDScorer"):
-        from_dict(payload, BGNBDScorer)
+    with pytest.raises(InvalidPayloadError, match="'horizon' parameter of TransactionModelScorer"):
+        from_dict(payload, TransactionModelScorer)
+
+
+class _UnregisteredModel(BGNBD):
+    """A transaction model that is not in relmark.clv.registry."""
+
+
+def test_a_payload_naming_an_unregistered_model_is_refused() -> None:
+    """Under `model_: RepeatBuyingModel` only registered models load, or are written at all."""
+    payload = json.loads(to_json(_bgnbd_scorer()))
+    for name in (
+        f"{__name__}._UnregisteredModel",
+        "relmark.clv.bgbb.BGBB",
+        "relmark.clv._base.RepeatBuyingModel",
+        "os.system",
+    ):
+        payload["fitted"]["model_"]["relmark"] = name
+        with pytest.raises(InvalidPayloadError, match="'relmark' key is one of") as info:
+            from_dict(payload, TransactionModelScorer)
+        assert "relmark.clv.paretonbd.ParetoNBD" in str(info.value)
+    scorer = TransactionModelScorer()
+    scorer.model_ = _UnregisteredModel.from_params(r=0.2, alpha=4.0, a=0.8, b=2.4)
+    with pytest.raises(InvalidInputError, match="Expected an estimator of type BGNBD, MBGNBD"):
+        to_json(scorer)
 
 
 # ---------------------------------------------------------------- catalogues and profiles
@@ -1030,7 +1057,7 @@ def test_profile_round_trips_exactly_with_named_zones() -> None:
     """A profile with values of every type, consent and erasures comes back equal, zones named."""
     profile = _rich_profile()
     text = to_json(profile)
-    back = from_json(text, Profile)
+    back = from_json(text, Profile, catalogue=_rich_catalogue())
     assert back == profile
     assert to_json(back) == text
     assert isinstance(back.opened_at, datetime)
@@ -1041,10 +1068,7 @@ def test_profile_round_trips_exactly_with_named_zones() -> None:
     assert isinstance(visit.tzinfo, ZoneInfo)
     assert visit.tzinfo.key == "Europe/Berlin"
     assert math.copysign(1.0, back.value("spend")) == -1.0
-    builder = ProfileBuilder(catalogue=_rich_catalogue())
-    exported = json.loads(json.dumps(builder.export(profile)))
-    assert exported["opened_at"] == "2024-10-27T02:30:00+01:00[Europe/Berlin]"
-    assert builder.load(exported) == profile
+    assert json.loads(text)["opened_at"] == "2024-10-27T02:30:00+01:00[Europe/Berlin]"
 
 
 _BAD_PROFILES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
@@ -1088,7 +1112,7 @@ def test_corrupted_profile_payloads_are_refused(
     payload = json.loads(to_json(_rich_profile()))
     mutate(payload)
     with pytest.raises(InvalidPayloadError) as info:
-        from_dict(payload, Profile)
+        from_dict(payload, Profile, catalogue=_rich_catalogue())
     assert fragment in str(info.value)
 
 
@@ -1158,7 +1182,7 @@ def test_combined_flag_values_round_trip() -> None:
     profile = builder.observe(
         builder.new("c", opened_at=_AT), "access", both, source="declared", at=_AT
     )
-    back = from_json(to_json(profile), Profile)
+    back = from_json(to_json(profile), Profile, catalogue=catalogue)
     assert back.value("access") is both
     with pytest.raises(InvalidPayloadError, match="Expected a Access"):
         from_json("[8]", list[Access])
@@ -1253,7 +1277,7 @@ _FUZZ_TARGETS: list[tuple[Callable[[], object], Any]] = [
     (_rich_profile, Profile),
     (lambda: BGNBD.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426), BGNBD),
     (_rich_catalogue, Catalogue),
-    (_bgnbd_scorer, BGNBDScorer),
+    (_bgnbd_scorer, TransactionModelScorer),
     (_clv_scorer, CLVScorer),
 ]
 
@@ -1280,7 +1304,7 @@ def test_corrupted_payloads_load_validated_or_raise_invalid_payload(
     path = paths[choice % len(paths)]
     corrupted = _corrupt(payload, path, value, delete)
     try:
-        loaded = from_dict(corrupted, cls)
+        loaded = from_dict(corrupted, cls, catalogue=_rich_catalogue())
     except InvalidPayloadError:
         return
     # What loads is valid: it passes the checks of construction again and writes back out.
@@ -1296,12 +1320,12 @@ def test_corrupted_payloads_load_validated_or_raise_invalid_payload(
         )
     if isinstance(loaded, Profile):
         attrs.evolve(loaded)  # the constructor's checks run again
-    if isinstance(loaded, BGNBDScorer | CLVScorer):
+    if isinstance(loaded, TransactionModelScorer | CLVScorer):
         # A loaded scorer is fitted and usable, never a shell that fails with AttributeError.
         with contextlib.suppress(RelmarkError):
             loaded.score(_SCORING_SUMMARY)
     text = to_json(loaded)
-    assert to_json(from_json(text, cls)) == text
+    assert to_json(from_json(text, cls, catalogue=_rich_catalogue())) == text
 
 
 def test_unwritable_value_is_named_by_its_path() -> None:

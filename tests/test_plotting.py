@@ -221,7 +221,9 @@ def test_heterogeneity_densities_match_scipy(ax):
 
 def test_heterogeneity_refuses_unfitted_and_unsuitable_models(ax):
     """An unfitted model gets NotFittedError; a spend model has no purchase-rate mixing."""
-    with pytest.raises(NotFittedError):
+    with pytest.raises(
+        NotFittedError, match=r"'model' argument of plot_transaction_rate_heterogeneity \(a BGNBD\)"
+    ):
         plotting.plot_transaction_rate_heterogeneity(BGNBD(), ax=ax)
     spend = GammaGamma.from_params(p=6.25, q=3.74, gamma=15.44)
     with pytest.raises(InvalidInputError, match="purchase-rate"):

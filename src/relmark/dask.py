@@ -41,33 +41,39 @@ import glob
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import attrs
 import numpy as np
 
-from relmark.clv._base import RepeatBuyingModel
+from relmark._estimator import fitted_attribute
+from relmark.clv import RepeatBuyingModel
 from relmark.clv.bgbb import BGBB
+from relmark.clv.gamma_gamma import GammaGamma
+from relmark.clv.uncertainty import ParameterDraws
 from relmark.data.partition import (
+    RowMerger,
     WeightedRows,
+    bootstrap_weights,
     compress_rows,
-    merge_rows,
     read_transactions,
     score_frame,
     summarize_customers,
     summary_from_frame,
 )
-from relmark.data.summary import CustomerSummary
+from relmark.data.summary import CompressedSummary, CustomerSummary
 from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError, require
 from relmark.rfm import RFMScorer
+from relmark.typing import FloatArray
 
 __all__ = [
     "DaskSummary",
     "compress",
     "fit",
+    "parameter_draws",
     "parquet_files",
     "score",
     "split",
@@ -76,7 +82,6 @@ __all__ = [
 ]
 
 _TRANSACTION_KEYS = ("frequency", "recency", "T")
-_MERGE_FAN_IN = 8
 
 
 def _dask() -> Any:
@@ -107,8 +112,53 @@ class DaskSummary:
         return tuple(str(c) for c in self.frame.columns)
 
     def persist(self) -> DaskSummary:
-        """Compute the summary once and keep it in the cluster's memory (for fit then score)."""
+        """Compute the summary once and keep it in the cluster's memory (for fit then score).
+
+        The workers then hold the whole summary between the steps (about 40 bytes per customer
+        with integer ids, spread over them); [`checkpoint`][relmark.dask.DaskSummary.checkpoint]
+        keeps it on disk instead, so a worker's memory stays bounded by one partition.
+        """
         return attrs.evolve(self, frame=self.frame.persist())
+
+    def checkpoint(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        progress_to: TextIO | None = None,
+    ) -> DaskSummary:
+        """Compute the summary once, write it as Parquet files at ``path`` and read it from there.
+
+        The alternative to [`persist`][relmark.dask.DaskSummary.persist] for summaries larger
+        than the cluster should hold: each partition is written as soon as it is summarized, and
+        the returned summary reads the files back partition by partition, so fitting and scoring
+        after it never hold more than the partitions being worked on. The files are written all
+        or nothing, as by [`to_parquet`][relmark.dask.to_parquet]; remove them when done.
+
+        Args:
+            path: Directory to write (every worker must be able to write and read it).
+            overwrite: Replace an existing directory at ``path``.
+            progress_to: Where to draw Dask's text progress bar while writing.
+
+        Returns:
+            The same summary, backed by the files.
+
+        Raises:
+            InvalidInputError: As [`to_parquet`][relmark.dask.to_parquet], and from computing
+                the summary (an invalid input file).
+        """
+        import dask
+
+        dd = _dask()
+        written = to_parquet(self.frame, path, overwrite=overwrite, progress_to=progress_to)
+        reader = _SummaryFile(
+            dtypes=tuple((str(name), str(dtype)) for name, dtype in self.frame.dtypes.items())
+        )
+        files = parquet_files(written)
+        # Keep the summary's dtypes: string ids stay Python objects, as in every summary frame.
+        with dask.config.set({"dataframe.convert-string": False}):
+            frame = dd.from_map(reader, files, meta=reader.meta(), enforce_metadata=False)
+        return attrs.evolve(self, frame=frame)
 
     def compute(self) -> CustomerSummary:
         """Gather the whole summary into this process, sorted by customer id.
@@ -117,6 +167,24 @@ class DaskSummary:
         """
         local = summary_from_frame(self.frame.compute(), unit=self.unit)
         return local.take(np.argsort(local.customer_id, kind="stable"))
+
+
+@attrs.frozen(kw_only=True)
+class _SummaryFile:
+    """Reads one file of a checkpointed summary back with the summary's dtypes."""
+
+    dtypes: tuple[tuple[str, str], ...]
+
+    def meta(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in self.dtypes})
+
+    def __call__(self, path: str) -> Any:
+        import pyarrow.parquet as pq
+
+        frame = pq.read_table(path).to_pandas()
+        return frame[[name for name, _ in self.dtypes]].astype(dict(self.dtypes))
 
 
 def parquet_files(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[str]:
@@ -525,19 +593,59 @@ def split(
     )
 
 
-def _merge_tree(parts: list[Any], merge: Callable[[list[WeightedRows]], WeightedRows]) -> Any:
-    from dask.delayed import delayed
+def _distributed_client() -> Any:
+    """The current ``distributed.Client``, or ``None`` (then Dask's local scheduler runs)."""
+    import dask
 
-    delayed_merge = delayed(merge, pure=True)
-    while len(parts) > 1:
-        parts = [
-            delayed_merge(parts[i : i + _MERGE_FAN_IN]) for i in range(0, len(parts), _MERGE_FAN_IN)
-        ]
-    return parts[0]
+    # A client sets itself as Dask's scheduler; a scheduler chosen since (e.g. "synchronous"
+    # in a ``dask.config.set`` block) takes precedence, as for any Dask computation.
+    if dask.config.get("scheduler", None) not in ("dask.distributed", "distributed"):
+        return None
+    import distributed
+
+    engine: Any = distributed  # untyped library: its calls are typed Any here
+    try:
+        return engine.default_client()
+    except ValueError:
+        return None
+
+
+def _merged(parts: list[Any]) -> WeightedRows:
+    """Compute per-partition rows and merge them in this process as they complete.
+
+    With a distributed client each partition's rows travel to the client as soon as they are
+    computed and are released on the worker at once, so a worker never holds more than the
+    rows of the partitions it is working on, and the client holds about twice the merged
+    result ([`RowMerger`][relmark.data.partition.RowMerger]). Without one, Dask's local
+    scheduler computes them all in this process first.
+    """
+    import dask.base
+    import distributed
+
+    engine: Any = distributed  # untyped libraries: their calls are typed Any here
+    local: Any = dask.base
+    merger = RowMerger()
+    client = _distributed_client()
+    if client is None:
+        for rows in local.compute(*parts):
+            merger.add(rows)
+        return merger.result()
+    futures = client.compute(parts)
+    try:
+        for future, rows in engine.as_completed(futures, with_results=True):
+            merger.add(rows)
+            future.release()
+    except BaseException:
+        client.cancel(futures)
+        raise
+    return merger.result()
 
 
 def compress(summary: DaskSummary, names: Sequence[str] = _TRANSACTION_KEYS) -> WeightedRows:
-    """Weighted distinct rows of a distributed summary, merged in a tree and returned here.
+    """Weighted distinct rows of a distributed summary, merged here as partitions complete.
+
+    Each partition is reduced to its weighted distinct rows on a worker; the client merges
+    them as they arrive (no worker ever holds another partition's rows).
 
     Args:
         summary: The distributed summary.
@@ -564,9 +672,7 @@ def compress(summary: DaskSummary, names: Sequence[str] = _TRANSACTION_KEYS) -> 
     def rows_of(part: Any) -> WeightedRows:
         return compress_rows(summary_from_frame(part, unit=unit), chosen)
 
-    per_partition = [delayed(rows_of, pure=True)(p) for p in summary.frame.to_delayed()]
-    merged: WeightedRows = _merge_tree(per_partition, merge_rows).compute()
-    return merged
+    return _merged([delayed(rows_of, pure=True)(p) for p in summary.frame.to_delayed()])
 
 
 def _fit_columns(model: Any, summary: DaskSummary) -> tuple[str, ...]:
@@ -608,7 +714,120 @@ def fit(model: Any, summary: DaskSummary) -> Any:
     rows = compress(summary, _fit_columns(model, summary))
     if len(rows) == 0:
         raise InvalidInputError("The summary has no customers; there is nothing to fit on.")
+    if isinstance(model, RepeatBuyingModel):
+        # The merged rows are already distinct and in compress() order: no second compression.
+        return model.fit(rows.to_compressed())
     return model.fit(rows.to_summary())
+
+
+def parameter_draws(
+    model: Any,
+    summary: DaskSummary | None = None,
+    *,
+    method: Literal["parametric", "bootstrap"] = "parametric",
+    draws: int = 200,
+    seed: int | None = 0,
+) -> ParameterDraws:
+    r"""Parameter draws of a fitted model, made once in this process and shared by all partitions.
+
+    - ``"parametric"``: $\log\theta^{(b)} \sim N(\log\hat\theta, \hat\Sigma_{\log})$ from the
+      model's ``log_covariance_``, exactly
+      [`ParameterDraws.parametric`][relmark.clv.uncertainty.ParameterDraws.parametric] with
+      the same ``seed``: no data needed.
+    - ``"bootstrap"``: the customers are resampled with replacement and the model refitted,
+      ``draws`` times, all in this process on the merged compressed statistics of ``summary``.
+      Resampling $N$ customers gives each distinct row $j$ (shared by $w_j$ customers) a count
+      $\sum_{i \in j} c_i$, and the sum of multinomial counts over a group is multinomial with
+      the group's probability: the counts are drawn as
+      $\text{Multinomial}(N, w / N)$ over the $J$ distinct rows directly, which has the
+      distribution of the customer bootstrap of
+      [`ParameterDraws.bootstrap`][relmark.clv.uncertainty.ParameterDraws.bootstrap] (not its
+      exact draws) and costs $O(J)$ per resample instead of $O(N)$. The rows are merged in a
+      fixed (sorted) order, so the draws depend on ``seed`` only, never on the partitioning.
+
+    Args:
+        model: A fitted transaction model (BG/NBD, MBG/NBD, Pareto/NBD) or Gamma-Gamma model.
+        summary: The distributed summary the model was fitted on (bootstrap only).
+        method: ``"parametric"`` or ``"bootstrap"``.
+        draws: Number of draws $B$.
+        seed: Seed of the draws; the same seed gives the same draws.
+
+    Returns:
+        The draws, for [`score`][relmark.dask.score] (``intervals=``) or any
+        [`ParameterDraws`][relmark.clv.uncertainty.ParameterDraws] method.
+
+    Raises:
+        InvalidInputError: For another kind of model, an unknown method, bootstrap without a
+            summary, bad ``draws``, or parametric draws of a model without covariance.
+        NotFittedError: For an unfitted model.
+        ConvergenceError: When a bootstrap refit fails.
+    """
+    transaction = model if isinstance(model, RepeatBuyingModel) else None
+    spend = model if isinstance(model, GammaGamma) else None
+    if transaction is None and spend is None:
+        raise InvalidInputError(
+            "Intervals need a fitted transaction model (BGNBD, MBGNBD, ParetoNBD) or GammaGamma; "
+            f"got {type(model).__name__}. A CLVScorer adds its own: CLVScorer(interval=0.9)."
+        )
+    if method == "parametric":
+        return ParameterDraws.parametric(transaction, spend, draws=draws, seed=seed)
+    if method != "bootstrap":
+        raise InvalidInputError(
+            f"The 'method' argument must be 'parametric' or 'bootstrap'. Got {method!r}."
+        )
+    if summary is None:
+        raise InvalidInputError(
+            "Bootstrap draws refit the model on resampled customers: pass the DaskSummary it "
+            "was fitted on."
+        )
+    # Checked before any work on the cluster (ParameterDraws checks them again at the end).
+    count: object = draws
+    if isinstance(count, bool) or not isinstance(count, int) or not 2 <= count <= 100_000:
+        raise InvalidInputError(
+            f"The 'draws' argument must be a whole number in [2, 100000]. Got {draws!r}."
+        )
+    fitted_attribute(model, "params_", argument="model", owner="relmark.dask.parameter_draws")
+    rows = compress(summary, _fit_columns(model, summary))
+    resamples = bootstrap_weights(rows, draws=draws, seed=seed)
+    if transaction is not None:
+        keys = rows.to_compressed()
+        values = np.array(
+            [_refit(transaction, _reweighted(keys, counts)) for counts in resamples],
+            dtype=np.float64,
+        )
+    else:
+        weighted = rows.to_summary()
+        values = np.array(
+            [_refit(model, attrs.evolve(weighted, weights=counts)) for counts in resamples],
+            dtype=np.float64,
+        )
+    return ParameterDraws(
+        model=transaction,
+        spend_model=spend,
+        method="bootstrap",
+        transaction_draws=values if transaction is not None else None,
+        spend_draws=values if spend is not None else None,
+    )
+
+
+def _reweighted(rows: CompressedSummary, counts: FloatArray) -> CompressedSummary:
+    """The rows drawn at least once, weighted by their counts."""
+    kept = counts > 0
+    return CompressedSummary(
+        frequency=rows.frequency[kept],
+        recency=rows.recency[kept],
+        T=rows.T[kept],
+        weights=counts[kept],
+        inverse=np.arange(int(kept.sum()), dtype=np.int64),
+        unit=rows.unit,
+    )
+
+
+def _refit(model: Any, data: Any) -> FloatArray:
+    """The parameters of a fresh model of the same type and penalizer fitted on ``data``."""
+    fresh = type(model)(penalizer=model.penalizer).fit(data)
+    params = fresh.params_
+    return np.array([getattr(params, n) for n in type(model).parameter_names()], dtype=np.float64)
 
 
 def score(
@@ -617,11 +836,24 @@ def score(
     *,
     horizon: float | None = None,
     include_summary: bool = False,
+    interval: float | None = None,
+    method: Literal["parametric", "bootstrap"] = "parametric",
+    draws: int = 200,
+    seed: int | None = 0,
+    intervals: ParameterDraws | None = None,
 ) -> Any:
     """Score every customer of a distributed summary: a Dask DataFrame, one row per customer.
 
     Each partition is scored by [`score_frame`][relmark.data.partition.score_frame] with the
     same fitted object, so every customer's scores equal the single-process ones.
+
+    With ``interval``, a fitted model's columns get ``<column>_lower`` and ``<column>_upper``:
+    the parameters are drawn once, here, by [`parameter_draws`][relmark.dask.parameter_draws]
+    (or passed as ``intervals``), and every partition evaluates the same draws, so each
+    customer's interval equals the single-process
+    [`ParameterDraws`][relmark.clv.uncertainty.ParameterDraws] interval with the same draws,
+    however the customers are partitioned. A ``CLVScorer(interval=...)`` draws its own (from
+    its ``seed``, identically in every partition) and needs nothing here.
 
     Args:
         fitted: A fitted scorer, a list of fitted scorers, or a fitted transaction or spend
@@ -629,28 +861,58 @@ def score(
         summary: The distributed summary.
         horizon: For a transaction model, the window of ``expected_purchases``.
         include_summary: Also output ``frequency``, ``recency``, ``T`` (and ``monetary``).
+        interval: Coverage in $(0, 1)$ of per-customer intervals of a model's scores, or
+            ``None``.
+        method: ``"parametric"`` or ``"bootstrap"`` draws (see
+            [`parameter_draws`][relmark.dask.parameter_draws]).
+        draws: Number of parameter draws.
+        seed: Seed of the draws.
+        intervals: Draws made earlier with [`parameter_draws`][relmark.dask.parameter_draws]
+            (then ``method``, ``draws`` and ``seed`` are not used).
 
     Returns:
         A lazy Dask DataFrame (``customer_id`` then the score columns); write it with
         [`to_parquet`][relmark.dask.to_parquet].
 
     Raises:
-        InvalidInputError: When ``fitted`` cannot score (checked at once on a one-customer
-            summary).
+        InvalidInputError: When ``fitted`` cannot score, or the interval arguments are invalid
+            (checked at once on a one-customer summary).
+        ConvergenceError: When a bootstrap refit fails.
     """
     unit = summary.unit
-    probe = _probe_frame(summary)
-    meta = score_frame(
-        fitted, probe, unit=unit, horizon=horizon, include_summary=include_summary
-    ).iloc[:0]
+    band: ParameterDraws | None = None
+    if interval is not None:
+        coverage: object = interval
+        if isinstance(coverage, bool) or not (
+            isinstance(coverage, float | int) and 0 < coverage < 1
+        ):
+            raise InvalidInputError(
+                f"The 'interval' argument must be a coverage in (0, 1) or None. Got {interval!r}."
+            )
+        band = (
+            intervals
+            if intervals is not None
+            else parameter_draws(fitted, summary, method=method, draws=draws, seed=seed)
+        )
+    elif intervals is not None:
+        raise InvalidInputError(
+            "The 'intervals' argument needs 'interval', the coverage of the intervals (e.g. 0.9)."
+        )
+    level = 0.9 if interval is None else float(interval)
+    options: dict[str, Any] = {
+        "unit": unit,
+        "horizon": horizon,
+        "include_summary": include_summary,
+        "intervals": band,
+        "level": level,
+    }
+    meta = score_frame(fitted, _probe_frame(summary), **options).iloc[:0]
     id_dtype = summary.frame.dtypes["customer_id"]
     if meta["customer_id"].dtype != id_dtype:
         meta["customer_id"] = meta["customer_id"].astype(id_dtype)
 
     def score_part(part: Any) -> Any:
-        scored = score_frame(
-            fitted, part, unit=unit, horizon=horizon, include_summary=include_summary
-        )
+        scored = score_frame(fitted, part, **options)
         if len(scored) == 0:
             return meta
         return scored.astype(meta.dtypes.to_dict())
@@ -711,7 +973,7 @@ def to_parquet(
         )
     staging = target.parent / f".{target.name}.relmark-{uuid.uuid4().hex}"
     try:
-        writes = frame.to_parquet(staging, write_index=False, compute=False)
+        writes = _with_text_ids(frame).to_parquet(staging, write_index=False, compute=False)
         if progress_to is None:
             writes.compute()
         else:
@@ -727,6 +989,12 @@ def to_parquet(
     else:
         staging.rename(target)
     return target
+
+
+def _with_text_ids(frame: Any) -> Any:
+    """Object columns (string customer ids) as Arrow strings, which Parquet writers type."""
+    text = {str(name): "string[pyarrow]" for name, d in frame.dtypes.items() if d.kind == "O"}
+    return frame.astype(text) if text else frame
 
 
 def _compute_with_progress(collection: Any, stream: TextIO) -> None:

@@ -56,8 +56,31 @@ attributes. A class counts as an estimator when it is not an attrs class and all
 Estimators nest: a fitted attribute annotated with an estimator class (``model_: BGNBD``) is
 written as that estimator's own payload, and so is one annotated with a union of estimator
 classes (``model_: BGNBD | ParetoNBD``, optionally ``| None``), which is read back as the member
-the payload's ``"relmark"`` key names. Only the classes in the annotation are ever built, so a
-payload cannot make the reader import or construct anything else.
+the payload's ``"relmark"`` key names. An annotated class may stand for a family: when it has a
+classmethod ``_serializable_subclasses()``, the annotation admits exactly the classes it returns
+(``model_: RepeatBuyingModel`` admits the transaction models of
+[`relmark.clv.registry`][relmark.clv.registry]; this module, below the model layer, imports
+none of them and learns them from the annotated class when first asked). Only the classes the
+annotation admits are ever built or written, so a payload cannot make the reader import or
+construct anything else, and a model missing from the registry is refused both ways.
+
+Profiles
+--------
+
+A [`Profile`][relmark.profile.records.Profile] is written with every field but its catalogue:
+customer id, account opening, resolution policy, every observation with its provenance (values
+tagged by type as under ``Any`` above), the consent log, the erasure records and
+``next_sequence``. Values erased from the profile are gone from it, so they are not written; the
+payload holds the customer's personal data otherwise (it is what a data-subject access request
+returns), while error messages about it never quote a value.
+
+The catalogue is configuration shared by every profile, and it decides what a profile may hold
+(field types, choices, lawful bases), so it is never read from a profile payload: reading a
+profile needs the catalogue to check it against,
+``from_json(text, Profile, catalogue=builder.catalogue)`` (also for ``list[Profile]`` and records
+holding profiles). The profile is then built by its constructor, exactly as one the builder
+makes, and a payload that carries a catalogue of its own is refused. Save the catalogue itself,
+if you need to, with ``to_json(builder.catalogue)``.
 
 Load checks
 -----------
@@ -70,15 +93,17 @@ would refuse to build:
   within $[0, T]$, whole non-negative frequencies, no NaN, equal lengths, unique ids, ...); its
   holdout columns are checked as a calibration/holdout split makes them. Summaries and profile
   records must carry every field: a missing unit or consent log is an error, never a default.
-- A profile is built by its constructor, which checks every value against the catalogue and the
-  recording order of its observations, consent events and erasures.
+- A profile is built by its constructor against the catalogue the reader gives (see "Profiles"),
+  which checks every value against that catalogue, the recording order of its observations,
+  consent events and erasures, and that no value erased since is held.
 - An estimator's fitted state is all or nothing: a payload with some fitted attributes must have
   every annotated one (a model without ``params_`` never loads as silently unfitted).
   Hyperparameters named ``penalizer`` or ``*_penalizer`` must be finite and $\ge 0$; a model
   with ``parameter_names()`` must have $k \times k$ ``covariance_`` and ``log_covariance_`` and
   one standard error per parameter; a fitted ``<prefix>model_`` must agree with the estimator
-  holding it (a string hyperparameter ``<prefix>model`` names its class, lower-cased, and its
-  hyperparameters equal the holder's ``<prefix><name>`` or ``<name>``).
+  holding it (a string hyperparameter ``<prefix>model`` names its class: the class's registry
+  ``name`` where it has one, else its lower-cased class name; and its hyperparameters equal the
+  holder's ``<prefix><name>`` or ``<name>``).
 - Every estimator held in a fitted attribute is itself fully fitted (a scorer never loads
   holding an unfitted model).
 - Fitted values are what ``fit`` produces: ``covariance_`` and ``log_covariance_`` symmetric with
@@ -120,7 +145,7 @@ import types
 import typing
 from collections.abc import Callable, Hashable, Mapping
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Final, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Final, TypeVar, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -137,6 +162,9 @@ from cattrs.v import transform_error
 
 from relmark.data.summary import CustomerSummary
 from relmark.errors import InvalidInputError, InvalidPayloadError
+
+if TYPE_CHECKING:
+    from relmark.profile.catalogue import Catalogue
 
 __all__ = ["FORMAT_VERSION", "MAX_DEPTH", "from_dict", "from_json", "to_dict", "to_json"]
 
@@ -693,8 +721,9 @@ def _with_note(exc: Exception, note: AttributeValidationNote | IterableValidatio
 class _Hooks:
     """The structure/unstructure hooks that need the converter itself."""
 
-    def __init__(self, converter: JsonConverter) -> None:
+    def __init__(self, converter: JsonConverter, context: Mapping[str, object]) -> None:
         self.c = converter
+        self.context = context
 
     # Optional ------------------------------------------------------------------------------
     def optional_out(self, tp: Any) -> Callable[[object], object]:
@@ -762,9 +791,26 @@ class _Hooks:
         return structure
 
     # attrs records -------------------------------------------------------------------------
+    def _context_problem(
+        self, cls: type, name: str, payload: Mapping[str, object]
+    ) -> InvalidInputError | None:
+        """Why the reader's value of context field ``name`` cannot be used, if it cannot."""
+        if name in payload:
+            return InvalidInputError(
+                f"A {cls.__name__} payload must not carry its {name}: it is read against the "
+                f"{name} the reader gives, never one from the payload."
+            )
+        if name not in self.context:
+            return InvalidInputError(
+                f"Reading a {cls.__name__} needs its {name}: pass {name}= to from_json or "
+                f"from_dict (e.g. from_json(text, {cls.__name__}, {name}=builder.{name}))."
+            )
+        return None
+
     def record_out(self, cls: Any) -> Callable[[object], dict[str, Any]]:
         hints = typing.get_type_hints(cls)
-        names = [f.name for f in attrs.fields(cls) if f.init]
+        given = _CONTEXT_FIELDS.get(_qualified_name(cls))
+        names = [f.name for f in attrs.fields(cls) if f.init and f.name != given]
 
         def unstructure(value: object) -> dict[str, Any]:
             return {name: self.c.unstructure(getattr(value, name), hints[name]) for name in names}
@@ -776,6 +822,7 @@ class _Hooks:
         fields = [f for f in attrs.fields(cls) if f.init]
         known = {f.name for f in fields}
         every_field = _qualified_name(cls) in _EVERY_FIELD_REQUIRED
+        given = _CONTEXT_FIELDS.get(_qualified_name(cls))
         build: Callable[[dict[str, Any]], Any] = _VALIDATED_BUILDERS.get(cls, lambda kw: cls(**kw))
 
         def structure(payload: object, _: object) -> Any:
@@ -787,6 +834,13 @@ class _Hooks:
             kwargs: dict[str, Any] = {}
             for f in fields:
                 note = AttributeValidationNote(f"Structuring {f.name}", f.name, hints[f.name])
+                if f.name == given:
+                    problem = self._context_problem(cls, f.name, payload)
+                    if problem is not None:
+                        errors.append(_with_note(problem, note))
+                    else:
+                        kwargs[f.alias] = self.context[f.name]
+                    continue
                 if f.name not in payload:
                     if f.default is attrs.NOTHING or every_field:
                         errors.append(_with_note(KeyError(f.name), note))
@@ -800,7 +854,7 @@ class _Hooks:
                 problem = _field_problem(cls, f, value)
                 if problem is not None:
                     errors.append(_with_note(problem, note))
-            extra = set(payload) - known
+            extra = set(payload) - known - ({given} if given is not None else set())
             if extra:
                 errors.append(ForbiddenExtraKeysError("", cls, extra))
             if errors:
@@ -832,6 +886,13 @@ _EVERY_FIELD_REQUIRED: Final = frozenset(
 """Records whose payload must carry every field: a missing consent log, unit or column is an
 error, never silently replaced by the default (``to_json`` always writes every field). Named, not
 imported: ``relmark.io`` sits below the profile layer."""
+
+_CATALOGUE: Final = "relmark.profile.catalogue.Catalogue"
+_CONTEXT_FIELDS: Final = {"relmark.profile.records.Profile": "catalogue"}
+"""Record → the field its payload never carries: the reader supplies it (see "Profiles").
+
+A profile is checked against its catalogue (field types, choices, lawful bases); a catalogue
+read from the payload would let the payload define the rules it is checked against."""
 
 _HOLDOUT_COLUMNS: Final = ("frequency_holdout", "monetary_holdout", "duration_holdout")
 
@@ -932,10 +993,19 @@ def _field_problem(
     return None
 
 
+def _family(cls: type) -> tuple[type, ...]:
+    """The classes an annotation of estimator class ``cls`` admits (see "Estimators" above)."""
+    subclasses = getattr(cls, "_serializable_subclasses", None)
+    if not callable(subclasses):
+        return (cls,)
+    members = tuple(subclasses())
+    return members or (cls,)
+
+
 def _estimator_members(tp: Any) -> tuple[type, ...] | None:
     """The estimator classes of an annotation ``E``, ``E1 | E2 | ...`` (``| None`` allowed)."""
     if _is_estimator_class(tp):
-        return (tp,)
+        return _family(tp)
     if get_origin(tp) not in (typing.Union, types.UnionType):
         return None
     members = tuple(a for a in get_args(tp) if a is not type(None))
@@ -985,9 +1055,10 @@ def _estimator_in_factory(tp: Any) -> Callable[[object, object], object]:
     return structure
 
 
-def _make_converter() -> JsonConverter:
+def _make_converter(context: Mapping[str, object] | None = None) -> JsonConverter:
+    """The converter; ``context`` holds the values of ``_CONTEXT_FIELDS`` a reader supplies."""
     converter = make_converter()
-    hooks = _Hooks(converter)
+    hooks = _Hooks(converter, context or {})
     converter.register_unstructure_hook(float, _float_out)
     converter.register_structure_hook(float, _float_in)
     converter.register_unstructure_hook(int, _int_out)
@@ -1244,7 +1315,10 @@ def _estimator_problems(estimator: object) -> list[str]:
             continue
         prefix = attribute[: -len("model_")]
         named = hyperparameters.get(attribute[:-1])
-        if isinstance(named, str) and named != type(model).__name__.lower():
+        registered = getattr(type(model), "name", None)
+        if not isinstance(registered, str):
+            registered = type(model).__name__.lower()
+        if isinstance(named, str) and named != registered:
             problems.append(
                 f"{owner} has {attribute[:-1]}={named!r} but holds a fitted "
                 f"{type(model).__name__} in {attribute}."
@@ -1535,19 +1609,28 @@ def _check_readable(data: object, what: str) -> None:
             stack.extend((value, f"{path}[{i}]", level) for i, value in enumerate(item))
 
 
-def from_dict(data: Any, cls: type[T]) -> T:
+def from_dict(data: Any, cls: type[T], *, catalogue: Catalogue | None = None) -> T:
     """Build an object of type ``cls`` from plain data made by [`to_dict`][relmark.io.to_dict].
 
     Args:
         data: Plain Python data (as returned by ``json.loads``).
         cls: The class to build (a record, an estimator, or a type such as ``list[Customer]``).
+        catalogue: The catalogue every [`Profile`][relmark.profile.records.Profile] in the
+            payload is read against (a builder's ``catalogue``); required to read profiles,
+            whose payloads never carry one (see "Profiles" above).
 
     Returns:
         The object, equal to the one that was written.
 
     Raises:
         InvalidPayloadError: Listing every bad field with its path.
+        InvalidInputError: When ``catalogue`` is not a ``Catalogue``.
     """
+    if catalogue is not None and _qualified_name(type(catalogue)) != _CATALOGUE:
+        raise InvalidInputError(
+            "The 'catalogue' argument must be a relmark.profile.Catalogue (such as a "
+            f"ProfileBuilder's catalogue). Got {type(catalogue).__name__}."
+        )
     depth = _depth(data)
     if depth > MAX_DEPTH:
         raise InvalidPayloadError(
@@ -1557,7 +1640,8 @@ def from_dict(data: Any, cls: type[T]) -> T:
     try:
         if _is_estimator_class(cls):
             return _estimator_from_dict(data, cls)
-        return _CONVERTER.structure(data, cls)
+        converter = _CONVERTER if catalogue is None else _make_converter({"catalogue": catalogue})
+        return converter.structure(data, cls)
     except (
         ClassValidationError,
         IterableValidationError,
@@ -1672,12 +1756,14 @@ def to_json(obj: object, *, indent: int | None = None) -> str:
         ) from None
 
 
-def from_json(text: str | bytes, cls: type[T]) -> T:
+def from_json(text: str | bytes, cls: type[T], *, catalogue: Catalogue | None = None) -> T:
     """Read an object of type ``cls`` from JSON written by [`to_json`][relmark.io.to_json].
 
     Args:
         text: The JSON text.
         cls: The class to build (a record, an estimator, or a type such as ``list[Customer]``).
+        catalogue: The catalogue profiles are read against, as for
+            [`from_dict`][relmark.io.from_dict].
 
     Returns:
         The object, equal to the one that was written.
@@ -1700,4 +1786,4 @@ def from_json(text: str | bytes, cls: type[T]) -> T:
         if "integer string conversion" in str(exc):
             problem = "Not read: the text holds an integer with more than 4300 digits."
         raise InvalidPayloadError(_target_name(cls), [problem]) from None
-    return from_dict(data, cls)
+    return from_dict(data, cls, catalogue=catalogue)

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from relmark._estimator import fitted_attribute
 from relmark.clv.diagnostics import (
     CalibrationHoldoutTable,
     FrequencyRecencyMatrix,
-    MatrixModel,
     ModelComparison,
     RepeatPurchaseHistogram,
     TrackingCurves,
@@ -26,7 +26,8 @@ from relmark.clv.diagnostics import (
 )
 from relmark.data.log import TransactionLog
 from relmark.data.summary import CustomerSummary
-from relmark.errors import InvalidInputError, NotFittedError, require
+from relmark.errors import InvalidInputError, require
+from relmark.typing import MatrixModel
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -177,7 +178,9 @@ def _matrix_from_model(
         raise InvalidInputError(
             f"The 'summary' argument must be a CustomerSummary. Got {type(summary).__name__}."
         )
-    unit = _fitted_unit(model)
+    unit = fitted_attribute(
+        model, "unit_", argument="matrix", owner="plot_frequency_recency_matrix"
+    )
     if summary is not None and len(summary):
         scale = summary.unit.days / unit.days
         T = float(np.max(summary.T)) * scale if T is None else T
@@ -196,21 +199,6 @@ def _matrix_from_model(
         kind=kind or "expected_purchases",
         t=1.0 if t is None else t,
     )
-
-
-def _fitted(model: object, attribute: str) -> Any:
-    """A fitted attribute of the model, or a NotFittedError naming the model."""
-    try:
-        return getattr(model, attribute)
-    except AttributeError:
-        raise NotFittedError(
-            f"This {type(model).__name__} is not fitted yet. Call fit(summary) first."
-        ) from None
-
-
-def _fitted_unit(model: object) -> Any:
-    """The model's time unit, or a NotFittedError naming the model."""
-    return _fitted(model, "unit_")
 
 
 def plot_period_transactions(histogram: RepeatPurchaseHistogram, *, ax: Axes | None = None) -> Axes:
@@ -430,7 +418,7 @@ def plot_history_alive(
     _check("log", log, TransactionLog)
     if period not in {"D", "W"}:
         raise InvalidInputError(f"The 'period' argument must be 'D' or 'W'. Got {period!r}.")
-    unit = _fitted_unit(model)
+    unit = fitted_attribute(model, "unit_", argument="model", owner="plot_history_alive")
     mine = log.customer_id == np.asarray(customer_id, dtype=log.customer_id.dtype)
     purchase = mine if log.is_return is None else mine & ~log.is_return
     if not np.any(purchase):
@@ -492,11 +480,6 @@ def _log_beta_density(x: Any, a: float, b: float) -> Any:
     return (a - 1.0) * np.log(x) + (b - 1.0) * np.log1p(-x) - betaln(a, b)
 
 
-def _params(model: object) -> Any:
-    """The model's fitted parameter record, or a NotFittedError naming the model."""
-    return _fitted(model, "params_")
-
-
 def _plot_gamma(axes: Axes, shape: float, rate: float, label: str) -> None:
     """A Gamma(shape, rate) density up to its 99th percentile."""
     from scipy.special import gammaincinv
@@ -531,7 +514,9 @@ def plot_transaction_rate_heterogeneity(model: object, *, ax: Axes | None = None
         >>> len(plot_transaction_rate_heterogeneity(model).lines)
         1
     """
-    params = _params(model)
+    params = fitted_attribute(
+        model, "params_", argument="model", owner="plot_transaction_rate_heterogeneity"
+    )
     if not all(hasattr(params, n) for n in ("r", "alpha")):
         raise InvalidInputError(
             f"{type(model).__name__} has no Gamma(r, alpha) purchase-rate heterogeneity; use "
@@ -539,7 +524,9 @@ def plot_transaction_rate_heterogeneity(model: object, *, ax: Axes | None = None
         )
     r, alpha = float(params.r), float(params.alpha)
     axes = _axes(ax)
-    unit = _fitted_unit(model).name.lower()
+    unit = fitted_attribute(
+        model, "unit_", argument="model", owner="plot_transaction_rate_heterogeneity"
+    ).name.lower()
     label = f"Gamma(r={r:.3g}, α={alpha:.3g}); mean {r / alpha:.3g} per {unit}"
     _plot_gamma(axes, r, alpha, label)
     axes.set_xlabel(f"Purchase rate λ (purchases per {unit})")
@@ -575,7 +562,9 @@ def plot_dropout_heterogeneity(model: object, *, ax: Axes | None = None) -> Axes
         >>> len(plot_dropout_heterogeneity(model).lines)
         1
     """
-    params = _params(model)
+    params = fitted_attribute(
+        model, "params_", argument="model", owner="plot_dropout_heterogeneity"
+    )
     axes = _axes(ax)
     if all(hasattr(params, n) for n in ("a", "b")):
         a, b = float(params.a), float(params.b)
@@ -589,7 +578,9 @@ def plot_dropout_heterogeneity(model: object, *, ax: Axes | None = None) -> Axes
         axes.set_ylim(0.0, float(np.quantile(density, 0.98)) * 1.1)
     elif all(hasattr(params, n) for n in ("s", "beta")):
         shape, rate = float(params.s), float(params.beta)
-        unit = _fitted_unit(model).name.lower()
+        unit = fitted_attribute(
+            model, "unit_", argument="model", owner="plot_dropout_heterogeneity"
+        ).name.lower()
         label = f"Gamma(s={shape:.3g}, β={rate:.3g}); mean {shape / rate:.3g} per {unit}"
         _plot_gamma(axes, shape, rate, label)
         axes.set_xlabel(f"Dropout rate μ (per {unit})")

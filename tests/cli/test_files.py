@@ -14,7 +14,15 @@ import pytest
 from relmark.cli import main
 from relmark.cli._files import atomic_write, refuse_input_as_output
 from relmark.cli._score import write_scores
+from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.errors import InvalidInputError
+
+_CLV = {"clv": ColumnInfo(description="Customer lifetime value.", kind=ColumnKind.FLOAT)}
+
+
+def _scores(clv: np.ndarray) -> ScoreTable:
+    return ScoreTable.from_columns(np.arange(clv.size), {"clv": clv}, _CLV)
+
 
 _LOG = "customer_id,date,amount\n" + "".join(
     f"{c},2024-0{m}-1{c % 10},{5 + c % 7}.5\n" for c in range(1, 40) for m in range(1, 1 + c % 4)
@@ -102,9 +110,8 @@ def test_write_scores_failing_midway_keeps_existing_output(
     import pyarrow.csv
     import pyarrow.parquet
 
-    columns = {"customer_id": np.arange(5), "clv": np.linspace(0, 1, 5)}
     target = tmp_path / f"scores.{file_format}"
-    write_scores(columns, target, file_format)
+    write_scores(_scores(np.linspace(0, 1, 5)), target, file_format)
     before = target.read_bytes()
 
     def broken(table: object, where: str, *args: object, **kwargs: object) -> None:
@@ -115,7 +122,7 @@ def test_write_scores_failing_midway_keeps_existing_output(
     name = "write_table" if file_format == "parquet" else "write_csv"
     monkeypatch.setattr(module, name, broken)
     with pytest.raises(OSError, match="File too large"):
-        write_scores({"customer_id": np.arange(9), "clv": np.ones(9)}, target, file_format)
+        write_scores(_scores(np.ones(9)), target, file_format)
     assert target.read_bytes() == before
     assert _leftovers(tmp_path) == []
 

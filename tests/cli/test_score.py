@@ -12,9 +12,17 @@ import numpy as np
 import pytest
 
 from relmark.cli import _parser, main
-from relmark.cli._score import _blocks, _Progress, _scores, detect_columns, write_scores
+from relmark.cli._score import (
+    _blocks,
+    _for_command_line,
+    _Progress,
+    _scores,
+    detect_columns,
+    write_scores,
+)
 from relmark.clv.scorers import CLVScorer
 from relmark.data.log import TransactionLog
+from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.datasets import load_cdnow
 from relmark.errors import InvalidInputError
 from relmark.rfm import RFMScorer
@@ -361,12 +369,21 @@ SCORE_COLUMNS = {
     "monetary": np.array([np.nan, 12.5, 0.1]),
     "segment": np.array(["Hibernating", "Loyal", "Champions"]),
 }
+SCORES = ScoreTable.from_columns(
+    SCORE_COLUMNS["customer_id"],
+    {name: values for name, values in SCORE_COLUMNS.items() if name != "customer_id"},
+    {
+        "frequency": ColumnInfo(description="Repeat purchases.", kind=ColumnKind.INTEGER),
+        "monetary": ColumnInfo(description="Mean repeat spend.", kind=ColumnKind.FLOAT),
+        "segment": ColumnInfo(description="Segment.", kind=ColumnKind.STRING),
+    },
+)
 
 
 def test_write_scores_csv_nan_is_an_empty_cell(tmp_path: Path) -> None:
     """score's CSV output writes NaN as an empty cell, like demo --output (not 'nan')."""
     path = tmp_path / "scores.csv"
-    write_scores(SCORE_COLUMNS, path, "csv")
+    write_scores(SCORES, path, "csv")
     assert _read_rows(path) == [
         {"customer_id": "a", "frequency": "0", "monetary": "", "segment": "Hibernating"},
         {"customer_id": "b", "frequency": "2", "monetary": "12.5", "segment": "Loyal"},
@@ -378,12 +395,10 @@ def test_write_scores_csv_nan_is_an_empty_cell(tmp_path: Path) -> None:
 def test_write_scores_parquet_keeps_dtypes_and_nan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, library: str
 ) -> None:
-    """Parquet is written by pyarrow (or polars without pyarrow) from the shared frame builder."""
+    """Parquet is written by pyarrow (or polars without pyarrow) from ScoreTable.to_frame."""
     pq = pytest.importorskip("pyarrow.parquet")
     pytest.importorskip(library)
-    from relmark.data import _frames
-
-    real_find_spec, real_builder = importlib.util.find_spec, _frames.to_native_frame
+    real_find_spec, real_to_frame = importlib.util.find_spec, ScoreTable.to_frame
     if library == "polars":
         monkeypatch.setattr(
             importlib.util,
@@ -392,13 +407,13 @@ def test_write_scores_parquet_keeps_dtypes_and_nan(
         )
     calls: list[str] = []
 
-    def recording(data: dict[str, np.ndarray], backend: str) -> object:
+    def recording(table: ScoreTable, backend: str | None = None) -> object:
         calls.append(backend)
-        return real_builder(data, backend)
+        return real_to_frame(table, backend)
 
-    monkeypatch.setattr("relmark.data._frames.to_native_frame", recording)
+    monkeypatch.setattr(ScoreTable, "to_frame", recording)
     path = tmp_path / "scores.parquet"
-    write_scores(SCORE_COLUMNS, path, "parquet")
+    write_scores(SCORES, path, "parquet")
     assert calls == [library]
     monkeypatch.undo()
     table = pq.read_table(path)
@@ -721,3 +736,160 @@ def test_interval_option_adds_bracketing_columns(small_csv: Path, tmp_path: Path
         assert np.all(lower <= upper)
         assert np.mean((lower <= value + 1e-9) & (value <= upper + 1e-9)) > 0.95
     assert main(["score", str(small_csv), "-o", str(output), "--interval", "1.5", "-q"]) == 2
+
+
+# ---------------------------------------------------------------- errors in command-line terms
+@pytest.mark.parametrize(
+    ("role", "argv"),
+    [
+        ("customer", ["--customer", "client", "--time", "date", "--amount", "amount"]),
+        ("time", ["--customer", "customer_id", "--time", "when", "--amount", "amount"]),
+        ("amount", ["--customer", "customer_id", "--time", "date", "--amount", "usd"]),
+    ],
+)
+def test_a_given_column_missing_from_the_file_names_its_option(
+    small_csv: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    role: str,
+    argv: list[str],
+) -> None:
+    """Every column given and one absent: the reader's error names the option that gave it."""
+    pytest.importorskip("pyarrow")
+    output = tmp_path / "out.csv"
+    assert main(["score", str(small_csv), "-o", str(output), "-q", *argv]) == 2
+    line = _one_error_line(capsys)
+    missing = argv[argv.index(f"--{role}") + 1]
+    assert f"(--{role} {missing})" in line
+    assert "['customer_id', 'date', 'amount']" in line
+    assert not output.exists()
+
+
+def test_a_missing_parquet_column_names_its_option_without_line_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Parquet has no lines: the option is named, the CSV line rule is not added."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    source = tmp_path / "log.parquet"
+    pq.write_table(pa.table({"id": [1, 2], "when": ["2024-01-01", "2024-01-02"]}), source)
+    argv = ["--customer", "id", "--time", "when", "--amount", "spend"]
+    assert main(["score", str(source), "-o", str(tmp_path / "o.csv"), "-q", *argv]) == 2
+    line = _one_error_line(capsys)
+    assert "(--amount spend)" in line
+    assert "line r + 2" not in line
+
+
+def test_bad_times_name_the_option_rows_and_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad timestamp names --time with its column (quoted as typed), the row and its line."""
+    source = _broken(
+        tmp_path, ["Customer,Order Date,Amount", "1,2024-01-01,10", "1,2024-13-01,5", "2,x,3"]
+    )
+    assert main(["score", str(source), "-o", str(tmp_path / "o.csv"), "-q"]) == 2
+    line = _one_error_line(capsys)
+    assert "(--time 'Order Date')" in line
+    assert "row(s) 1, 2: ['2024-13-01', 'x']" in line
+    assert "row r is line r + 2 of the file" in line
+
+
+def test_negative_amounts_get_command_line_advice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The library's advice (allow_returns=True) becomes advice the command line can follow."""
+    source = _broken(tmp_path, ["customer_id,date,amount", "1,2024-01-01,10", "1,2024-01-03,-5"])
+    assert main(["score", str(source), "-o", str(tmp_path / "o.csv"), "-q"]) == 2
+    line = _one_error_line(capsys)
+    assert "(--amount amount)" in line
+    assert "Remove returns and refunds" in line
+    assert "allow_returns" not in line
+
+
+def test_daylight_saving_advice_is_the_timezone_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Changing UTC offsets: the advice names --timezone, not the Python argument."""
+    source = tmp_path / "dst.csv"
+    _dst_csv(source)
+    assert main(["score", str(source), "-o", str(tmp_path / "o.csv"), "-q"]) == 2
+    line = _one_error_line(capsys)
+    assert "--timezone Europe/Berlin" in line
+    assert "timezone=" not in line
+
+
+def test_integer_times_advise_the_time_format_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Integer dates in Parquet: the advice is --time-format; with it the file scores."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    source, output = tmp_path / "log.parquet", tmp_path / "o.csv"
+    table = {"customer_id": [1, 1, 2], "date": [20240101, 20240301, 20240105], "amount": [5.0] * 3}
+    pq.write_table(pa.table(table), source)
+    assert main(["score", str(source), "-o", str(output), "-q"]) == 2
+    line = _one_error_line(capsys)
+    assert "--time-format" in line
+    assert "time_format" not in line
+    assert main(["score", str(source), "-o", str(output), "-q", "--time-format", "%Y%m%d"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--timezone", "Mars/Base"], "--timezone must be an IANA time-zone name"),
+        (["--time-format", "Y"], "--time-format must be a strptime format"),
+        (["--encoding", "klingon"], "--encoding must be a text encoding Python knows"),
+        (["--delimiter", ";;"], "--delimiter must be exactly one ASCII character"),
+        (["--observation-end", "someday"], "--observation-end must be a date or time"),
+    ],
+)
+def test_bad_option_values_are_said_of_the_option(
+    small_csv: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    expected: str,
+) -> None:
+    """A bad value of an option the library checks is reported as that option, with the value."""
+    pytest.importorskip("pyarrow")
+    assert main(["score", str(small_csv), "-o", str(tmp_path / "o.csv"), "-q", *argv]) == 2
+    line = _one_error_line(capsys)
+    assert expected in line
+    assert f"Got {argv[1]!r}." in line
+    assert "parameter" not in line
+
+
+def test_errors_are_translated_from_attributes_not_from_the_message(tmp_path: Path) -> None:
+    """Only the attributes decide the wording: a message that merely mentions a hint is kept."""
+    path = tmp_path / "log.csv"
+    columns = {"customer": "cid", "time": "t", "amount": "a"}
+    plain = InvalidInputError("Pass allow_returns=True if negative amounts are returns.")
+    assert str(_for_command_line(plain, path, columns, lines=True)) == str(plain)
+    structured = InvalidInputError(
+        "Column 'a' is wrong.",
+        column="a",
+        rows=[4],
+        hint="Pass allow_returns=True.",
+        hint_field="allow_returns",
+    )
+    translated = _for_command_line(structured, path, columns, lines=True)
+    assert str(translated) == (
+        f"{path} (--amount a): Column 'a' is wrong. Remove returns and refunds (or net them "
+        "against their purchases) first. Rows count the data lines from 0: row r is line r + 2 "
+        "of the file."
+    )
+    assert (translated.column, translated.rows) == ("a", (4,))
+    unknown_advice = InvalidInputError("Bad.", hint="Try harder.", hint_field="effort")
+    assert str(_for_command_line(unknown_advice, path, columns, lines=False)) == "Bad. Try harder."
+
+
+def test_an_observation_end_before_the_data_is_said_of_the_option(
+    small_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An end before every transaction names --observation-end and the rule, not the argument."""
+    pytest.importorskip("pyarrow")
+    argv = ["score", str(small_csv), "-o", str(tmp_path / "o.csv"), "-q"]
+    assert main([*argv, "--observation-end", "1990-01-01"]) == 2
+    line = _one_error_line(capsys)
+    assert line.endswith("--observation-end must be on or after the day of the first transaction.")

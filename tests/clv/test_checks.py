@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from relmark._validation import check_real, check_whole
 from relmark.clv import (
     BGBB,
     BGNBD,
@@ -15,7 +16,6 @@ from relmark.clv import (
     ShiftedBetaGeometric,
     customer_lifetime_value,
 )
-from relmark.clv._checks import check_real, check_whole
 from relmark.data.summary import CustomerSummary
 from relmark.datasets import load_cdnow_sample_summary
 from relmark.errors import InvalidInputError, NotFittedError

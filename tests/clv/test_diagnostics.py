@@ -23,7 +23,7 @@ from relmark.clv.diagnostics import (
 from relmark.data.log import TransactionLog
 from relmark.data.summary import CustomerSummary
 from relmark.datasets import load_cdnow, load_cdnow_sample_summary, simulate_bgnbd
-from relmark.errors import InvalidInputError, RelmarkWarning
+from relmark.errors import InvalidInputError, NotFittedError, RelmarkWarning
 
 PARAMS = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
@@ -345,8 +345,8 @@ def test_tracking_rejects_bad_arguments(log, model):
         tracking_curves(model, log, period="M")
     with pytest.raises(InvalidInputError, match="'end'"):
         tracking_curves(model, log, start="1998-01-01", end="1997-01-01")
-    with pytest.raises(InvalidInputError, match=r"'model'.*unit_"):
-        tracking_curves(BGNBD(), log)  # type: ignore[arg-type]
+    with pytest.raises(NotFittedError, match=r"'model' argument of tracking_curves .*not fitted"):
+        tracking_curves(BGNBD(), log)
     with pytest.raises(InvalidInputError, match="'calibration_end'"):
         tracking_curves(model, log, calibration_end="not a date")
 

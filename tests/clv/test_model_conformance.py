@@ -17,6 +17,7 @@ import pytest
 
 import relmark
 from relmark.clv import ParametricModel
+from relmark.clv.registry import TRANSACTION_MODELS
 from relmark.datasets import load_cdnow_sample_summary, load_donations
 from relmark.errors import InvalidInputError, NotFittedError
 from relmark.io import from_json, to_json
@@ -52,9 +53,8 @@ def _repeat_buying(model: type[ParametricModel]) -> Case:
 
 
 CASES: dict[str, Case] = {
-    "BGNBD": _repeat_buying(relmark.BGNBD),
-    "MBGNBD": _repeat_buying(relmark.MBGNBD),
-    "ParetoNBD": _repeat_buying(relmark.ParetoNBD),
+    # Every registered transaction model, so a new one is covered without an edit here.
+    **{model.__name__: _repeat_buying(model) for model in TRANSACTION_MODELS.values()},
     "GammaGamma": Case(
         model=relmark.GammaGamma,
         fit=lambda m: m.fit(CDNOW),

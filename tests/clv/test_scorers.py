@@ -10,19 +10,13 @@ from hypothesis import strategies as st
 from relmark.clv import BGNBD, GammaGamma, customer_lifetime_value
 from relmark.clv.mbgnbd import MBGNBD
 from relmark.clv.paretonbd import ParetoNBD
-from relmark.clv.scorers import (
-    CLV_TIERS,
-    BGNBDScorer,
-    CLVScorer,
-    MBGNBDScorer,
-    ParetoNBDScorer,
-)
+from relmark.clv.scorers import CLV_TIERS, CLVScorer, TransactionModelScorer
 from relmark.core.quantiles import weighted_quantile
 from relmark.data.summary import CustomerSummary
 from relmark.data.table import ColumnKind
 from relmark.data.units import TimeUnit
 from relmark.datasets import load_cdnow_sample_summary
-from relmark.errors import InvalidInputError
+from relmark.errors import InvalidInputError, NotFittedError
 from relmark.io import from_json, to_json
 from relmark.rfm import RFMScorer
 from relmark.scoring import get_scorer, score
@@ -49,11 +43,12 @@ def clv_scorer(cdnow: CustomerSummary) -> CLVScorer:
 @pytest.mark.parametrize(
     ("name", "cls", "hyperparameters"),
     [
-        ("bgnbd", BGNBDScorer, {}),
-        ("mbgnbd", MBGNBDScorer, {"horizon": 13, "unit": "M"}),
-        ("paretonbd", ParetoNBDScorer, {}),
+        ("bgnbd", TransactionModelScorer, {}),
+        ("mbgnbd", TransactionModelScorer, {"horizon": 13, "unit": "M"}),
+        ("paretonbd", TransactionModelScorer, {"unit": TimeUnit.QUARTER, "horizon": 2}),
         ("clv", CLVScorer, {}),
         ("clv", CLVScorer, {"transaction_model": "mbgnbd", "margin": 0.3, "unit": "W"}),
+        ("clv", CLVScorer, {"unit": TimeUnit.QUARTER, "horizon": 4}),
         ("commitment_trust", CommitmentTrustScorer, {}),
     ],
 )
@@ -61,7 +56,95 @@ def test_registered_scorers_pass_the_conformance_kit(name, cls, hyperparameters,
     """Each built-in name builds its class, which passes check_scorer on CDNOW customers."""
     scorer = get_scorer(name, **hyperparameters)
     assert type(scorer) is cls
+    if cls is TransactionModelScorer:
+        assert scorer.model == name
     check_scorer(scorer, small)
+
+
+def test_a_model_name_fixes_the_model_of_its_scorer():
+    """get_scorer("paretonbd") presets model; passing model= to it is refused, not overridden."""
+    assert get_scorer("paretonbd", horizon=26).get_params() == {
+        "model": "paretonbd",
+        "horizon": 26,
+        "unit": "W",
+        "penalizer": 0.0,
+    }
+    with pytest.raises(InvalidInputError, match=r"takes no 'model' parameter \(got 'bgnbd'\)"):
+        get_scorer("paretonbd", model="bgnbd")
+
+
+@pytest.mark.parametrize("scorer", [TransactionModelScorer(), CLVScorer()])
+def test_scoring_before_fit_raises_not_fitted(scorer, small):
+    """score before fit raises NotFittedError naming the class and the method."""
+    name = type(scorer).__name__
+    with pytest.raises(NotFittedError, match=rf"^This {name} is not fitted yet: {name}\.score"):
+        scorer.score(small)
+
+
+def test_a_time_unit_and_its_code_give_the_same_scores(small):
+    """unit=TimeUnit.MONTH and unit="M" are the same hyperparameter for both scorers."""
+    for make in (TransactionModelScorer, CLVScorer):
+        by_enum = make(unit=TimeUnit.MONTH, horizon=6).fit(small).score(small)
+        by_code = make(unit="M", horizon=6).fit(small).score(small)
+        assert by_enum == by_code
+
+
+def test_both_scorers_mean_the_same_window_by_horizon_and_unit(clv_scorer, cdnow):
+    """expected_purchases of CLVScorer(horizon=12, unit="M") equals the transaction scorer's."""
+    alone = TransactionModelScorer(horizon=12, unit="M").fit(cdnow).score(cdnow)
+    np.testing.assert_array_equal(
+        alone["expected_purchases"], clv_scorer.score(cdnow)["expected_purchases"]
+    )
+    assert alone.info["expected_purchases"] == clv_scorer.score(cdnow).info["expected_purchases"]
+
+
+def test_rescoring_the_fitted_customers_reuses_the_fit_and_changes_no_bit(small, monkeypatch):
+    """score on the fitted summary, or on blocks of it, evaluates no model; values are exact."""
+    import relmark.clv.scorers as scorers_module
+
+    scorer = CLVScorer(transaction_model="paretonbd").fit(small)
+    fresh = CLVScorer(transaction_model="paretonbd").fit(small)
+    del fresh.__dict__["_fitted_rows"]  # what a scorer without the fit's work computes
+    expected = fresh.score(small)
+    calls: list[int] = []
+    original = scorers_module._discounted_purchases
+
+    def counting(model, rows, **kwargs):
+        calls.append(len(rows))
+        return original(model, rows, **kwargs)
+
+    monkeypatch.setattr(scorers_module, "_discounted_purchases", counting)
+    assert scorer.score(small) == expected
+    order = np.random.default_rng(3).permutation(len(small))
+    for block in np.array_split(order, 3):
+        part = scorer.score(small.take(block))
+        assert part == expected.take(block)
+    assert calls == []
+    # A mix of fitted customers and unseen ones (T moved by one week): only the unseen rows
+    # are computed, and every value is what a scorer without the fit's work gives.
+    seen = small.take(np.arange(5, 10))
+    unseen = small.take(np.arange(5))
+    mixed = CustomerSummary.from_arrays(
+        np.concatenate([seen.frequency, unseen.frequency]),
+        np.concatenate([seen.recency, unseen.recency]),
+        np.concatenate([seen.T, unseen.T + 1.0]),
+        monetary=np.concatenate([seen.monetary, unseen.monetary]),
+        unit="W",
+    )
+    got = scorer.score(mixed)
+    assert calls == [len(unseen.compress())]
+    assert got == fresh.score(mixed)
+
+
+def test_changed_hyperparameters_are_not_served_from_the_fit(small):
+    """After set_params(discount_rate=...) the CLV is recomputed, not taken from fit's work."""
+    scorer = CLVScorer().fit(small)
+    before = scorer.score(small)["clv"]
+    scorer.set_params(discount_rate=0.05)
+    after = scorer.score(small)["clv"]
+    expected = CLVScorer(discount_rate=0.05).fit(small).score(small)["clv"]
+    assert (after < before).any()
+    np.testing.assert_allclose(after, expected, rtol=1e-12)
 
 
 def test_paretonbd_clv_passes_the_conformance_kit(small):
@@ -70,16 +153,16 @@ def test_paretonbd_clv_passes_the_conformance_kit(small):
 
 
 @pytest.mark.parametrize(
-    ("cls", "model_type", "literature_name"),
+    ("name", "model_type", "literature_name"),
     [
-        (BGNBDScorer, BGNBD, "BG/NBD"),
-        (MBGNBDScorer, MBGNBD, "MBG/NBD"),
-        (ParetoNBDScorer, ParetoNBD, "Pareto/NBD"),
+        ("bgnbd", BGNBD, "BG/NBD"),
+        ("mbgnbd", MBGNBD, "MBG/NBD"),
+        ("paretonbd", ParetoNBD, "Pareto/NBD"),
     ],
 )
-def test_transaction_scorer_equals_direct_model_calls(cls, model_type, literature_name, small):
+def test_transaction_scorer_equals_direct_model_calls(name, model_type, literature_name, small):
     """Columns equal the model's own P(alive) and CET, with the horizon converted to its unit."""
-    scorer = cls(horizon=1, unit="Y", penalizer=0.01).fit(small)
+    scorer = TransactionModelScorer(model=name, horizon=1, unit="Y", penalizer=0.01).fit(small)
     table = scorer.score(small)
     model = model_type(penalizer=0.01).fit(small)
     assert scorer.model_.params_ == model.params_
@@ -261,8 +344,21 @@ def test_scoring_in_another_unit_gives_the_same_values(clv_scorer, cdnow):
         (CLVScorer(discount_rate=-0.1), "'discount_rate' parameter of CLVScorer.*Got -0.1"),
         (CLVScorer(margin=float("nan")), "'margin' parameter of CLVScorer"),
         (CLVScorer(spend_penalizer=-1), "'spend_penalizer' parameter of CLVScorer.*Got -1"),
-        (BGNBDScorer(horizon=0), "'horizon' parameter of BGNBDScorer.*> 0. Got 0"),
-        (ParetoNBDScorer(penalizer=True), "'penalizer' parameter of ParetoNBDScorer"),
+        (
+            TransactionModelScorer(horizon=0),
+            "'horizon' parameter of TransactionModelScorer.*> 0. Got 0",
+        ),
+        (
+            TransactionModelScorer(model="paretonbd", penalizer=True),
+            "'penalizer' parameter of TransactionModelScorer",
+        ),
+        (
+            TransactionModelScorer(model="pareto_nbd"),
+            (
+                "'model' parameter of TransactionModelScorer must be a registered transaction model, "
+                "one of 'bgnbd', 'mbgnbd', 'paretonbd'. Got 'pareto_nbd'"
+            ),
+        ),
     ],
 )
 def test_bad_hyperparameters_are_rejected_at_fit(scorer, match, small):

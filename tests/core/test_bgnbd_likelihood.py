@@ -10,8 +10,9 @@ import pytest
 
 from relmark.clv import BGNBD, MBGNBD
 from relmark.core import bgnbd, bgnbd_likelihood, mbgnbd
-from relmark.core.mle import WeightedLikelihood, maximize_likelihood, maximize_weighted
+from relmark.core.mle import maximize_likelihood, maximize_weighted
 from relmark.datasets import load_cdnow_sample_summary
+from relmark.typing import WeightedLikelihood
 
 MODELS = [
     pytest.param(bgnbd_likelihood.BGNBDLikelihood, bgnbd.log_likelihood_and_gradient, id="bgnbd"),

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from relmark.core import gamma_gamma
-from relmark.core.mle import RowLikelihood, WeightedLikelihood, maximize_weighted
+from relmark.core.mle import RowLikelihood, maximize_weighted
+from relmark.typing import WeightedLikelihood
 
 
 def _data(seed: int, n: int = 400) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

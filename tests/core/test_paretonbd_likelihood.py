@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from relmark.core import paretonbd
-from relmark.core.mle import RowLikelihood, WeightedLikelihood, maximize_weighted
+from relmark.core.mle import RowLikelihood, maximize_weighted
+from relmark.typing import WeightedLikelihood
 
 PARAM_SETS = [
     (0.553, 10.578, 0.606, 11.669),

@@ -65,3 +65,28 @@ def test_invariant_to_row_order(values: list[float], seed: int, q: float) -> Non
     w = rng.uniform(0.1, 3.0, v.size)
     perm = rng.permutation(v.size)
     assert weighted_quantile(v, w, q) == weighted_quantile(v[perm], w[perm], q)
+
+
+@given(VALUES)
+def test_tercile_cuts_are_numpy_inverted_cdf_terciles_for_unit_weights(values: list[float]) -> None:
+    """With unit weights the cuts equal numpy's inverted-CDF quantiles at 1/3 and 2/3."""
+    from relmark.core.quantiles import tercile_cuts
+
+    v = np.array(values)
+    expected = np.quantile(v, [1 / 3, 2 / 3], method="inverted_cdf")
+    assert tercile_cuts(v, np.ones(v.size)) == (float(expected[0]), float(expected[1]))
+
+
+@given(VALUES)
+def test_tercile_tiers_are_ordered_and_exhaustive(values: list[float]) -> None:
+    """Tiers never decrease with the value; low < cut 1 <= medium; high >= cut 2 (> cut 1)."""
+    from relmark.core.quantiles import tercile_cuts, tercile_tiers
+
+    v = np.array(values)
+    low, high = tercile_cuts(v, np.ones(v.size))
+    tiers = tercile_tiers(v, low, high)
+    rank = np.array([{"low": 0, "medium": 1, "high": 2}[t] for t in tiers.tolist()])
+    order = np.argsort(v, kind="stable")
+    assert (np.diff(rank[order]) >= 0).all()
+    assert ((tiers == "low") == (v < low)).all()
+    assert ((tiers == "high") == ((v >= high) & (v > low))).all()

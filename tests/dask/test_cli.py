@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("distributed")
 
 from relmark.cli import main
-from relmark.cli._dask import OUTPUT_COLUMNS
+from relmark.cli._dask import INTERVAL_COLUMNS, OUTPUT_COLUMNS
 from relmark.datasets import load_cdnow
 
 
@@ -63,6 +63,24 @@ def test_a_glob_scored_on_the_cluster_equals_the_local_engine(client, logs, tmp_
             assert got[name].tolist() == want[name].tolist(), name
 
 
+def test_interval_columns_equal_the_local_engine(client, logs, tmp_path):
+    """--interval on the cluster: the local engine's interval columns and values (1e-12)."""
+    out = tmp_path / "scores"
+    argv = ["score", str(logs / "logs"), "-o", str(out), "--engine", "dask", "-q"]
+    options = ["--interval", "0.8", "--horizon", "6"]
+    assert main([*argv, *options, "--scheduler", client.scheduler.address]) == 0
+    local_out = tmp_path / "local.parquet"
+    assert main(["score", str(logs / "all.parquet"), "-o", str(local_out), "-q", *options]) == 0
+    got = pq.read_table(out).to_pandas().sort_values("customer_id").reset_index(drop=True)
+    want = pq.read_table(local_out).to_pandas()
+    assert tuple(got.columns) == OUTPUT_COLUMNS + INTERVAL_COLUMNS
+    assert list(want.columns) == list(got.columns)
+    for name in INTERVAL_COLUMNS:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-12, atol=0, err_msg=name)
+    assert (got["clv_lower"] < got["clv_upper"]).mean() > 0.99
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
+
+
 def test_progress_is_reported_on_stderr(client, logs, tmp_path, capsys):
     """Without --quiet, the stages and Dask's progress bar go to stderr, not stdout."""
     out = tmp_path / "scores"
@@ -100,14 +118,12 @@ def test_a_corrupt_file_fails_cleanly(client, logs, tmp_path, capsys):
 
 
 def test_unsupported_options_are_refused(client, logs, tmp_path, capsys):
-    """CSV output, an existing target, --interval, and --scheduler without dask are refused."""
+    """CSV output, an existing target, and --scheduler without dask are refused."""
     argv = ["score", str(logs / "logs"), "--engine", "dask", "-q"]
     assert main([*argv, "-o", str(tmp_path / "x"), "--format", "csv"]) == 2
     assert "Parquet" in capsys.readouterr().err
     assert main([*argv, "-o", str(tmp_path)]) == 2
     assert "exists" in capsys.readouterr().err
-    assert main([*argv, "-o", str(tmp_path / "x"), "--interval", "0.9"]) == 2
-    assert "--interval" in capsys.readouterr().err
     local = ["score", str(logs / "all.parquet"), "-o", str(tmp_path / "y.csv")]
     assert main([*local, "--scheduler", "tcp://127.0.0.1:1"]) == 2
     assert "--scheduler needs --engine dask" in capsys.readouterr().err

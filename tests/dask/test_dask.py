@@ -7,6 +7,7 @@ import signal
 import time
 from pathlib import Path
 
+import attrs
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -16,12 +17,18 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
 import relmark.dask as rd  # noqa: E402
-from relmark.clv import BGNBD, MBGNBD  # noqa: E402
+from relmark.clv import BGNBD, MBGNBD, GammaGamma  # noqa: E402
 from relmark.clv.scorers import CLVScorer  # noqa: E402
+from relmark.clv.uncertainty import ParameterDraws  # noqa: E402
 from relmark.data import CustomerSummary, TransactionLog  # noqa: E402
-from relmark.data.partition import summary_from_frame  # noqa: E402
+from relmark.data.partition import (  # noqa: E402
+    bootstrap_weights,
+    compress_rows,
+    summary_from_frame,
+)
+from relmark.data.summary import CompressedSummary  # noqa: E402
 from relmark.datasets import load_cdnow, simulate_transaction_log  # noqa: E402
-from relmark.errors import InvalidInputError  # noqa: E402
+from relmark.errors import InvalidInputError, NotFittedError  # noqa: E402
 from relmark.rfm import RFMScorer  # noqa: E402
 
 COLUMNS = {"customer": "cid", "time": "ts", "amount": "usd"}
@@ -99,6 +106,19 @@ def _params(model: object) -> np.ndarray:
     return np.array([getattr(record, n) for n in type(model).parameter_names()])  # type: ignore[attr-defined]
 
 
+def _kept(rows: CompressedSummary, counts: np.ndarray) -> CompressedSummary:
+    """The rows drawn at least once, weighted by their counts (the one-machine refit data)."""
+    kept = counts > 0
+    return CompressedSummary(
+        frequency=rows.frequency[kept],
+        recency=rows.recency[kept],
+        T=rows.T[kept],
+        weights=counts[kept],
+        inverse=np.arange(int(kept.sum())),
+        unit=rows.unit,
+    )
+
+
 def _sorted(frame: object) -> object:
     return frame.sort_values("customer_id").reset_index(drop=True)  # type: ignore[attr-defined]
 
@@ -156,6 +176,135 @@ def test_multi_cohort_split_fit_and_score_equal_single_process(client, cohort_lo
     np.testing.assert_allclose(
         got["probability_alive"], reference.probability_alive(local), rtol=1e-12, atol=0
     )
+
+
+def test_a_checkpointed_summary_equals_single_process(client, cohort_log, cohort_files, tmp_path):
+    """Summary on disk: same rows (string ids kept), same MBG/NBD fit, files where asked."""
+    summary = rd.summarize(str(cohort_files), npartitions=4, **COLUMNS)
+    saved = summary.checkpoint(tmp_path / "summary")
+    assert len(list((tmp_path / "summary").glob("*.parquet"))) == 4
+    assert saved.frame.dtypes.to_dict() == summary.frame.dtypes.to_dict()
+    local = _read_all(cohort_files).summarize()
+    _assert_equal(saved.compute(), local)
+    assert _params(rd.fit(MBGNBD(), saved)).tolist() == _params(MBGNBD().fit(local)).tolist()
+    with pytest.raises(InvalidInputError, match="exists"):
+        summary.checkpoint(tmp_path / "summary")
+
+
+def test_compressed_rows_do_not_depend_on_the_partitioning(client, cohort_files):
+    """Rows merged in the client as partitions complete are the same for 3 or 11 partitions."""
+    names = ("frequency", "recency", "T", "monetary")
+    three = rd.compress(rd.summarize(str(cohort_files), npartitions=3, **COLUMNS), names)
+    eleven = rd.compress(rd.summarize(str(cohort_files), npartitions=11, **COLUMNS), names)
+    assert three == eleven
+    assert three == compress_rows(_read_all(cohort_files).summarize(), names)
+
+
+def test_the_local_scheduler_merges_the_same_rows(client, cdnow_files):
+    """With Dask's local scheduler chosen instead of the cluster, the merged rows are the same."""
+    import dask
+
+    local = {"scheduler": "synchronous", "dataframe.shuffle.method": "tasks"}
+    with dask.config.set(local):
+        rows = rd.compress(rd.summarize(str(cdnow_files), npartitions=3, **COLUMNS))
+    assert rows == compress_rows(_read_all(cdnow_files).summarize())
+
+
+def test_parametric_intervals_equal_single_process(client, cdnow_files):
+    """interval=: each customer's bounds are the single-process ParameterDraws bounds (1e-12)."""
+    local = _read_all(cdnow_files).summarize()
+    summary = rd.summarize(str(cdnow_files), npartitions=5, **COLUMNS)
+    model = rd.fit(BGNBD(), summary)
+    got = _sorted(rd.score(model, summary, horizon=20.0, interval=0.8, draws=40, seed=9).compute())
+    draws = ParameterDraws.parametric(BGNBD().fit(local), draws=40, seed=9)
+    alive = draws.probability_alive(local, level=0.8)
+    purchases = draws.expected_purchases(20.0, local, level=0.8)
+    assert got["customer_id"].tolist() == local.customer_id.tolist()
+    for name, band in (("probability_alive", alive), ("expected_purchases", purchases)):
+        for end in ("lower", "upper"):
+            np.testing.assert_allclose(
+                got[f"{name}_{end}"], getattr(band, end), rtol=1e-12, atol=0, err_msg=name
+            )
+    spend = rd.fit(GammaGamma(), summary)
+    spent = _sorted(rd.score(spend, summary, interval=0.8, draws=40, seed=9).compute())
+    reference = ParameterDraws.parametric(None, GammaGamma().fit(local), draws=40, seed=9)
+    np.testing.assert_allclose(
+        spent["expected_spend_lower"],
+        reference.expected_spend(local, level=0.8).lower,
+        rtol=1e-10,
+        atol=0,
+    )
+
+
+def test_bootstrap_draws_do_not_depend_on_the_partitioning(client, cdnow_files):
+    """Bootstrap refits on merged rows: the same draws for 2 or 7 partitions, and as on one
+    machine with the same resamples of the compressed rows."""
+    local = _read_all(cdnow_files).summarize()
+    model = BGNBD().fit(local)
+    two = rd.parameter_draws(
+        model,
+        rd.summarize(str(cdnow_files), npartitions=2, **COLUMNS),
+        method="bootstrap",
+        draws=4,
+        seed=2,
+    )
+    seven = rd.parameter_draws(
+        model,
+        rd.summarize(str(cdnow_files), npartitions=7, **COLUMNS),
+        method="bootstrap",
+        draws=4,
+        seed=2,
+    )
+    assert two == seven
+    assert two.method == "bootstrap"
+    rows = compress_rows(local)
+    compressed = rows.to_compressed()
+    for counts, drawn in zip(
+        bootstrap_weights(rows, draws=4, seed=2), two.transaction_draws, strict=True
+    ):
+        refit = BGNBD().fit(
+            attrs.evolve(compressed, weights=counts) if counts.all() else _kept(compressed, counts)
+        )
+        assert _params(refit).tolist() == drawn.tolist()
+
+
+def test_bootstrap_intervals_are_close_to_the_customer_bootstrap(client, cdnow_files):
+    """Resampling merged rows spreads the parameters as resampling customers does."""
+    local = _read_all(cdnow_files).summarize()
+    model = BGNBD().fit(local)
+    summary = rd.summarize(str(cdnow_files), npartitions=3, **COLUMNS)
+    ours = rd.parameter_draws(model, summary, method="bootstrap", draws=30, seed=4)
+    theirs = ParameterDraws.bootstrap(model, local, draws=30, seed=5)
+    spread = np.log(ours.transaction_draws).std(axis=0)
+    reference = np.log(theirs.transaction_draws).std(axis=0)
+    # 30 draws estimate a standard deviation to about 13 %: the ratio is within 0.5-2 unless
+    # the two bootstraps differ.
+    assert np.all((spread / reference > 0.5) & (spread / reference < 2.0)), (spread, reference)
+    centre = np.log(ours.transaction_draws).mean(axis=0)
+    assert np.all(np.abs(centre - np.log(_params(model))) < 3 * spread)
+
+
+def test_interval_arguments_are_checked_at_once(client, cdnow_files):
+    """A bad coverage, intervals without a coverage, a scorer or bootstrap without data fail."""
+    summary = rd.summarize(str(cdnow_files), **COLUMNS)
+    model = BGNBD.from_params(r=0.24, alpha=4.4, a=0.79, b=2.4, unit="W")
+    with pytest.raises(InvalidInputError, match="coverage in"):
+        rd.score(model, summary, interval=1.5)
+    with pytest.raises(InvalidInputError, match="needs 'interval'"):
+        rd.score(model, summary, intervals=object())  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="CLVScorer"):
+        rd.parameter_draws(RFMScorer(), summary)
+    with pytest.raises(InvalidInputError, match="finite covariance"):
+        rd.score(model, summary, interval=0.9)
+    fitted = BGNBD().fit(_read_all(cdnow_files).summarize())
+    with pytest.raises(InvalidInputError, match="pass the DaskSummary"):
+        rd.parameter_draws(fitted, method="bootstrap")
+    with pytest.raises(InvalidInputError, match="'method'"):
+        rd.parameter_draws(fitted, summary, method="jackknife")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="'draws'"):
+        rd.parameter_draws(fitted, summary, method="bootstrap", draws=1)
+    with pytest.raises(NotFittedError):
+        rd.parameter_draws(BGNBD(), summary, method="bootstrap")
 
 
 def test_the_task_based_shuffle_gives_the_same_summary(client, cohort_files):

@@ -81,3 +81,18 @@ def test_from_frame_names_missing_columns():
         Covariates.from_frame(frame, customer="id", columns=["w"])
     with pytest.raises(InvalidInputError, match="pandas, polars or pyarrow"):
         Covariates.from_frame([1, 2], customer="id")
+
+
+@pytest.mark.parametrize("kind", ["int", "str"])
+def test_align_by_sorting_equals_align_one_by_one(kind):
+    """Shuffled integer or string ids are matched by sorting to the same rows as a dict lookup."""
+    rng = np.random.default_rng(8)
+    ids = rng.permutation(5000) * 7
+    if kind == "str":
+        ids = np.array([f"c{i}" for i in ids])
+    cov = Covariates.from_columns(ids, {"z": rng.normal(size=5000), "g": rng.integers(0, 3, 5000)})
+    order = rng.permutation(5000)
+    summary = CustomerSummary.from_arrays(
+        np.zeros(5000), np.zeros(5000), np.full(5000, 9.0), customer_id=ids[order]
+    )
+    np.testing.assert_array_equal(cov.align(summary), cov.values[order])

@@ -175,6 +175,39 @@ class TestConstruction:
         )
         assert from_parquet == log
 
+    def test_both_readers_pass_every_option_to_from_frame(self, tmp_path):
+        """CSV and Parquet share one path: returns, time zone and format reach from_frame alike."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        columns = {
+            "cust": ["a", "b", "a"],
+            "when": ["01/03/2024 10:00", "02/03/2024 23:30", "05/03/2024 08:15"],
+            "usd": [3.5, 2.0, -3.5],
+            "back": [False, False, True],
+        }
+        csv_path = tmp_path / "tx.csv"
+        rows = zip(*columns.values(), strict=True)
+        csv_path.write_text(
+            "cust,when,usd,back\n"
+            + "".join(f"{c},{w},{u},{str(b).lower()}\n" for c, w, u, b in rows)
+        )
+        pq.write_table(pa.table(columns), tmp_path / "tx.parquet")
+        options = {
+            "customer": "cust",
+            "time": "when",
+            "amount": "usd",
+            "is_return": "back",
+            "timezone": "Europe/Berlin",
+            "time_format": "%d/%m/%Y %H:%M",
+            "allow_returns": True,
+        }
+        expected = TransactionLog.from_frame(pa.table(columns), **options)
+        assert TransactionLog.read_csv(csv_path, **options) == expected
+        assert TransactionLog.read_parquet(tmp_path / "tx.parquet", **options) == expected
+        assert expected.is_return is not None
+        assert expected.is_return.tolist() == [False, False, True]
+
     def test_read_csv_missing_column(self, tmp_path):
         """A column the file does not have is an InvalidInputError listing the file's columns."""
         import pyarrow as pa
@@ -232,7 +265,7 @@ class TestValidation:
             ),
             (
                 {"time": [20240101] * 5},
-                r"'time' holds integers \(\[20240101, 20240101, 20240101\]\.\.\.\), not times; pass time_format",
+                r"'time' holds integers \(\[20240101, 20240101, 20240101\]\.\.\.\), not times\. Pass time_format",
             ),
             ({"time": [1.5] * 5}, r"'time' must hold dates or times; got dtype float64"),
             (
@@ -283,7 +316,7 @@ class TestValidation:
         times = ["2024-01-01T10:00+01:00", "2024-07-01T10:00+02:00", "2024-01-03T10:00+01:00"]
         with pytest.raises(
             InvalidInputError,
-            match=r"'time' has times with different UTC offsets \(\+01:00, \+02:00\).*--timezone",
+            match=r"'time' has times with different UTC offsets \(\+01:00, \+02:00\).*timezone=",
         ):
             TransactionLog.from_arrays([1, 1, 1], times)
         log = TransactionLog.from_arrays([1, 1, 1], times, timezone="Europe/Berlin")

@@ -11,9 +11,12 @@ from hypothesis import strategies as st
 
 from relmark.clv import BGNBD, GammaGamma
 from relmark.clv.scorers import CLVScorer
+from relmark.clv.uncertainty import ParameterDraws
 from relmark.data import CustomerSummary, TransactionLog
 from relmark.data.partition import (
+    RowMerger,
     WeightedRows,
+    bootstrap_weights,
     compress_rows,
     merge_rows,
     read_transactions,
@@ -355,12 +358,74 @@ class TestCompressAndMerge:
         with pytest.raises(InvalidInputError, match="no column 'monetary'"):
             compress_rows(s).column("monetary")
 
+    @pytest.mark.parametrize("seed", [0, 1, 2])
+    def test_a_row_merger_equals_merge_rows_in_any_arrival_order(self, multi_cohort, seed):
+        """Parts added one by one, in a random order, merge to what merge_rows gives at once."""
+        summary = _in_amount_order(multi_cohort).summarize("2024-01-01")
+        cuts = np.array_split(np.random.default_rng(seed).permutation(len(summary)), 40)
+        names = ("frequency", "recency", "T", "monetary")
+        parts = [compress_rows(summary.take(np.sort(c)), names) for c in cuts]
+        merger = RowMerger()
+        for part in parts:
+            merger.add(part)
+        assert merger.parts == 40
+        assert merger.result() == merge_rows(parts) == compress_rows(summary, names)
+
+    def test_a_row_merger_refuses_mixed_parts_and_no_parts(self):
+        """Parts on other columns are refused when added; an empty merger has no result."""
+        s = CustomerSummary.from_arrays([1], [2.0], [5.0], monetary=[3.0])
+        merger = RowMerger()
+        with pytest.raises(InvalidInputError, match="at least one"):
+            merger.result()
+        merger.add(compress_rows(s))
+        with pytest.raises(InvalidInputError, match="Cannot merge"):
+            merger.add(compress_rows(s, ("frequency", "recency", "T", "monetary")))
+
+    def test_compressed_rows_fit_bit_for_bit_without_recompressing(self, multi_cohort):
+        """to_compressed gives the rows of summary.compress(); a fit on it equals the whole fit."""
+        summary = multi_cohort.summarize("2024-01-01")
+        compressed = compress_rows(summary).to_compressed()
+        whole = summary.compress()
+        for name in ("frequency", "recency", "T", "weights"):
+            assert np.array_equal(getattr(compressed, name), getattr(whole, name)), name
+        assert BGNBD().fit(compressed).params_ == BGNBD().fit(summary).params_
+        with pytest.raises(InvalidInputError, match="not distinct on"):
+            compress_rows(summary, ("frequency", "recency", "T", "monetary")).to_compressed()
+
     def test_rows_report_their_size(self):
         """n_customers and nbytes describe what the client holds."""
         s = CustomerSummary.from_arrays([1, 0, 1], [2.0, 0.0, 2.0], [5.0, 5.0, 5.0])
         rows = compress_rows(s)
         assert isinstance(rows, WeightedRows)
         assert (len(rows), rows.n_customers, rows.nbytes) == (2, 3.0, 2 * 3 * 8 + 2 * 8)
+
+
+class TestBootstrapWeights:
+    def test_resamples_have_n_customers_and_are_seeded(self, cdnow):
+        """Each resample weighs N customers in all; the same seed gives the same resamples."""
+        rows = compress_rows(cdnow.summarize(END))
+        first = list(bootstrap_weights(rows, draws=5, seed=3))
+        again = list(bootstrap_weights(rows, draws=5, seed=3))
+        assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+        assert all(w.sum() == rows.n_customers for w in first)
+        assert not np.array_equal(first[0], first[1])
+
+    def test_row_counts_have_the_customer_bootstrap_moments(self, cdnow):
+        """A row's count has the mean w and variance w(1 - w/N) of a summed customer resample."""
+        rows = compress_rows(cdnow.summarize(END))
+        counts = np.array(list(bootstrap_weights(rows, draws=2000, seed=4)))
+        n, w = rows.n_customers, rows.weights
+        big = np.argsort(w)[-5:]
+        variance = w[big] * (1 - w[big] / n)
+        standard_error = np.sqrt(variance / counts.shape[0])
+        assert np.all(np.abs(counts[:, big].mean(axis=0) - w[big]) < 5 * standard_error)
+        np.testing.assert_allclose(counts[:, big].var(axis=0), variance, rtol=0.15)
+
+    def test_weights_must_be_whole_numbers(self):
+        """Fractional weights are not counts of customers and are refused."""
+        s = CustomerSummary.from_arrays([1], [2.0], [5.0], weights=[1.5])
+        with pytest.raises(InvalidInputError, match="whole numbers"):
+            next(bootstrap_weights(compress_rows(s), draws=1, seed=0))
 
 
 class TestScore:
@@ -402,6 +467,33 @@ class TestScore:
         assert np.array_equal(
             score_summary(spend, summary)["expected_spend"], spend.expected_spend(summary)
         )
+
+    def test_model_intervals_equal_parameter_draws(self, cdnow):
+        """Shared draws give each customer of a batch its interval on the whole summary."""
+        summary = cdnow.summarize(END)
+        model, spend = BGNBD().fit(summary), GammaGamma().fit(summary)
+        draws = ParameterDraws.parametric(model, spend, draws=30, seed=5)
+        index = np.arange(3, len(summary), 5)
+        table = score_summary(model, summary.take(index), horizon=8.0, intervals=draws, level=0.8)
+        alive = draws.probability_alive(summary, level=0.8)
+        purchases = draws.expected_purchases(8.0, summary, level=0.8)
+        assert table.columns[2:] == (
+            "probability_alive_lower",
+            "probability_alive_upper",
+            "expected_purchases_lower",
+            "expected_purchases_upper",
+        )
+        for name, band in (("probability_alive", alive), ("expected_purchases", purchases)):
+            for end in ("lower", "upper"):
+                np.testing.assert_allclose(
+                    table[f"{name}_{end}"], getattr(band, end)[index], rtol=1e-12, atol=0
+                )
+        spent = score_summary(spend, summary, intervals=draws, level=0.8)
+        assert np.array_equal(
+            spent["expected_spend_upper"], draws.expected_spend(summary, level=0.8).upper
+        )
+        with pytest.raises(InvalidInputError, match="a scorer adds its own"):
+            score_summary(CLVScorer().fit(summary), summary, intervals=draws)
 
     def test_unfitted_and_unknown_objects_are_refused(self, cdnow):
         """Scoring with an unfitted scorer or a non-scorer raises a relmark error."""

@@ -221,3 +221,16 @@ class TestReviewFixes:
             match=r"'recency' must be numeric; found values that are not numbers at row\(s\) 1: \['x'\]",
         ):
             CustomerSummary.from_arrays([0, 0], [0.0, "x"], [1.0, 1.0])
+
+
+def test_require_summary_passes_a_summary_through_and_names_the_owner() -> None:
+    """The one summary type check returns the summary itself, or names argument, owner and type."""
+    from relmark.data.summary import require_summary
+
+    summary = CustomerSummary.from_arrays([1], [1.0], [2.0])
+    assert require_summary(summary, owner="X.fit") is summary
+    with pytest.raises(
+        InvalidInputError,
+        match=r"^The 'data' argument of X\.fit must be a CustomerSummary\. Got CompressedSummary\.",
+    ):
+        require_summary(summary.compress(), owner="X.fit", name="data")

@@ -160,8 +160,8 @@ def test_to_frame_errors(table, monkeypatch):
 
 @pytest.mark.parametrize("backend", ["pandas", "polars", "pyarrow"])
 def test_to_frame_uses_the_shared_frame_builder(table, backend, monkeypatch):
-    """to_frame hands customer_id and the columns, in order, to data._frames.to_native_frame."""
-    from relmark.data import _frames
+    """to_frame hands customer_id and the columns, in order, to relmark._frames.to_native_frame."""
+    from relmark import _frames
 
     calls = []
     real = _frames.to_native_frame

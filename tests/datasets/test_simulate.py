@@ -18,7 +18,7 @@ from relmark.datasets import (
     simulate_bgbb,
     simulate_bgnbd,
     simulate_mbgnbd,
-    simulate_pareto_nbd,
+    simulate_paretonbd,
     simulate_sbg,
     simulate_sbg_cohort,
     simulate_transaction_log,
@@ -170,7 +170,7 @@ def _likelihood_ratio_ok(kernel, data, truth) -> None:
 
 def test_pareto_nbd_counts_follow_the_pmf_and_refit_accepts_truth() -> None:
     """Simulated Pareto/NBD purchase counts follow P(X(T)=x) and the truth passes a likelihood-ratio test."""
-    summary = simulate_pareto_nbd(4000, *PNBD, T=39.0, seed=11)
+    summary = simulate_paretonbd(4000, *PNBD, T=39.0, seed=11)
     x = summary.frequency
     assert np.all((summary.recency <= summary.T) & ((x > 0) | (summary.recency == 0)))
     _assert_counts_match(
@@ -239,8 +239,8 @@ def test_sbg_cohort_tracks_survival_and_individual_fit_accepts_truth() -> None:
 
 def test_simulators_are_deterministic_given_the_seed() -> None:
     """The same seed gives the same customers."""
-    first = simulate_pareto_nbd(50, *PNBD, T=30.0, seed=3)
-    again = simulate_pareto_nbd(50, *PNBD, T=30.0, seed=3)
+    first = simulate_paretonbd(50, *PNBD, T=30.0, seed=3)
+    again = simulate_paretonbd(50, *PNBD, T=30.0, seed=3)
     assert np.array_equal(first.frequency, again.frequency)
     assert np.array_equal(first.recency, again.recency)
 
@@ -248,8 +248,8 @@ def test_simulators_are_deterministic_given_the_seed() -> None:
 @pytest.mark.parametrize(
     ("call", "field"),
     [
-        (lambda: simulate_pareto_nbd(0, *PNBD, T=30.0, seed=1), "'n'"),
-        (lambda: simulate_pareto_nbd(10, -1.0, 1.0, 1.0, 1.0, T=30.0, seed=1), "'r'"),
+        (lambda: simulate_paretonbd(0, *PNBD, T=30.0, seed=1), "'n'"),
+        (lambda: simulate_paretonbd(10, -1.0, 1.0, 1.0, 1.0, T=30.0, seed=1), "'r'"),
         (lambda: simulate_mbgnbd(10, *MBG, T=[1.0, 2.0], seed=1), "'T'"),
         (lambda: simulate_mbgnbd(10, 1.0, 1.0, 1.0, float("nan"), T=3.0, seed=1), "'b'"),
         (lambda: simulate_bgbb(10, *BGBB, n_periods=0, seed=1), "'n_periods'"),
@@ -503,7 +503,7 @@ def test_the_likelihood_ratio_test_rejects_wrong_parameters() -> None:
 
 def test_pareto_nbd_exact_counts_follow_the_model_mean() -> None:
     """Pareto/NBD rows - 1 per customer average E[X(T_i)] over the cohorts (SMC 1987)."""
-    log = simulate(200_000, PNBD_PARAMS, model="pareto_nbd", period=None, seed=8)
+    log = simulate(200_000, PNBD_PARAMS, model="paretonbd", period=None, seed=8)
     T = (END - log.time[first_rows(log)]).astype(np.int64) / MICROS_PER_WEEK
     expected = paretonbd.expected_purchases(T, *PNBD)
     assert_mean_matches(np.bincount(log.customer_id) - 1.0, expected)
@@ -543,7 +543,7 @@ def test_a_tiny_dropout_parameter_still_simulates() -> None:
         ({"n": 0}, r"The 'n' parameter of simulate_transaction_log must be an int >= 1. Got 0."),
         (
             {"model": "bg"},
-            r"The 'model' parameter .* must be one of \['bgnbd', 'mbgnbd', 'pareto_nbd'\]. Got 'bg'.",
+            r"The 'model' .* registered transaction model, one of 'bgnbd', 'mbgnbd', 'paretonbd'\.",
         ),
         (
             {"params": {"r": 1.0}},

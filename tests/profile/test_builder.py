@@ -1,4 +1,4 @@
-"""Tests for relmark.profile.builder: observation, consent, questions, erasure, export."""
+"""Tests for relmark.profile.builder: observation, consent, questions, erasure, JSON."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from relmark.domain import Channel, Customer, CustomerId
 from relmark.errors import InvalidInputError, InvalidPayloadError
+from relmark.io import from_json, to_json
 from relmark.profile import (
     DEFAULT_SCORE_FIELDS,
     Catalogue,
@@ -217,7 +218,7 @@ def test_erase_removes_history_and_keeps_an_audit_record(builder: ProfileBuilder
     assert erased.value("name") == "Ada"
     (record,) = erased.erasures
     assert (record.fields, record.values_erased, record.reason) == (("income",), 2, "Art. 17")
-    text = json.dumps(builder.export(erased))
+    text = to_json(erased)
     assert "123456" not in text
     assert "654321" not in text
     everything = builder.erase(erased, at=T0 + 3 * DAY)
@@ -227,30 +228,36 @@ def test_erase_removes_history_and_keeps_an_audit_record(builder: ProfileBuilder
         builder.erase(p, ["nope"], at=T0)
 
 
-def test_export_is_json_and_load_round_trips(builder: ProfileBuilder) -> None:
-    """Export carries full provenance, survives json, and load rebuilds an equal profile."""
+def test_profile_json_carries_provenance_and_round_trips(builder: ProfileBuilder) -> None:
+    """relmark.io writes full provenance without the catalogue and reads back an equal profile."""
     p = builder.new("c", opened_at=T0)
     p = builder.grant_consent(p, "personalisation", at=T0, note="web form v3")
     p = builder.observe(p, "name", "Ada", source=D, at=T0, channel=Channel.WEB, collector="signup")
     p = builder.observe(p, "name", "Ada L.", source=D, at=T0 + DAY)
     p = builder.observe(p, "likes_jazz", True, source=D, at=T0 + DAY)
     p = builder.erase(p, ["city"], at=T0 + 2 * DAY)
-    payload = json.loads(json.dumps(builder.export(p)))
-    assert payload["fields"]["name"]["current"] == "Ada L."
-    first = payload["fields"]["name"]["history"][0]
+    text = to_json(p)
+    payload = json.loads(text)
+    assert "catalogue" not in payload
+    first = payload["observations"][0]
     assert first == {
+        "field": "name",
         "value": "Ada",
-        "source": "declared",
-        "collected_at": "2024-01-01T00:00:00+00:00",
-        "collector": "signup",
-        "channel": "web",
-        "consent": ["personalisation"],
+        "provenance": {
+            "source": "declared",
+            "collected_at": "2024-01-01T00:00:00+00:00",
+            "collector": "signup",
+            "channel": "web",
+            "consent": ["personalisation"],
+        },
         "sequence": 1,  # the grant was recorded first (sequence 0)
     }
-    assert builder.load(payload) == p
-    payload["fields"]["name"]["history"][1]["value"] = 7
-    with pytest.raises(InvalidPayloadError, match=r"fields\.name\.history\[1\]"):
-        builder.load(payload)
+    back = from_json(text, Profile, catalogue=builder.catalogue)
+    assert back == p
+    assert back.value("name") == "Ada L."
+    payload["observations"][1]["value"] = 7
+    with pytest.raises(InvalidPayloadError, match=r"\$\.observations\[1\]|Observation 1"):
+        from_json(json.dumps(payload), Profile, catalogue=builder.catalogue)
 
 
 # --------------------------------------------------------------------- properties
@@ -362,23 +369,23 @@ def test_property_next_questions_never_asks_what_it_must_not(
 def test_property_erased_values_are_unreachable(
     small_catalogue: Catalogue, steps: list[tuple[str, object, ValueSource, int]], erase: set[str]
 ) -> None:
-    """After erasure no erased value is reachable by value, history or export; others survive."""
+    """After erasure no erased value is reachable by value, history or JSON; others survive."""
     b, p = consenting_builder(small_catalogue)
-    # Tag every erased-field text value so it can be searched for in the export.
+    # Tag every erased-field text value so it can be searched for in the JSON text.
     tagged = [
         (f, f"ERASED{i}" if f in erase and isinstance(v, str) else v, s, d)
         for i, (f, v, s, d) in enumerate(steps)
     ]
     p = apply(b, p, tagged)
     q = b.erase(p, sorted(erase), at=T0 + 100 * DAY)
-    exported = b.export(q)
-    text = json.dumps(exported)
+    text = to_json(q)
     assert "ERASED" not in text
+    written = {o["field"] for o in json.loads(text)["observations"]}
     for field in FIELD_VALUES:
         if field in erase:
             assert q.value(field) is None
             assert q.history(field) == ()
-            assert field not in exported["fields"]
+            assert field not in written
         else:
             assert q.history(field) == p.history(field)
     assert all(v.field not in erase for v in q.observations)

@@ -11,10 +11,13 @@ from hypothesis import strategies as st
 
 from relmark.data.summary import CustomerSummary
 from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
+from relmark.data.touchpoints import TouchpointTable
 from relmark.domain import Channel, Direction, Touchpoint, TouchpointId, TouchpointKind
 from relmark.errors import InvalidInputError
-from relmark.profile import Profile, ProfileBuilder, ValueSource
+from relmark.profile import Profile, ProfileBuilder, ValueSource, default_catalogue
+from relmark.profile.derive import derive_columns
 from relmark.rfm import RFMScorer
+from relmark.testing.strategies import touchpoints
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -145,6 +148,97 @@ def test_preferred_channel_from_inbound_touchpoints() -> None:
     assert c1.value("preferred_channel") is Channel.PHONE
     assert c2.value("preferred_channel") is Channel.WEB  # WEB is declared before PHONE
     assert c3.value("preferred_channel") is None
+
+
+def _hand_log() -> TouchpointTable:
+    """Eleven touchpoints whose preferred channels are worked out by hand below."""
+    t = np.datetime64("2024-01-01T09:00", "s")
+    rows = [
+        # counterpart, stakeholder?, channel, direction
+        ("c1", False, "email", "inbound"),
+        ("c1", False, "phone", "inbound"),
+        ("c1", False, "phone", "inbound"),
+        ("c1", False, "sms", "outbound"),  # outbound: not counted
+        ("c1", False, "sms", "outbound"),
+        ("c1", False, "sms", "outbound"),
+        ("c2", False, "phone", "inbound"),
+        ("c2", False, "web", "inbound"),  # tie 1:1, web is declared before phone
+        ("c3", True, "chat", "inbound"),  # a stakeholder "c3", not the customer c3
+        ("zz", False, "web", "inbound"),  # not in the summary
+        ("c3", False, "mail", "outbound"),
+    ]
+    ids, stakeholder, channel, direction = zip(*rows, strict=True)
+    return TouchpointTable.from_arrays(
+        counterpart_id=list(ids),
+        is_stakeholder=np.array(stakeholder),
+        at=np.full(len(rows), t),
+        kind=["inquiry"] * len(rows),
+        channel=list(channel),
+        direction=list(direction),
+    )
+
+
+def test_preferred_channel_from_a_table_by_hand() -> None:
+    """By hand: c1 phone (2 of 3 inbound), c2 web (tie), c3 none (stakeholder, outbound only)."""
+    columns = derive_columns(summary(), catalogue=default_catalogue(), touchpoints=_hand_log())
+    (column,) = [c for c in columns if c.field == "preferred_channel"]
+    assert column.values == [Channel.PHONE, Channel.WEB, None]
+    assert column.present.tolist() == [True, True, False]
+    assert column.collector == "derived by touchpoints"
+
+
+def _loop_oracle(ids: list[str], records: list[Touchpoint]) -> list[Channel | None]:
+    """The record loop derive.py had before the table: count inbound channels per customer."""
+    counts: dict[str, dict[Channel, int]] = {cid: {} for cid in ids}
+    for t in records:
+        if t.customer_id in counts and t.direction is Direction.INBOUND:
+            counts[t.customer_id][t.channel] = counts[t.customer_id].get(t.channel, 0) + 1
+    out: list[Channel | None] = []
+    for cid in ids:
+        seen = counts[cid]
+        # max over the declaration order: the first channel with the highest count
+        out.append(
+            max(Channel, key=lambda c: (seen.get(c, 0), -list(Channel).index(c))) if seen else None
+        )
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(records=st.lists(touchpoints(), max_size=25), seed=st.integers(0, 2**32 - 1))
+def test_vectorized_preferred_channel_equals_the_record_loop(
+    records: list[Touchpoint], seed: int
+) -> None:
+    """On random touchpoints (customers and stakeholders) the table path equals the old loop."""
+    rng = np.random.default_rng(seed)
+    pool = sorted({t.counterpart_id for t in records} | {"c-absent"})
+    ids = [str(i) for i in rng.permutation(pool)]
+    data = CustomerSummary.from_arrays(
+        frequency=np.zeros(len(ids)), recency=np.zeros(len(ids)), T=np.ones(len(ids)),
+        customer_id=ids,
+    )  # fmt: skip
+    expected = _loop_oracle(ids, records)
+    for given_touchpoints in (records, TouchpointTable.from_records(records)):
+        columns = derive_columns(data, catalogue=default_catalogue(), touchpoints=given_touchpoints)
+        (column,) = [c for c in columns if c.field == "preferred_channel"]
+        assert column.values == expected
+        assert column.present.tolist() == [v is not None for v in expected]
+
+
+def test_touchpoints_without_channels_or_of_another_id_type_are_refused() -> None:
+    """preferred_channel needs channels, and ids of the summary's type (else none would match)."""
+    t = np.datetime64("2024-01-01", "s")
+    no_channel = TouchpointTable.from_arrays(
+        counterpart_id=["c1"], at=[t], kind=["inquiry"], direction=["inbound"]
+    )
+    with pytest.raises(InvalidInputError, match="hold no channels"):
+        derive_columns(summary(), catalogue=default_catalogue(), touchpoints=no_channel)
+    integer_ids = TouchpointTable.from_arrays(
+        counterpart_id=[1], at=[t], kind=["inquiry"], direction=["inbound"], channel=["web"]
+    )
+    with pytest.raises(InvalidInputError, match="different types, so none would match"):
+        derive_columns(summary(), catalogue=default_catalogue(), touchpoints=integer_ids)
+    with pytest.raises(InvalidInputError, match="must hold Touchpoint records"):
+        derive_columns(summary(), catalogue=default_catalogue(), touchpoints=[{"channel": "web"}])  # type: ignore[list-item]
 
 
 def test_objection_blocks_derivation_and_absent_customers_are_unchanged() -> None:

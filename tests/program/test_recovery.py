@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from relmark.data import TransactionLog
+from relmark.data.touchpoints import TouchpointTable
 from relmark.errors import InvalidInputError
 from relmark.program import complaints_to_recover, recovery_report
-from relmark.trust import TouchpointTable
 
 NOW = datetime(2024, 6, 10, 12, 0, tzinfo=UTC)
 

@@ -240,9 +240,15 @@ def test_segments_use_the_configured_rules(small):
 
 
 def test_not_fitted_error():
-    """score before fit raises NotFittedError naming the fix."""
-    with pytest.raises(NotFittedError, match="call fit"):
+    """score and collapsed_bins before fit raise the shared NotFittedError naming the fix."""
+    with pytest.raises(
+        NotFittedError,
+        match=r"^This RFMScorer is not fitted yet: RFMScorer\.score needs its fitted state\. "
+        r"Call fit\(summary\) first\.$",
+    ):
         RFMScorer().score(summary_of([1], [1], [1]))
+    with pytest.raises(NotFittedError, match=r"RFMScorer\.collapsed_bins needs"):
+        RFMScorer().collapsed_bins()
 
 
 @pytest.mark.parametrize(
@@ -275,7 +281,10 @@ def test_bad_hyperparameters_fail_in_fit(kwargs, fragment):
 
 def test_bad_summaries():
     """Non-summaries, summaries without monetary and empty summaries are rejected clearly."""
-    with pytest.raises(InvalidInputError, match="expects a CustomerSummary; got list"):
+    with pytest.raises(
+        InvalidInputError,
+        match=r"'summary' argument of RFMScorer\.fit must be a CustomerSummary\. Got list",
+    ):
         RFMScorer().fit([1, 2, 3])
     no_money = CustomerSummary.from_arrays([1, 0], [3.0, 0.0], [5.0, 5.0])
     with pytest.raises(InvalidInputError, match="'monetary' column"):
@@ -300,8 +309,12 @@ def test_empty_summary_scores_to_an_empty_table(small):
 
 
 def test_repr_lists_changed_hyperparameters():
-    """repr shows only what differs from the defaults."""
-    assert repr(RFMScorer(ties="first", bins=5)) == "RFMScorer(ties='first')"
+    """repr shows only what differs from the defaults, then the fitted state."""
+    assert repr(RFMScorer(ties="first", bins=5)) == "RFMScorer(ties='first')  # not fitted"
+    s = summary_of([1, 2, 3], [1, 2, 3], [1, 2, 3])
+    fitted = RFMScorer(ties="first", segments=SegmentRules([])).fit(s)
+    assert repr(fitted).startswith("RFMScorer(ties='first', segments=SegmentRules(")
+    assert repr(fitted).endswith(")  # fitted")
 
 
 @pytest.mark.parametrize(

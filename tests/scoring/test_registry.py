@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from relmark.clv.registry import available_models
 from relmark.errors import InvalidInputError, UnknownScorerError
 from relmark.rfm import RFMScorer
 from relmark.scoring import registry as registry_module
@@ -177,7 +178,10 @@ def test_module_level_functions_use_the_default_registry(monkeypatch):
     class Mine(Constant):
         pass
 
-    assert available_scorers() == tuple(sorted({"constant", *registry_module.BUILTIN_SCORERS}))
+    models = available_models()
+    assert available_scorers() == tuple(
+        sorted({"constant", *registry_module.BUILTIN_SCORERS, *models})
+    )
     assert isinstance(get_scorer("constant"), Mine)
     assert isinstance(get_scorer("rfm", bins=5), RFMScorer)
 
@@ -294,3 +298,19 @@ def test_builtin_lazy_loading_from_threads_returns_the_class() -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         found = list(pool.map(lambda _: registry.factory("rfm"), range(32)))
     assert all(f is RFMScorer for f in found)
+
+
+def test_transaction_model_scorers_come_from_the_model_registry():
+    """Every registered transaction model is a built-in name, unless the builtins are replaced."""
+    names = available_models()
+    registry = ScorerRegistry(entry_point_group=None)
+    assert set(names) <= set(registry.available())
+    for name in names:
+        scorer = registry.get(name)
+        assert type(scorer).__name__ == "TransactionModelScorer"
+        assert scorer.get_params()["model"] == name
+    assert not set(names) & set(ScorerRegistry(builtins={}, entry_point_group=None).available())
+    bare = ScorerRegistry(builtin_groups=(), entry_point_group=None)
+    assert not set(names) & set(bare.available())
+    registry.register(names[0], Constant)
+    assert isinstance(registry.get(names[0]), Constant)

@@ -24,7 +24,7 @@ from relmark.trust import (
     score_constructs,
     simulate_items,
 )
-from relmark.trust import Path as KPath
+from relmark.trust import StructuralPath as KPath
 
 _SPEC = importlib.util.spec_from_file_location(
     "_oracle_data", Path(__file__).parent / "_oracle_data.py"

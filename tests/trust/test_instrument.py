@@ -9,8 +9,8 @@ from relmark.trust import (
     Construct,
     Instrument,
     Item,
-    Path,
     PathSign,
+    StructuralPath,
     default_kmv_instrument,
     relationship_quality_instrument,
 )
@@ -97,11 +97,11 @@ def test_construct_lookup():
             lambda: Instrument(
                 name="i",
                 constructs=[Construct(name="c", items=[item("A")])],
-                paths=[Path(source="c", target="z", sign=PLUS)],
+                paths=[StructuralPath(source="c", target="z", sign=PLUS)],
             ),
             "construct 'z'",
         ),
-        (lambda: Path(source="c", target="c", sign=PLUS), "two different constructs"),
+        (lambda: StructuralPath(source="c", target="c", sign=PLUS), "two different constructs"),
     ],
 )
 def test_invalid_instruments_are_refused(build, match):
@@ -118,7 +118,7 @@ def test_instrument_json_round_trip():
     custom = Instrument(
         name="custom",
         constructs=kmv.constructs[:2],
-        paths=[Path(source=kmv.constructs[0].name, target=kmv.constructs[1].name)],
+        paths=[StructuralPath(source=kmv.constructs[0].name, target=kmv.constructs[1].name)],
     )
     for instrument in (kmv, custom, relationship_quality_instrument()):
         assert from_json(to_json(instrument), Instrument) == instrument

@@ -8,8 +8,8 @@ import pytest
 
 from relmark.errors import InvalidInputError
 from relmark.trust import (
-    Path,
     PathSign,
+    StructuralPath,
     compare_with_rival,
     default_kmv_instrument,
     fit_path_model,
@@ -112,7 +112,7 @@ def test_kmv_recovers_signs_and_population_coefficients():
 def test_wrong_hypothesis_is_reported_as_not_holding():
     """A path hypothesised with the wrong sign is flagged sign_holds=False, not supported."""
     scores, _ = simulate_survey(TRUE_PATHS, 1000, seed=2)
-    paths = [Path(source="communication", target="trust", sign=PathSign.NEGATIVE)]
+    paths = [StructuralPath(source="communication", target="trust", sign=PathSign.NEGATIVE)]
     estimate = fit_path_model(scores, paths).paths[0]
     assert estimate.sign_holds is False
     assert estimate.supported is False
@@ -124,7 +124,7 @@ def test_simple_regression_standard_error_matches_closed_form():
     x = rng.standard_normal(200)
     y = 0.3 * x + rng.standard_normal(200)
     result = fit_path_model(
-        {"x": x, "y": y}, [Path(source="x", target="y", sign=PathSign.POSITIVE)]
+        {"x": x, "y": y}, [StructuralPath(source="x", target="y", sign=PathSign.POSITIVE)]
     )
     r = np.corrcoef(x, y)[0, 1]
     estimate = result.paths[0]
@@ -139,7 +139,7 @@ def test_rows_with_missing_scores_are_left_out_and_counted():
     x = rng.standard_normal(100)
     y = x + rng.standard_normal(100)
     x[:7] = np.nan
-    result = fit_path_model({"x": x, "y": y}, [Path(source="x", target="y")])
+    result = fit_path_model({"x": x, "y": y}, [StructuralPath(source="x", target="y")])
     assert (result.n_respondents, result.n_dropped) == (93, 7)
     assert result.paths[0].sign_holds is None
 
@@ -189,7 +189,7 @@ def test_comparison_prefers_rival_when_direct_effects_exist():
 
 def test_feedback_loops_are_refused():
     """Non-recursive models cannot be estimated equation by equation."""
-    paths = [Path(source="a", target="b"), Path(source="b", target="a")]
+    paths = [StructuralPath(source="a", target="b"), StructuralPath(source="b", target="a")]
     data = {"a": np.arange(10.0), "b": np.arange(10.0) ** 2}
     with pytest.raises(InvalidInputError, match="feedback loop"):
         fit_path_model(data, paths)
@@ -206,7 +206,7 @@ def test_feedback_loops_are_refused():
 def test_bad_path_data_is_refused(data, match):
     """Missing constructs, constant scores and tiny samples raise InvalidInputError."""
     with pytest.raises(InvalidInputError, match=match):
-        fit_path_model(data, [Path(source="a", target="b")])
+        fit_path_model(data, [StructuralPath(source="a", target="b")])
 
 
 @pytest.mark.parametrize("significance", ["high", None, float("nan"), 0.0])
@@ -214,7 +214,7 @@ def test_bad_significance_is_invalid_input(significance):
     """A non-numeric or out-of-range significance raises InvalidInputError naming the argument."""
     data = {"a": np.arange(10.0), "b": np.arange(10.0) ** 2}
     with pytest.raises(InvalidInputError, match="'significance'"):
-        fit_path_model(data, [Path(source="a", target="b")], significance=significance)
+        fit_path_model(data, [StructuralPath(source="a", target="b")], significance=significance)
 
 
 def test_collinear_predictors_are_named():
@@ -222,6 +222,6 @@ def test_collinear_predictors_are_named():
     rng = np.random.default_rng(31)
     a = rng.standard_normal(50)
     data = {"a": a, "b": 2.0 * a + 1.0, "c": a + rng.standard_normal(50)}
-    paths = [Path(source="a", target="c"), Path(source="b", target="c")]
+    paths = [StructuralPath(source="a", target="c"), StructuralPath(source="b", target="c")]
     with pytest.raises(InvalidInputError, match=r"collinear.*'a'.*'b'"):
         fit_path_model(data, paths)

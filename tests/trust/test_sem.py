@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relmark.errors import ConvergenceError, InvalidInputError, ModelAssumptionWarning
-from relmark.trust import Path as KPath
 from relmark.trust import PathSign, default_kmv_instrument, keyed_responses
+from relmark.trust import StructuralPath as KPath
 from relmark.trust.sem import (
     ParameterKind,
     SEMResult,

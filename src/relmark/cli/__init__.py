@@ -162,15 +162,6 @@ def _non_negative(text: str) -> float:
     return value
 
 
-def _delimiter(text: str) -> str:
-    from relmark.data._frames import check_delimiter
-
-    try:
-        return check_delimiter(text)
-    except InvalidInputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 class _HelpListingSections(argparse.Action):
     """``demo --help``: name the sections, importing the demo (and its models) only then."""
 
@@ -188,15 +179,6 @@ class _HelpListingSections(argparse.Action):
         parser.epilog = f"Sections, in demo order: {names}."
         parser.print_help()
         parser.exit()
-
-
-def _encoding(text: str) -> str:
-    from relmark.data._frames import check_encoding
-
-    try:
-        return check_encoding(text)
-    except InvalidInputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -274,14 +256,12 @@ def _add_score(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--delimiter",
         default=",",
         metavar="C",
-        type=_delimiter,
         help="CSV field separator, one character (default ,)",
     )
     columns.add_argument(
         "--encoding",
         default="utf-8",
         metavar="NAME",
-        type=_encoding,
         help="text encoding of a CSV file, e.g. latin-1 or cp1252 (default utf-8)",
     )
     columns.add_argument(

@@ -4,7 +4,12 @@ The same job as the local engine (summary, RFM scores and segment, the transacti
 Gamma-Gamma, CLV and tier; the same output columns), run by [`relmark.dask`][relmark.dask] on a
 ``LocalCluster`` sized to this machine, or on an existing cluster with ``--scheduler``. The
 output is a directory of Parquet files written all or nothing; progress is Dask's own text
-progress bar, on stderr.
+progress bar, on stderr. ``--interval`` adds the local engine's interval columns (parametric
+draws with the local engine's seed, so the same values).
+
+The summary is checkpointed to a hidden scratch directory beside the output (removed at the
+end), not kept in the workers' memory, so a worker's memory stays bounded by one partition
+whatever the size of the log.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -22,10 +29,17 @@ from relmark.clv.scorers import CLVScorer
 from relmark.errors import InvalidInputError, require
 from relmark.rfm import RFMScorer
 
-__all__ = ["OUTPUT_COLUMNS", "run_score_dask"]
+__all__ = ["INTERVAL_COLUMNS", "OUTPUT_COLUMNS", "run_score_dask"]
 
 OUTPUT_COLUMNS: tuple[str, ...] = tuple(c for group in SCORE_COLUMNS.values() for c in group)
 """Columns of the output, the same as the local engine's."""
+
+INTERVAL_COLUMNS: tuple[str, ...] = tuple(
+    f"{name}_{end}"
+    for name in ("probability_alive", "expected_purchases", "expected_spend", "clv")
+    for end in ("lower", "upper")
+)
+"""Columns added after ``OUTPUT_COLUMNS`` with ``--interval``, as by the local engine."""
 
 
 def _machine_workers() -> int:
@@ -63,19 +77,13 @@ def _client(scheduler: str | None, err: TextIO, *, quiet: bool) -> Iterator[Any]
         yield client
 
 
-def _progress(collection: Any, err: TextIO, *, quiet: bool) -> Any:
-    """Persist ``collection`` and show Dask's text progress bar on ``err`` until it is done."""
-    import distributed
-
-    engine: Any = distributed
-    persisted = collection.persist()
-    if quiet:
-        engine.wait(persisted)
-    else:
-        with contextlib.redirect_stdout(err):
-            engine.progress(persisted, notebook=False)
-        err.write("\n")
-    return persisted
+@contextlib.contextmanager
+def _removed_after(path: Path) -> Iterator[None]:
+    """Remove the scratch directory ``path`` (if it was created) when the block ends."""
+    try:
+        yield
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _header(path: str) -> list[str]:
@@ -98,10 +106,6 @@ def run_score_dask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     require("distributed", extra="dask")
     import relmark.dask as rd
 
-    if getattr(args, "interval", None) is not None:
-        raise InvalidInputError(
-            "--interval is not available with --engine dask yet; score without it."
-        )
     if args.format == "csv":
         raise InvalidInputError(
             "--engine dask writes a directory of Parquet files; drop --format csv."
@@ -123,7 +127,8 @@ def run_score_dask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"relmark: {len(files)} file(s); columns: customer={columns['customer']!r}, "
             f"time={columns['time']!r}, amount={columns['amount']!r}\n"
         )
-    with _client(args.scheduler, err, quiet=args.quiet):
+    scratch = output.parent / f".{output.name}.relmark-summary-{uuid.uuid4().hex}"
+    with _client(args.scheduler, err, quiet=args.quiet), _removed_after(scratch):
         summary = rd.summarize(
             files,
             customer=columns["customer"],
@@ -137,8 +142,8 @@ def run_score_dask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
         if not args.quiet:
             err.write("relmark: summarizing (shuffle by customer)\n")
-        frame = _progress(summary.frame, err, quiet=args.quiet)
-        summary = rd.DaskSummary(frame=frame, unit=summary.unit)
+        # On disk, not in the workers' memory: a worker then holds one partition at a time.
+        summary = summary.checkpoint(scratch, progress_to=None if args.quiet else err)
         if not args.quiet:
             err.write(f"relmark: fitting RFM, {MODELS[args.model]} and Gamma-Gamma\n")
         rfm = rd.fit(RFMScorer(), summary)
@@ -151,10 +156,12 @@ def run_score_dask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 margin=args.margin,
                 penalizer=args.penalizer,
                 spend_penalizer=getattr(args, "spend_penalizer", 0.0),
+                interval=getattr(args, "interval", None),
             ),
             summary,
         )
-        scores = rd.score([rfm, clv], summary, include_summary=True)[list(OUTPUT_COLUMNS)]
+        written = OUTPUT_COLUMNS + (INTERVAL_COLUMNS if clv.interval is not None else ())
+        scores = rd.score([rfm, clv], summary, include_summary=True)[list(written)]
         if not args.quiet:
             err.write(f"relmark: scoring and writing {output}\n")
         rd.to_parquet(scores, output, progress_to=None if args.quiet else err)

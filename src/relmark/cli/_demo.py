@@ -34,6 +34,7 @@ from relmark.clv.paretonbd import ParetoNBD
 from relmark.clv.scorers import CLVScorer
 from relmark.data.log import TransactionLog
 from relmark.data.summary import CustomerSummary
+from relmark.data.touchpoints import TouchpointTable
 from relmark.datasets import load_cdnow
 from relmark.domain import (
     Channel,
@@ -53,7 +54,6 @@ from relmark.rfm import RFM_PACKAGE_SEGMENTS, RFMScorer
 from relmark.scoring import ScoreTable
 from relmark.trust import (
     MissingItemPolicy,
-    TouchpointTable,
     behavioural_trust_index,
     default_kmv_instrument,
     fit_path_model,

@@ -9,7 +9,10 @@ from __future__ import annotations
 __all__ = ["COLUMN_CANDIDATES", "MODELS"]
 
 MODELS: dict[str, str] = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "paretonbd": "Pareto/NBD"}
-"""``--model`` choices and their display names."""
+"""``--model`` choices and their display names: a plain-data copy of
+[`relmark.clv.registry`][relmark.clv.registry] (registry ``name`` → ``literature_name``), because
+``relmark --help`` must not import numpy or the models. ``tests/clv/test_registry.py`` fails when
+it differs from the registry."""
 
 COLUMN_CANDIDATES: dict[str, tuple[str, ...]] = {
     "customer": (

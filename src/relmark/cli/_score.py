@@ -7,6 +7,7 @@ import importlib.util
 import itertools
 import math
 import re
+import shlex
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,9 +20,14 @@ from numpy.typing import NDArray
 from relmark.cli._files import atomic_write, refuse_input_as_output
 from relmark.cli._options import COLUMN_CANDIDATES, MODELS
 from relmark.cli._output import write_columns_csv
-from relmark.data import _frames
 from relmark.data.log import TransactionLog
-from relmark.errors import ConvergenceError, InvalidInputError, MissingDependencyError, RelmarkError
+from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
+from relmark.errors import (
+    ConvergenceError,
+    InvalidInputError,
+    MissingDependencyError,
+    RelmarkWarning,
+)
 
 if TYPE_CHECKING:
     from relmark.data.summary import CustomerSummary
@@ -59,9 +65,48 @@ _STAGES = 5
 _BLOCK = 1 << 17
 """Customers scored per block: progress moves once per block, memory is bounded by it."""
 _PENALIZER_HINT = re.compile(r"\bpenalizer=([0-9.eE+-]+)")
-_RETURNS_API_HINT = "Pass allow_returns=True if negative amounts are returns."
-_RETURNS_CLI_HINT = "Remove returns and refunds (or net them against their purchases) first."
-_ROW_HINT = " (rows count the data lines from 0: row r is line r + 2 of the file)"
+_ROW_HINT = "Rows count the data lines from 0: row r is line r + 2 of the file."
+_OPTIONS = {
+    "customer": "--customer",
+    "time": "--time",
+    "amount": "--amount",
+    "timezone": "--timezone",
+    "time_format": "--time-format",
+    "observation_end": "--observation-end",
+    "delimiter": "--delimiter",
+    "encoding": "--encoding",
+    "period": "--period",
+    "unit": "--unit",
+}
+"""The library's argument names (an error's ``field``) and the options that give them."""
+_HINTS = {
+    "allow_returns": "Remove returns and refunds (or net them against their purchases) first.",
+    "timezone": "Give the zone to convert them to with --timezone, e.g. --timezone Europe/Berlin "
+    "(an IANA name, or UTC).",
+    "time_format": "Give their format with --time-format, e.g. --time-format %Y%m%d.",
+    "observation_end": "Set the end explicitly: --observation-end YYYY-MM-DD.",
+}
+"""The library's advice (an error's ``hint_field``: the argument to set) in command-line terms."""
+_SUMMARY_INFO = {
+    "frequency": ColumnInfo(
+        description="Repeat purchases: purchase periods after the first.",
+        kind=ColumnKind.INTEGER,
+        unit="purchases",
+    ),
+    "recency": ColumnInfo(
+        description="Time from the first to the last purchase (in --unit).", kind=ColumnKind.FLOAT
+    ),
+    "T": ColumnInfo(
+        description="Time from the first purchase to the end of observation (in --unit).",
+        kind=ColumnKind.FLOAT,
+    ),
+    "monetary": ColumnInfo(
+        description="Mean value of the repeat purchases (0 without repeats).",
+        kind=ColumnKind.FLOAT,
+        unit="currency",
+    ),
+}
+"""What the summary columns of the output hold."""
 
 
 def _normalize(name: str) -> str:
@@ -75,27 +120,31 @@ def _shown(header: Sequence[str]) -> str:
     return f"{names}{more}"
 
 
-def detect_columns(header: Sequence[str], given: dict[str, str | None]) -> dict[str, str]:
+def detect_columns(header: Sequence[str] | None, given: dict[str, str | None]) -> dict[str, str]:
     """Pick the customer, time and amount columns: the given ones, else the first candidate.
 
     Args:
-        header: The file's column names.
+        header: The file's column names, or ``None`` when it was not read (every column is
+            given; the file's reader then checks that they are present).
         given: Role → column name from the command line, or ``None`` to detect it.
 
     Returns:
         Role → column name, for ``customer``, ``time`` and ``amount``.
 
     Raises:
-        InvalidInputError: When a given column is absent or no candidate matches a role.
+        InvalidInputError: When a given column is absent from ``header``, no candidate matches
+            a role, or one column is picked for two roles.
     """
     by_normal: dict[str, str] = {}
-    for column in header:
+    for column in header or ():
         by_normal.setdefault(_normalize(column), column)
     for role in COLUMN_CANDIDATES:
         name = given.get(role)
-        if name is not None and name not in header:
+        if header is not None and name is not None and name not in header:
             raise InvalidInputError(
-                f"Column {name!r} (--{role}) is not in the file; its columns are {_shown(header)}."
+                f"Column {name!r} (--{role}) is not in the file; its columns are {_shown(header)}.",
+                field=role,
+                column=name,
             )
     picked: dict[str, str] = {}
     for role, candidates in COLUMN_CANDIDATES.items():
@@ -106,8 +155,9 @@ def detect_columns(header: Sequence[str], given: dict[str, str | None]) -> dict[
         found = next((by_normal[c] for c in candidates if c in by_normal), None)
         if found is None:
             raise InvalidInputError(
-                f"Could not find the {role} column among {_shown(header)}; name it with "
-                f"--{role} COLUMN (tried {', '.join(candidates)})."
+                f"Could not find the {role} column among {_shown(header or [])}; name it with "
+                f"--{role} COLUMN (tried {', '.join(candidates)}).",
+                field=role,
             )
         picked[role] = found
     clashes = {n for n in picked.values() if list(picked.values()).count(n) > 1}
@@ -126,7 +176,7 @@ def _is_parquet(path: Path) -> bool:
 def _frame_library() -> str | None:
     """The library that reads and writes files: pyarrow, else polars, else ``None``.
 
-    The same preference as ``relmark.data._frames.read_table``.
+    The same preference as ``relmark._frames.read_table``.
     """
     for name in ("pyarrow", "polars"):
         if importlib.util.find_spec(name) is not None:
@@ -237,28 +287,47 @@ def _read(args: argparse.Namespace, path: Path, columns: dict[str, str]) -> Tran
             string_ids=args.string_ids,
             encoding=args.encoding,
         )
-    except RelmarkError as exc:
-        message = _option_words(str(exc).replace(_RETURNS_API_HINT, _RETURNS_CLI_HINT))
-        hint = "" if parquet or "row" not in message else _ROW_HINT
-        prefix = "" if str(path) in message else f"{path}: "
-        raise type(exc)(f"{prefix}{message}{hint}") from None
+    except InvalidInputError as exc:
+        raise _for_command_line(exc, path, columns, lines=not parquet) from None
 
 
-_OPTION_WORDS = {
-    "The 'timezone' parameter": "--timezone",
-    "The 'time_format' parameter": "--time-format",
-    "The 'observation_end' parameter": "--observation-end",
-    "The 'delimiter' parameter": "--delimiter",
-    "observation_end='YYYY-MM-DD'": "--observation-end YYYY-MM-DD",
-}
-"""Python wording in the data layer's messages and the command-line options it means."""
+def _for_command_line(
+    exc: InvalidInputError, path: Path, columns: dict[str, str], *, lines: bool
+) -> InvalidInputError:
+    """The library's error in command-line terms, built from its attributes.
+
+    A column error names the file and the option that chose the column; a bad argument value
+    is said of its option (``--timezone must be ...``); the library's advice is replaced by the
+    command line's for the argument it asks to set; rows are explained as lines of a CSV file.
+    """
+    role = next((r for r, name in columns.items() if name == exc.column), None)
+    option = _OPTIONS.get(exc.field or "")
+    if exc.column is not None:
+        chosen = f" ({_OPTIONS[role]} {shlex.quote(exc.column)})" if role is not None else ""
+        text = f"{path}{chosen}: {exc.problem}"
+    elif option is not None and exc.expected is not None:
+        # An option left out is None, never an offending value: then only the rule is said.
+        got = "" if exc.value is None else f" Got {exc.value!r}."
+        text = f"{option} must be {exc.expected}.{got}"
+    else:
+        text = exc.problem
+    hint = _HINTS.get(exc.hint_field or "", exc.hint)
+    parts = [text, hint, _ROW_HINT if lines and exc.rows else None]
+    return InvalidInputError(
+        " ".join(part for part in parts if part),
+        field=exc.field,
+        column=exc.column,
+        value=exc.value,
+        rows=exc.rows,
+        expected=exc.expected,
+    )
 
 
-def _option_words(message: str) -> str:
-    """A data-layer message with the command-line options instead of Python arguments."""
-    for python, option in _OPTION_WORDS.items():
-        message = message.replace(python, option)
-    return message
+def _remark(warning: Warning | str) -> str:
+    """A warning's text with the library's advice in command-line terms."""
+    if isinstance(warning, RelmarkWarning) and warning.hint_field in _HINTS:
+        return f"{warning.problem} {_HINTS[warning.hint_field]}"
+    return str(warning)
 
 
 def _cli_hint(message: str, option: str) -> str:
@@ -285,30 +354,30 @@ def _blocks(summary: CustomerSummary) -> list[NDArray[np.intp]]:
 
 def _in_blocks(
     scorer: Any, summary: CustomerSummary, columns: Sequence[str], progress: _Progress
-) -> tuple[dict[str, NDArray[Any]], dict[str, str]]:
+) -> tuple[dict[str, NDArray[Any]], dict[str, ColumnInfo]]:
     """Score ``summary`` block by block (bounded memory, moving progress) and join the blocks.
 
     Returns:
-        The columns in summary order, and each column's description.
+        The columns in summary order, and each column's metadata.
     """
     n = len(summary)
     blocks = _blocks(summary)
     parts: dict[str, list[NDArray[Any]]] = {name: [] for name in columns}
-    descriptions: dict[str, str] = {}
+    info: dict[str, ColumnInfo] = {}
     done = 0
     for index in blocks:
         table = scorer.score(summary if len(blocks) == 1 else summary.take(index))
         for name in columns:
             parts[name].append(table[name])
-            descriptions[name] = table.info[name].description
+            info[name] = table.info[name]
         done += index.size
         progress.step(done, n, "customers scored")
     if len(blocks) == 1:
-        return {name: values[0] for name, values in parts.items()}, descriptions
+        return {name: values[0] for name, values in parts.items()}, info
     placed = np.empty(n, dtype=np.intp)
     placed[np.concatenate(blocks)] = np.arange(n)
     joined = {name: np.concatenate(values)[placed] for name, values in parts.items()}
-    return joined, descriptions
+    return joined, info
 
 
 def _fit_models(
@@ -319,7 +388,7 @@ def _fit_models(
     CLV needs both models. When one does not converge, the columns of the other are still
     given (the failure is reported), unless ``--strict``.
     """
-    from relmark.clv.scorers import BGNBDScorer, CLVScorer, MBGNBDScorer, ParetoNBDScorer
+    from relmark.clv.scorers import CLVScorer, TransactionModelScorer
 
     clv = CLVScorer(
         transaction_model=args.model,
@@ -344,12 +413,9 @@ def _fit_models(
                 for end in ("lower", "upper")
             )
         return fitted, given
-    transaction_type = {
-        "bgnbd": BGNBDScorer,
-        "mbgnbd": MBGNBDScorer,
-        "paretonbd": ParetoNBDScorer,
-    }[args.model]
-    alone = transaction_type(horizon=args.horizon, unit=args.unit, penalizer=args.penalizer)
+    alone = TransactionModelScorer(
+        model=args.model, horizon=args.horizon, unit=args.unit, penalizer=args.penalizer
+    )
     kept: tuple[str, ...] = ()
     scorer: Any = None
     try:
@@ -371,9 +437,7 @@ def _fit_models(
     return scorer, kept
 
 
-def _scores(
-    args: argparse.Namespace, summary: CustomerSummary, progress: _Progress
-) -> dict[str, NDArray[Any]]:
+def _scores(args: argparse.Namespace, summary: CustomerSummary, progress: _Progress) -> ScoreTable:
     if summary.monetary is None:
         raise InvalidInputError(
             "The summary has no monetary values; scoring needs the amount column of each "
@@ -387,26 +451,27 @@ def _scores(
         rfm = RFMScorer().fit(summary)
         models, model_columns = _fit_models(args, summary, progress)
     with progress.stage(f"scoring {len(summary):,} customers"):
-        columns: dict[str, NDArray[Any]] = {
-            name: getattr(summary, name) for name in SCORE_COLUMNS["summary"]
-        }
+        columns: dict[str, NDArray[Any]] = {name: getattr(summary, name) for name in _SUMMARY_INFO}
+        info = dict(_SUMMARY_INFO)
         rfm_table = rfm.score(summary)
-        columns.update({name: rfm_table[name] for name in SCORE_COLUMNS["rfm"]})
+        for name in SCORE_COLUMNS["rfm"]:
+            columns[name], info[name] = rfm_table[name], rfm_table.info[name]
         if models is not None:
-            scored, descriptions = _in_blocks(models, summary, model_columns, progress)
+            scored, scored_info = _in_blocks(models, summary, model_columns, progress)
             columns.update(scored)
-            if "clv" in descriptions:
-                progress.say(f"clv: {descriptions['clv']}")
-    return columns
+            info.update(scored_info)
+            if "clv" in scored_info:
+                progress.say(f"clv: {scored_info['clv'].description}")
+    return ScoreTable.from_columns(summary.customer_id, columns, info)
 
 
-def write_scores(columns: dict[str, NDArray[Any]], path: Path, file_format: str) -> None:
-    """Write the score columns as CSV or Parquet, atomically.
+def write_scores(table: ScoreTable, path: Path, file_format: str) -> None:
+    """Write a score table (``customer_id`` first) as CSV or Parquet, atomically.
 
     CSV goes through ``write_columns_csv`` (pyarrow's writer; a NaN is an empty cell); Parquet
-    keeps the numpy dtypes (a NaN stays a float NaN) and is written by pyarrow, else polars,
-    from a frame built by the data layer's ``to_native_frame``. Either way the file is written
-    to a temporary file beside ``path`` and renamed over it, so an existing ``path`` is
+    keeps the table's dtypes (a NaN stays a float NaN) and is written by pyarrow, else polars,
+    from [`ScoreTable.to_frame`][relmark.data.table.ScoreTable.to_frame]. Either way the file is
+    written to a temporary file beside ``path`` and renamed over it, so an existing ``path`` is
     replaced completely or, when the write fails, left untouched.
 
     Raises:
@@ -414,10 +479,10 @@ def write_scores(columns: dict[str, NDArray[Any]], path: Path, file_format: str)
         OSError: When the file cannot be written.
     """
     if file_format != "parquet":
-        write_columns_csv(columns, path)
+        write_columns_csv({"customer_id": table.customer_id, **table.data}, path)
         return
     library = _parquet_library("Writing")
-    frame = _frames.to_native_frame(columns, library)
+    frame = table.to_frame(library)
     if library == "pyarrow":
         import pyarrow.parquet as pq
 
@@ -436,7 +501,23 @@ def _summarize(args: argparse.Namespace, path: Path, log: TransactionLog) -> Cus
     try:
         return log.summarize(args.observation_end, period=args.period, unit=args.unit)
     except InvalidInputError as exc:
-        raise InvalidInputError(f"{path}: {_option_words(str(exc))}") from None
+        raise _for_command_line(exc, path, {}, lines=False) from None
+
+
+def _header(args: argparse.Namespace, path: Path) -> list[str]:
+    """The file's column names, to detect the columns not given as options."""
+    # The library's shared file reader (layer 0), also behind TransactionLog.read_csv.
+    from relmark._frames import read_header
+
+    try:
+        return read_header(
+            path,
+            file_format="parquet" if _is_parquet(path) else "csv",
+            delimiter=args.delimiter,
+            encoding=args.encoding,
+        )
+    except InvalidInputError as exc:
+        raise _for_command_line(exc, path, {}, lines=False) from None
 
 
 def _check_horizon(args: argparse.Namespace) -> None:
@@ -473,15 +554,9 @@ def run_score(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     file_format = _output_format(args, output)
     if file_format == "parquet":
         _parquet_library("Writing")
-    header = _frames.read_header(
-        path,
-        file_format="parquet" if _is_parquet(path) else "csv",
-        delimiter=args.delimiter,
-        encoding=args.encoding,
-    )
-    columns = detect_columns(
-        header, {"customer": args.customer, "time": args.time, "amount": args.amount}
-    )
+    given = {"customer": args.customer, "time": args.time, "amount": args.amount}
+    # The header is read only to detect omitted columns: the log reader checks the others.
+    columns = detect_columns(_header(args, path) if None in given.values() else None, given)
     progress = _Progress(err, quiet=args.quiet)
     progress.say(
         f"columns: customer={columns['customer']!r}, time={columns['time']!r}, "
@@ -495,13 +570,13 @@ def run_score(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 log = _read(args, path, columns)
             with progress.stage(f"summarizing {len(log):,} transactions"):
                 summary = _summarize(args, path, log)
-            for message in dict.fromkeys(str(w.message) for w in caught):
-                progress.say(f"warning: {_option_words(message)}")
+            for message in dict.fromkeys(_remark(w.message) for w in caught):
+                progress.say(f"warning: {message}")
             caught.clear()
             table = _scores(args, summary, progress)
             with progress.stage(f"writing {output}"):
                 write_scores(table, output, file_format)
-            for message in dict.fromkeys(str(w.message) for w in caught):
+            for message in dict.fromkeys(_remark(w.message) for w in caught):
                 progress.say(f"warning: {message}")
     finally:
         progress.close()

@@ -7,7 +7,9 @@ A model declares a frozen attrs record of its (positive) parameters and one vect
 (``params_``, ``covariance_``, ``log_covariance_``, ``standard_errors_``, ``log_likelihood_``,
 ``fit_``), builds the parameter table and the not-fitted check.
 [`RepeatBuyingModel`][relmark.clv._base.RepeatBuyingModel] adds the lifecycle of the
-continuous-time models fitted on $(x, t_x, T)$ summaries (BG/NBD, MBG/NBD, Pareto/NBD).
+continuous-time models fitted on $(x, t_x, T)$ summaries (BG/NBD, MBG/NBD, Pareto/NBD); their
+kernels satisfy [`TransactionKernels`][relmark.typing.TransactionKernels], and every such
+model is listed once, in [`relmark.clv.registry`][relmark.clv.registry].
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Iterable, Sequence
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 import attrs
@@ -23,26 +24,30 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from relmark._estimator import Estimator
+from relmark._validation import check_real, cmp, is_real
 from relmark.clv._checks import (
     check_customer_horizons,
     check_horizon_grid,
-    check_real,
     check_times,
     describe_rows,
-    is_real,
 )
 from relmark.core.mle import (
     LogLikelihoodFunction,
     MLEResult,
-    WeightedLikelihood,
     maximize_likelihood,
     maximize_weighted,
     wald_intervals,
 )
 from relmark.data.summary import CompressedSummary, CustomerSummary
 from relmark.data.units import TimeUnit, parse_unit
-from relmark.errors import InvalidInputError, NotFittedError
-from relmark.typing import FloatArray, IntArray
+from relmark.errors import InvalidInputError
+from relmark.typing import (
+    FloatArray,
+    IntArray,
+    Kernel,
+    TransactionKernels,
+    WeightedLikelihood,
+)
 
 if TYPE_CHECKING:
     from relmark.clv.uncertainty import PredictionInterval
@@ -96,14 +101,14 @@ def parameter_converter(value: object) -> object:
 class FitResult:
     r"""How a maximum-likelihood fit went.
 
+    There is no "converged" flag: a fit whose gradient criterion is not met raises
+    [`ConvergenceError`][relmark.errors.ConvergenceError] instead of returning.
+
     Attributes:
         log_likelihood: Total log-likelihood at the estimates (without any penalty).
         aic: Akaike information criterion, $2k - 2\ln L$.
         bic: Bayesian information criterion, $k\ln W - 2\ln L$, $W$ = number of customers.
         n_iterations: Optimizer iterations.
-        converged: Always ``True``: [`maximize_likelihood`][relmark.core.mle.maximize_likelihood]
-            raises [`ConvergenceError`][relmark.errors.ConvergenceError] rather than return a
-            fit whose gradient criterion was not met. Kept so saved fits keep their shape.
         message: The optimizer's message.
         n_observations: Number of customers (total weight) the model was fitted on.
         n_rows: Number of distinct rows the likelihood was evaluated on.
@@ -114,7 +119,6 @@ class FitResult:
     aic: float
     bic: float
     n_iterations: int
-    converged: bool
     message: str
     n_observations: float
     n_rows: int
@@ -128,7 +132,6 @@ class FitResult:
             aic=result.aic,
             bic=result.bic,
             n_iterations=result.n_iterations,
-            converged=result.converged,
             message=result.message,
             n_observations=result.n_observations,
             n_rows=result.n_rows,
@@ -148,10 +151,6 @@ def _as_names(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _eq(a: FloatArray, b: FloatArray) -> bool:
-    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
-
-
 @attrs.frozen(kw_only=True)
 class ParameterTable:
     r"""Estimates with standard errors and Wald intervals, one row per parameter.
@@ -169,10 +168,10 @@ class ParameterTable:
     """
 
     names: tuple[str, ...] = attrs.field(converter=_as_names)
-    estimate: FloatArray = attrs.field(eq=attrs.cmp_using(eq=_eq))
-    standard_error: FloatArray = attrs.field(eq=attrs.cmp_using(eq=_eq))
-    lower: FloatArray = attrs.field(eq=attrs.cmp_using(eq=_eq))
-    upper: FloatArray = attrs.field(eq=attrs.cmp_using(eq=_eq))
+    estimate: FloatArray = attrs.field(eq=cmp)
+    standard_error: FloatArray = attrs.field(eq=cmp)
+    lower: FloatArray = attrs.field(eq=cmp)
+    upper: FloatArray = attrs.field(eq=cmp)
     level: float
 
     def columns(self) -> dict[str, Any]:
@@ -192,7 +191,7 @@ class ParameterTable:
             backend: The frame library; by default the first of them that is installed.
         """
         from relmark._display import frame_backend
-        from relmark.data._frames import to_native_frame
+        from relmark._frames import to_native_frame
 
         data = self.columns()
         data["parameter"] = np.asarray(data["parameter"], dtype=object)
@@ -260,6 +259,9 @@ class ParametricModel(Estimator):
     """
 
     _params_type: ClassVar[type[Any]]
+    _fit_hint: ClassVar[str] = (
+        "Call fit(...) first, or build a fitted model from known parameters with from_params(...)."
+    )
 
     covariance_: FloatArray
     log_covariance_: FloatArray
@@ -275,20 +277,18 @@ class ParametricModel(Estimator):
         """Names of the model's parameters, in the kernels' order."""
         return tuple(field.name for field in attrs.fields(cls._params_type))
 
-    def _params_record(self) -> Any:
-        self._check_fitted()
+    def _params_record(self, method: str) -> Any:
+        """The fitted parameter record; the not-fitted error names ``method`` (public)."""
+        self._check_fitted(method)
         return self.__dict__["params_"]
 
     def _params_array(self) -> FloatArray:
-        record = self._params_record()
+        """The fitted parameters in kernel order (callers have checked the fitted state)."""
+        record = self.__dict__["params_"]
         return np.array([getattr(record, n) for n in self.parameter_names()], dtype=np.float64)
 
-    def _check_fitted(self) -> None:
-        if "params_" not in self.__dict__:
-            raise NotFittedError(
-                f"This {type(self).__name__} is not fitted yet. Call fit(summary) first, or build "
-                f"one from known parameters with {type(self).__name__}.from_params(...)."
-            )
+    def _is_fitted(self) -> bool:
+        return "params_" in self.__dict__
 
     def _fit_rows(
         self,
@@ -372,17 +372,14 @@ class ParametricModel(Estimator):
             NotFittedError: Before ``fit``.
             InvalidInputError: For a ``level`` that is not a number in $(0, 1)$.
         """
+        self._check_fitted("summary")
         params = self._params_array()
         if not (is_real(level) and 0 < level < 1):
             raise InvalidInputError(
                 f"The 'level' argument must be a number in (0, 1). Got {level!r}."
             )
         coverage = float(level)
-        log_cov = self.__dict__.get("log_covariance_")
-        if log_cov is None:
-            # A fit saved before log_covariance_ was stored: undo the delta method.
-            log_cov = self.covariance_ / np.outer(params, params)
-        lower, upper = wald_intervals(params, log_cov, coverage)
+        lower, upper = wald_intervals(params, self.log_covariance_, coverage)
         return ParameterTable(
             names=self.parameter_names(),
             estimate=params,
@@ -417,28 +414,28 @@ class ParametricModel(Estimator):
             notes=notes,
         )
 
-    def __repr__(self) -> str:
-        """Hyperparameters, and the parameters once fitted."""
-        hyper = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_"))
-        if "params_" in self.__dict__:
-            fitted = ", ".join(
-                f"{n}={v:.6g}"
-                for n, v in zip(self.parameter_names(), self._params_array(), strict=True)
-            )
-            return f"<{type(self).__name__}({hyper}) fitted: {fitted}>"
-        return f"<{type(self).__name__}({hyper}) not fitted>"
+    def _fitted_description(self) -> str:
+        """The parameter estimates, for the repr."""
+        return ", ".join(
+            f"{n}={v:.6g}"
+            for n, v in zip(self.parameter_names(), self._params_array(), strict=True)
+        )
 
 
 class RepeatBuyingModel(ParametricModel):
     r"""Shared lifecycle of continuous-time repeat-buying models on $(x, t_x, T)$ summaries.
 
-    A convenience base (the models' contract is their public methods, not this class). A
-    subclass sets ``_kernels`` (a module of ``relmark.core`` with the kernel signatures
-    ``log_likelihood_and_gradient``, ``conditional_expected_purchases``,
-    ``probability_alive``, ``probability_alive_at``, ``expected_purchases`` and
-    ``probability_of_purchases``) and ``_params_type``, annotates ``params_`` and supplies
-    ``from_params``. The default start values suit the beta-geometric dropout models; a model
-    with another dropout process overrides ``_start``.
+    The base of every transaction model of [`relmark.clv.registry`][relmark.clv.registry]. A
+    subclass declares, as class attributes, its registry ``name`` (``"bgnbd"``), its
+    ``literature_name`` (``"BG/NBD"``, used in column descriptions and messages), its
+    parameter record ``_params_type`` (and annotates ``params_`` with it) and its
+    ``_kernels`` (a module satisfying [`TransactionKernels`][relmark.typing.TransactionKernels]),
+    and supplies ``from_params``. The default start values suit the beta-geometric dropout
+    models; a model with another dropout process overrides ``_start``.
+
+    A fitted attribute annotated ``RepeatBuyingModel`` (a scorer's ``model_``) is written by
+    [`relmark.io`][relmark.io] as the payload of the concrete model, and read back only as one
+    of the registered models (see ``_serializable_subclasses``).
 
     Predictions take a [`CustomerSummary`][relmark.data.summary.CustomerSummary] (one value per
     customer, computed on its cached distinct rows) or a
@@ -449,7 +446,11 @@ class RepeatBuyingModel(ParametricModel):
     against customers by accident.
     """
 
-    _kernels: ClassVar[ModuleType]
+    name: ClassVar[str]
+    """Registry name: lower-case letters and digits (``"bgnbd"``)."""
+    literature_name: ClassVar[str]
+    """The model's name as the literature writes it (``"BG/NBD"``)."""
+    _kernels: ClassVar[TransactionKernels]
     _prepared_likelihood: ClassVar[Callable[..., WeightedLikelihood] | None] = None
     """A class (or staticmethod) building the prepared likelihood from $(x, t_x, T, w)$ (analytic
     Hessian, terms per distinct value); ``None`` fits the per-row kernel by quasi-Newton."""
@@ -459,6 +460,17 @@ class RepeatBuyingModel(ParametricModel):
     """Refuse fits whose log-parameter standard error exceeds this (parameter not identified)."""
 
     unit_: TimeUnit
+
+    @classmethod
+    def _serializable_subclasses(cls) -> tuple[type[RepeatBuyingModel], ...]:
+        """The classes [`relmark.io`][relmark.io] may build under an annotation of this class.
+
+        The registered transaction models (subclasses of ``cls``): the allow-list of the
+        reader, fixed by code, never by a payload.
+        """
+        from relmark.clv.registry import TRANSACTION_MODELS
+
+        return tuple(m for m in TRANSACTION_MODELS.values() if issubclass(m, cls))
 
     def _fit_rows(
         self,
@@ -494,7 +506,7 @@ class RepeatBuyingModel(ParametricModel):
         alpha0 = max(mean_T, 1e-6) / (mean_x + 1.0)
         return np.log(np.array([1.0, alpha0, 1.0, 1.0], dtype=np.float64))
 
-    def fit(self, summary: CustomerSummary | CompressedSummary) -> Self:
+    def fit(self, summary: CustomerSummary | CompressedSummary, /) -> Self:
         """Fit by maximum likelihood on the distinct rows of ``summary``.
 
         Args:
@@ -555,7 +567,7 @@ class RepeatBuyingModel(ParametricModel):
 
     def _elementwise(
         self,
-        function_name: str,
+        function: Kernel,
         t: FloatArray | None,
         x: FloatArray,
         t_x: FloatArray,
@@ -566,7 +578,6 @@ class RepeatBuyingModel(ParametricModel):
         Runs in blocks of ``_BLOCK_ELEMENTS`` so the kernels' temporaries stay bounded.
         """
         params = tuple(self._params_array())
-        function = getattr(self._kernels, function_name)
         out = np.empty(x.shape, dtype=np.float64)
         for start in range(0, x.size, _BLOCK_ELEMENTS):
             block = slice(start, start + _BLOCK_ELEMENTS)
@@ -577,12 +588,11 @@ class RepeatBuyingModel(ParametricModel):
                 out[block] = function(t if t.ndim == 0 else t[block], *args, *params)
         return out
 
-    def _grid(self, function_name: str, t: FloatArray, summary: object, method: str) -> FloatArray:
+    def _grid(self, function: Kernel, t: FloatArray, summary: object, method: str) -> FloatArray:
         """A kernel on every (customer or row) × horizon pair, in row blocks."""
         rows, inverse = self._rows(summary, method)
         x, t_x, T = self._columns(rows)
         params = tuple(self._params_array())
-        function = getattr(self._kernels, function_name)
         out = np.empty((len(rows), t.size), dtype=np.float64)
         step = max(1, _BLOCK_ELEMENTS // max(t.size, 1))
         # Blocks of rows ordered by (x, T): the kernels evaluate their costly, t_x-free part once
@@ -600,7 +610,7 @@ class RepeatBuyingModel(ParametricModel):
         return out if inverse is None else out[inverse]
 
     def _per_customer(
-        self, function_name: str, t: ArrayLike, summary: object, method: str
+        self, function: Kernel, t: ArrayLike, summary: object, method: str
     ) -> FloatArray:
         """A kernel with one horizon for all (scalar ``t``) or one per customer (1-D ``t``)."""
         rows, inverse = self._rows(summary, method)
@@ -610,7 +620,7 @@ class RepeatBuyingModel(ParametricModel):
         )
         x, t_x, T = self._columns(rows)
         if inverse is None:
-            return self._elementwise(function_name, horizons, x, t_x, T)
+            return self._elementwise(function, horizons, x, t_x, T)
         if horizons.ndim == 1 and horizons.size:
             distinct_t, t_code = np.unique(horizons, return_inverse=True)
             if distinct_t.size > 1:
@@ -620,12 +630,12 @@ class RepeatBuyingModel(ParametricModel):
                 pairs, back = np.unique(key, return_inverse=True)
                 row = pairs // distinct_t.size
                 values = self._elementwise(
-                    function_name, distinct_t[pairs % distinct_t.size], x[row], t_x[row], T[row]
+                    function, distinct_t[pairs % distinct_t.size], x[row], t_x[row], T[row]
                 )
                 gathered: FloatArray = values[back.reshape(inverse.shape)]
                 return gathered
             horizons = distinct_t.reshape(())
-        return self._elementwise(function_name, horizons, x, t_x, T)[inverse]
+        return self._elementwise(function, horizons, x, t_x, T)[inverse]
 
     def expected_purchases(
         self, t: ArrayLike, summary: CustomerSummary | CompressedSummary
@@ -652,9 +662,9 @@ class RepeatBuyingModel(ParametricModel):
             InvalidInputError: For negative or non-finite horizons, or any other shape of ``t``
                 (the message lists the accepted shapes).
         """
-        self._check_fitted()
+        self._check_fitted("expected_purchases")
         return self._per_customer(
-            "conditional_expected_purchases", t, summary, "expected_purchases"
+            self._kernels.conditional_expected_purchases, t, summary, "expected_purchases"
         )
 
     def expected_purchases_grid(
@@ -675,9 +685,9 @@ class RepeatBuyingModel(ParametricModel):
             InvalidInputError: For negative or non-finite horizons, or a ``t`` of more than one
                 dimension.
         """
-        self._check_fitted()
+        self._check_fitted("expected_purchases_grid")
         return self._grid(
-            "conditional_expected_purchases",
+            self._kernels.conditional_expected_purchases,
             check_horizon_grid(t, owner=f"{type(self).__name__}.expected_purchases_grid"),
             summary,
             "expected_purchases_grid",
@@ -695,9 +705,9 @@ class RepeatBuyingModel(ParametricModel):
         Raises:
             NotFittedError: Before ``fit``.
         """
-        self._check_fitted()
+        self._check_fitted("probability_alive")
         rows, inverse = self._rows(summary, "probability_alive")
-        values = self._elementwise("probability_alive", None, *self._columns(rows))
+        values = self._elementwise(self._kernels.probability_alive, None, *self._columns(rows))
         return values if inverse is None else values[inverse]
 
     def probability_alive_at(
@@ -723,8 +733,10 @@ class RepeatBuyingModel(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For negative or non-finite horizons, or any other shape of ``t``.
         """
-        self._check_fitted()
-        return self._per_customer("probability_alive_at", t, summary, "probability_alive_at")
+        self._check_fitted("probability_alive_at")
+        return self._per_customer(
+            self._kernels.probability_alive_at, t, summary, "probability_alive_at"
+        )
 
     def probability_alive_at_grid(
         self, t: ArrayLike, summary: CustomerSummary | CompressedSummary
@@ -743,9 +755,9 @@ class RepeatBuyingModel(ParametricModel):
             InvalidInputError: For negative or non-finite horizons, or a ``t`` of more than one
                 dimension.
         """
-        self._check_fitted()
+        self._check_fitted("probability_alive_at_grid")
         return self._grid(
-            "probability_alive_at",
+            self._kernels.probability_alive_at,
             check_horizon_grid(t, owner=f"{type(self).__name__}.probability_alive_at_grid"),
             summary,
             "probability_alive_at_grid",
@@ -764,6 +776,7 @@ class RepeatBuyingModel(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For negative or non-finite horizons.
         """
+        self._check_fitted("expected_purchases_new_customer")
         params = tuple(self._params_array())
         horizons = check_times("t", t)
         return np.asarray(self._kernels.expected_purchases(horizons, *params), dtype=np.float64)
@@ -782,6 +795,7 @@ class RepeatBuyingModel(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For bad counts or horizons, or shapes that do not broadcast.
         """
+        self._check_fitted("probability_of_purchases")
         params = tuple(self._params_array())
         counts = check_times("n", n, integral=True)
         horizons = check_times("t", t)
@@ -821,8 +835,8 @@ class RepeatBuyingModel(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For bad counts or horizons, or a model without the distribution.
         """
-        self._check_fitted()
-        kernel = self._conditional_kernel("_conditional_pmf")
+        self._check_fitted("probability_of_purchases_conditional")
+        kernel = self._conditional_kernel(self._conditional_pmf)
         counts = check_times("k", k, integral=True)
         if counts.ndim > 1:
             raise InvalidInputError(
@@ -868,8 +882,8 @@ class RepeatBuyingModel(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For bad horizons or a model without the distribution.
         """
-        self._check_fitted()
-        kernel = self._conditional_kernel("_any_purchase")
+        self._check_fitted("probability_of_any_purchase")
+        kernel = self._conditional_kernel(self._any_purchase)
         x, t_x, T, horizons, inverse = self._conditional_rows(
             t, summary, "probability_of_any_purchase"
         )
@@ -894,12 +908,10 @@ class RepeatBuyingModel(ParametricModel):
             return x[inverse], t_x[inverse], T[inverse], horizons, None
         return x, t_x, T, horizons, inverse
 
-    def _conditional_kernel(self, name: str) -> Callable[..., FloatArray]:
-        kernel: Callable[..., FloatArray] | None = getattr(type(self), name)
+    def _conditional_kernel(self, kernel: Kernel | None) -> Kernel:
         if kernel is None:
             raise InvalidInputError(
-                f"{type(self).__name__} has no conditional purchase distribution yet; BGNBD, "
-                "MBGNBD and ParetoNBD do."
+                f"{type(self).__name__} has no conditional purchase distribution yet."
             )
         return kernel
 

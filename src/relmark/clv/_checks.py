@@ -1,19 +1,18 @@
 """Argument checks shared by the ``relmark.clv`` modules (private).
 
-One rule for every numeric argument of the package: Python and NumPy real scalars are accepted
-(``0.1``, ``np.float64(0.1)``, ``3``, ``np.int64(3)``), booleans are not (``True`` and
-``np.True_`` are flags, not numbers), and the message names the argument, its owner, what was
+The checks specific to the package: prediction times, per-customer horizons, horizon grids,
+CLV periods and the naming of offending compressed rows. Generic checks (numbers, whole numbers,
+probabilities) are in `relmark._validation`, whose rule this module
+follows: booleans are not numbers, and the message names the argument, its owner, what was
 expected and what arrived.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Literal
-
 import numpy as np
 from numpy.typing import ArrayLike
 
+from relmark._validation import Role, check_whole, subject
 from relmark.data.summary import CompressedSummary, CustomerSummary
 from relmark.data.units import TimeUnit
 from relmark.errors import InvalidInputError
@@ -23,78 +22,12 @@ __all__ = [
     "check_clv_periods",
     "check_customer_horizons",
     "check_horizon_grid",
-    "check_real",
     "check_times",
-    "check_whole",
     "describe_rows",
-    "is_real",
 ]
 
 MAX_LISTED = 5
 """How many offending values or rows an error message lists."""
-
-
-def is_real(value: object) -> bool:
-    """Whether ``value`` is a finite real scalar (Python or NumPy), not a boolean."""
-    if isinstance(value, bool | np.bool_):
-        return False
-    if not isinstance(value, int | float | np.integer | np.floating):
-        return False
-    return math.isfinite(value)
-
-
-def _subject(name: str, role: str, owner: str | None) -> str:
-    return f"The {name!r} {role}" + (f" of {owner}" if owner else "")
-
-
-def check_real(
-    value: object,
-    *,
-    name: str,
-    owner: str | None = None,
-    role: Literal["parameter", "argument"] = "parameter",
-    lower: float = 0.0,
-    strict: bool = False,
-) -> float:
-    """Validate a finite real number ``>= lower`` (``> lower`` when ``strict``) as a float.
-
-    Raises:
-        InvalidInputError: E.g. "The 'penalizer' parameter of BGNBD must be a float >= 0.
-            Got -1." (non-finite values are refused too).
-    """
-    if not is_real(value) or value < lower or (strict and value == lower):  # type: ignore[operator]
-        bound = f"{'>' if strict else '>='} {lower:g}"
-        infinite = isinstance(value, float | np.floating) and not math.isfinite(value)
-        raise InvalidInputError(
-            f"{_subject(name, role, owner)} must be a float {bound}. Got {value!r}"
-            + (", which is not finite." if infinite else ".")
-        )
-    return float(value)  # type: ignore[arg-type]
-
-
-def check_whole(
-    value: object,
-    *,
-    name: str,
-    owner: str | None = None,
-    role: Literal["parameter", "argument"] = "parameter",
-    minimum: int = 0,
-) -> int:
-    """Validate a whole number (Python or NumPy integer, not a boolean) ``>= minimum``.
-
-    Raises:
-        InvalidInputError: E.g. "The 'horizon' argument of customer_lifetime_value must be a
-            whole number >= 1. Got 0."
-    """
-    if (
-        isinstance(value, bool | np.bool_)
-        or not isinstance(value, int | np.integer)
-        or value < minimum
-    ):
-        raise InvalidInputError(
-            f"{_subject(name, role, owner)} must be a whole number >= {minimum}. Got {value!r}."
-        )
-    return int(value)
 
 
 def _not_a_number(values: object) -> bool:
@@ -200,9 +133,7 @@ MAX_HORIZON_DAYS = 100 * 365.2425
 a horizon beyond any business use would only exhaust memory or time."""
 
 
-def check_clv_periods(
-    horizon: object, period: TimeUnit, *, owner: str, role: Literal["parameter", "argument"]
-) -> int:
+def check_clv_periods(horizon: object, period: TimeUnit, *, owner: str, role: Role) -> int:
     """Validate a CLV horizon: a whole number of periods >= 1 spanning at most 100 years.
 
     Raises:
@@ -211,7 +142,7 @@ def check_clv_periods(
     periods = check_whole(horizon, name="horizon", owner=owner, role=role, minimum=1)
     if periods > MAX_HORIZON_DAYS / period.days:  # no int-to-float overflow for huge ints
         raise InvalidInputError(
-            f"{_subject('horizon', role, owner)} must cover at most 100 years "
+            f"{subject('horizon', role, owner)} must cover at most 100 years "
             f"({int(MAX_HORIZON_DAYS // period.days):,} periods of {period.value!r}). Got "
             f"{horizon!r}."
         )

@@ -15,6 +15,7 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike
 
+from relmark._validation import offending_rows
 from relmark.clv._base import ParametricModel, parameter_converter, positive_parameter
 from relmark.clv._checks import (
     check_customer_horizons,
@@ -23,11 +24,10 @@ from relmark.clv._checks import (
     describe_rows,
 )
 from relmark.core import bgbb as kernels
-from relmark.data._validation import offending_rows
 from relmark.data.summary import CompressedSummary, CustomerSummary
 from relmark.data.units import TimeUnit
 from relmark.errors import InvalidInputError
-from relmark.typing import FloatArray
+from relmark.typing import FloatArray, Kernel
 
 __all__ = ["BGBB", "BGBBParams"]
 
@@ -139,7 +139,7 @@ class BGBB(ParametricModel):
         """
         return cls._from_record(BGBBParams(alpha=alpha, beta=beta, gamma=gamma, delta=delta), unit)
 
-    def fit(self, summary: CustomerSummary) -> Self:
+    def fit(self, summary: CustomerSummary, /) -> Self:
         """Fit by maximum likelihood on the distinct $(x, t_x, n)$ patterns of ``summary``.
 
         Args:
@@ -183,16 +183,15 @@ class BGBB(ParametricModel):
         return summary.compress()
 
     def _per_horizon(
-        self, function_name: str, t: ArrayLike, summary: CustomerSummary, where: str
+        self, function: Kernel, t: ArrayLike, summary: CustomerSummary, where: str
     ) -> FloatArray:
         """A kernel ``f(t, x, t_x, n, *params)``: one horizon for all, or one per customer."""
-        p = self._params_record()
+        p = self._params_record(where.rpartition(".")[2])
         rows = self._rows(summary, where)
         periods = _whole(
             check_customer_horizons(t, rows.inverse.size, owner=where, grid=f"{where}_grid"),
             where,
         )
-        function = getattr(kernels, function_name)
         params = (p.alpha, p.beta, p.gamma, p.delta)
         if periods.ndim == 0:
             values = function(periods, rows.frequency, rows.recency, rows.T, *params)
@@ -201,14 +200,13 @@ class BGBB(ParametricModel):
         return np.asarray(function(periods, x, t_x, n, *params), dtype=np.float64)
 
     def _grid(
-        self, function_name: str, t: ArrayLike, summary: CustomerSummary, where: str
+        self, function: Kernel, t: ArrayLike, summary: CustomerSummary, where: str
     ) -> FloatArray:
         """A kernel on every customer × horizon pair (customers × horizons)."""
-        p = self._params_record()
+        p = self._params_record(where.rpartition(".")[2])
         periods = _whole(check_horizon_grid(t, owner=where), where)
         rows = self._rows(summary, where)
         x, t_x, n = (v[:, np.newaxis] for v in (rows.frequency, rows.recency, rows.T))
-        function = getattr(kernels, function_name)
         values = function(periods[np.newaxis, :], x, t_x, n, p.alpha, p.beta, p.gamma, p.delta)
         return np.asarray(values[rows.inverse], dtype=np.float64)
 
@@ -228,7 +226,7 @@ class BGBB(ParametricModel):
             InvalidInputError: For negative or fractional ``t``, or invalid patterns.
         """
         return self._per_horizon(
-            "conditional_expected_transactions", t, summary, "BGBB.expected_purchases"
+            kernels.conditional_expected_transactions, t, summary, "BGBB.expected_purchases"
         )
 
     def expected_purchases_grid(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
@@ -242,7 +240,7 @@ class BGBB(ParametricModel):
             InvalidInputError: For negative or fractional ``t`` or invalid patterns.
         """
         return self._grid(
-            "conditional_expected_transactions", t, summary, "BGBB.expected_purchases_grid"
+            kernels.conditional_expected_transactions, t, summary, "BGBB.expected_purchases_grid"
         )
 
     def probability_alive(self, summary: CustomerSummary) -> FloatArray:
@@ -258,7 +256,7 @@ class BGBB(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For invalid patterns or a summary in another unit.
         """
-        return self._per_horizon("probability_alive", 0.0, summary, "BGBB.probability_alive")
+        return self._per_horizon(kernels.probability_alive, 0.0, summary, "BGBB.probability_alive")
 
     def probability_alive_at(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
         """Probability that each customer is alive at opportunity $n$ + ``t``.
@@ -279,7 +277,7 @@ class BGBB(ParametricModel):
             InvalidInputError: For negative or fractional ``t``, invalid patterns or a summary
                 in another unit.
         """
-        return self._per_horizon("probability_alive", t, summary, "BGBB.probability_alive_at")
+        return self._per_horizon(kernels.probability_alive, t, summary, "BGBB.probability_alive_at")
 
     def probability_alive_at_grid(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
         """Probability that every customer is alive at opportunity $n$ + each ``t``.
@@ -291,7 +289,7 @@ class BGBB(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For negative or fractional ``t`` or invalid patterns.
         """
-        return self._grid("probability_alive", t, summary, "BGBB.probability_alive_at_grid")
+        return self._grid(kernels.probability_alive, t, summary, "BGBB.probability_alive_at_grid")
 
     def expected_purchases_new_customer(self, t: ArrayLike) -> FloatArray:
         """Expected transactions of a new customer over the first ``t`` opportunities.
@@ -306,7 +304,7 @@ class BGBB(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For negative or fractional ``t``.
         """
-        p = self._params_record()
+        p = self._params_record("expected_purchases_new_customer")
         periods = check_times("t", t, integral=True)
         return kernels.expected_transactions(periods, p.alpha, p.beta, p.gamma, p.delta)
 
@@ -324,7 +322,7 @@ class BGBB(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For bad counts, or shapes that do not broadcast.
         """
-        p = self._params_record()
+        p = self._params_record("probability_of_purchases")
         counts = check_times("n", n, integral=True)
         periods = check_times("t", t, integral=True)
         try:

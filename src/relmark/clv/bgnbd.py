@@ -6,12 +6,15 @@ See the kernels in [`relmark.core.bgnbd`][relmark.core.bgnbd] for the formulas.
 from __future__ import annotations
 
 import functools
-from types import ModuleType
 from typing import ClassVar, Self
 
 import attrs
 
-from relmark.clv._base import RepeatBuyingModel, parameter_converter, positive_parameter
+from relmark.clv._base import (
+    RepeatBuyingModel,
+    parameter_converter,
+    positive_parameter,
+)
 from relmark.core import bgnbd as kernels
 from relmark.core.bgnbd_likelihood import BGNBDLikelihood
 from relmark.core.conditional import (
@@ -19,13 +22,14 @@ from relmark.core.conditional import (
     conditional_probability_of_purchases,
 )
 from relmark.data.units import TimeUnit
+from relmark.typing import TransactionKernels
 
 __all__ = ["BGNBD", "BGNBDParams"]
 
 
 @attrs.frozen(kw_only=True)
 class BGNBDParams:
-    r"""Parameters of the BG/NBD model.
+    r"""Parameters of the BG/NBD model, and of the MBG/NBD (the same four, the same meaning).
 
     Attributes:
         r: Shape of the gamma distribution of purchase rates $\lambda$.
@@ -77,7 +81,9 @@ class BGNBD(RepeatBuyingModel):
     """
 
     _params_type: ClassVar[type[BGNBDParams]] = BGNBDParams
-    _kernels: ClassVar[ModuleType] = kernels
+    name: ClassVar[str] = "bgnbd"
+    literature_name: ClassVar[str] = "BG/NBD"
+    _kernels: ClassVar[TransactionKernels] = kernels
     _prepared_likelihood = BGNBDLikelihood
     _conditional_pmf = staticmethod(
         functools.partial(conditional_probability_of_purchases, shift=0)

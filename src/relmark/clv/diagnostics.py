@@ -26,29 +26,30 @@ import math
 import operator
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal
 
 import attrs
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
-from relmark.clv._base import FitResult
-from relmark.clv._checks import check_real
-from relmark.data._timestamps import parse_instant
+from relmark._estimator import fitted_attribute
+from relmark._validation import check_real, cmp
 from relmark.data.log import TransactionLog
-from relmark.data.summary import CustomerSummary
+from relmark.data.summary import CustomerSummary, require_summary
 from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError, RelmarkWarning
+from relmark.typing import (
+    ComparableModel,
+    CountModel,
+    HoldoutModel,
+    MatrixModel,
+    NewCustomerModel,
+)
 
 __all__ = [
     "CalibrationHoldoutTable",
-    "ComparableModel",
-    "CountModel",
     "FrequencyRecencyMatrix",
-    "HoldoutModel",
-    "MatrixModel",
     "ModelComparison",
-    "NewCustomerModel",
     "RepeatPurchaseHistogram",
     "TrackingCurves",
     "calibration_holdout_table",
@@ -61,88 +62,7 @@ __all__ = [
 _MICROS_PER_DAY = 86_400_000_000
 
 
-# ---------------------------------------------------------------------------- model contracts
-class HoldoutModel(Protocol):
-    """A fitted model that predicts each customer's purchases over a future horizon."""
-
-    @property
-    def unit_(self) -> TimeUnit:
-        """Time unit of every horizon given to the model."""
-        ...
-
-    def expected_purchases(self, t: ArrayLike, summary: CustomerSummary) -> NDArray[np.float64]:
-        """Expected purchases of each customer in the next ``t``."""
-        ...
-
-
-class CountModel(Protocol):
-    """A fitted model that gives the distribution of repeat purchases of a new customer."""
-
-    @property
-    def unit_(self) -> TimeUnit:
-        """Time unit of every horizon given to the model."""
-        ...
-
-    def parameter_names(self) -> tuple[str, ...]:
-        """Names of the model's parameters."""
-        ...
-
-    def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> NDArray[np.float64]:
-        """$P(X(t) = n)$ for a newly acquired customer."""
-        ...
-
-
-class NewCustomerModel(Protocol):
-    """A fitted model that gives the expected repeat purchases of a newly acquired customer."""
-
-    @property
-    def unit_(self) -> TimeUnit:
-        """Time unit of every horizon given to the model."""
-        ...
-
-    def expected_purchases_new_customer(self, t: ArrayLike) -> NDArray[np.float64]:
-        """$E[X(t)]$ for a newly acquired customer."""
-        ...
-
-
-class ComparableModel(Protocol):
-    """A fitted parametric model with fit statistics."""
-
-    @property
-    def fit_(self) -> FitResult | None:
-        """Fit statistics, ``None`` for a model built from known parameters."""
-        ...
-
-    def parameter_names(self) -> tuple[str, ...]:
-        """Names of the model's parameters."""
-        ...
-
-
-class MatrixModel(Protocol):
-    r"""A fitted model that scores customers by expected purchases and $P(\text{alive})$."""
-
-    @property
-    def unit_(self) -> TimeUnit:
-        """Time unit of every horizon given to the model."""
-        ...
-
-    def expected_purchases(self, t: ArrayLike, summary: CustomerSummary) -> NDArray[np.float64]:
-        """Expected purchases of each customer in the next ``t``."""
-        ...
-
-    def probability_alive(self, summary: CustomerSummary) -> NDArray[np.float64]:
-        """Probability that each customer is alive at the end of observation."""
-        ...
-
-
 # ---------------------------------------------------------------------------- records
-def _array_eq(a: NDArray[Any], b: NDArray[Any]) -> bool:
-    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
-
-
-_cmp = attrs.cmp_using(eq=_array_eq)
-
-
 class _ColumnRecord:
     """Base of the records that are tables: ``columns`` and ``to_frame`` from ``_COLUMNS``."""
 
@@ -166,7 +86,7 @@ class _ColumnRecord:
             MissingDependencyError: When the backend's library is not installed.
         """
         from relmark._display import frame_backend
-        from relmark.data._frames import to_native_frame
+        from relmark._frames import to_native_frame
 
         return to_native_frame(self.columns(), frame_backend(backend))
 
@@ -201,11 +121,11 @@ class CalibrationHoldoutTable(_ColumnRecord):
         max_frequency: Where the calibration frequencies were censored.
     """
 
-    frequency: NDArray[np.int64] = attrs.field(eq=_cmp)
-    label: NDArray[np.str_] = attrs.field(eq=_cmp)
-    n_customers: NDArray[np.float64] = attrs.field(eq=_cmp)
-    actual: NDArray[np.float64] = attrs.field(eq=_cmp)
-    predicted: NDArray[np.float64] = attrs.field(eq=_cmp)
+    frequency: NDArray[np.int64] = attrs.field(eq=cmp)
+    label: NDArray[np.str_] = attrs.field(eq=cmp)
+    n_customers: NDArray[np.float64] = attrs.field(eq=cmp)
+    actual: NDArray[np.float64] = attrs.field(eq=cmp)
+    predicted: NDArray[np.float64] = attrs.field(eq=cmp)
     actual_total: float
     predicted_total: float
     max_frequency: int
@@ -242,11 +162,11 @@ class RepeatPurchaseHistogram(_ColumnRecord):
         pooled: Whether any bins were pooled for the test.
     """
 
-    frequency: NDArray[np.int64] = attrs.field(eq=_cmp)
-    label: NDArray[np.str_] = attrs.field(eq=_cmp)
-    actual: NDArray[np.float64] = attrs.field(eq=_cmp)
-    expected: NDArray[np.float64] = attrs.field(eq=_cmp)
-    test_group: NDArray[np.int64] = attrs.field(eq=_cmp)
+    frequency: NDArray[np.int64] = attrs.field(eq=cmp)
+    label: NDArray[np.str_] = attrs.field(eq=cmp)
+    actual: NDArray[np.float64] = attrs.field(eq=cmp)
+    expected: NDArray[np.float64] = attrs.field(eq=cmp)
+    test_group: NDArray[np.int64] = attrs.field(eq=cmp)
     chi_square: float
     degrees_of_freedom: int
     p_value: float
@@ -273,10 +193,10 @@ class TrackingCurves(_ColumnRecord):
         period: Nominal length of a period.
     """
 
-    period_start: NDArray[np.datetime64] = attrs.field(eq=_cmp)
-    period_end: NDArray[np.datetime64] = attrs.field(eq=_cmp)
-    actual: NDArray[np.float64] = attrs.field(eq=_cmp)
-    expected: NDArray[np.float64] = attrs.field(eq=_cmp)
+    period_start: NDArray[np.datetime64] = attrs.field(eq=cmp)
+    period_end: NDArray[np.datetime64] = attrs.field(eq=cmp)
+    actual: NDArray[np.float64] = attrs.field(eq=cmp)
+    expected: NDArray[np.float64] = attrs.field(eq=cmp)
     calibration_end: np.datetime64 | None
     period: TimeUnit
 
@@ -319,15 +239,15 @@ class ModelComparison(_ColumnRecord):
         holdout_actual_total: Actual holdout purchases of all customers (NaN without a holdout).
     """
 
-    name: NDArray[np.str_] = attrs.field(eq=_cmp)
-    n_params: NDArray[np.int64] = attrs.field(eq=_cmp)
-    log_likelihood: NDArray[np.float64] = attrs.field(eq=_cmp)
-    aic: NDArray[np.float64] = attrs.field(eq=_cmp)
-    bic: NDArray[np.float64] = attrs.field(eq=_cmp)
-    n_observations: NDArray[np.float64] = attrs.field(eq=_cmp)
-    holdout_mae: NDArray[np.float64] = attrs.field(eq=_cmp)
-    holdout_rmse: NDArray[np.float64] = attrs.field(eq=_cmp)
-    holdout_predicted_total: NDArray[np.float64] = attrs.field(eq=_cmp)
+    name: NDArray[np.str_] = attrs.field(eq=cmp)
+    n_params: NDArray[np.int64] = attrs.field(eq=cmp)
+    log_likelihood: NDArray[np.float64] = attrs.field(eq=cmp)
+    aic: NDArray[np.float64] = attrs.field(eq=cmp)
+    bic: NDArray[np.float64] = attrs.field(eq=cmp)
+    n_observations: NDArray[np.float64] = attrs.field(eq=cmp)
+    holdout_mae: NDArray[np.float64] = attrs.field(eq=cmp)
+    holdout_rmse: NDArray[np.float64] = attrs.field(eq=cmp)
+    holdout_predicted_total: NDArray[np.float64] = attrs.field(eq=cmp)
     holdout_actual_total: float
 
     _COLUMNS: ClassVar[tuple[str, ...]] = (
@@ -359,9 +279,9 @@ class FrequencyRecencyMatrix:
         unit: The model's time unit.
     """
 
-    frequency: NDArray[np.int64] = attrs.field(eq=_cmp)
-    recency: NDArray[np.float64] = attrs.field(eq=_cmp)
-    values: NDArray[np.float64] = attrs.field(eq=_cmp)
+    frequency: NDArray[np.int64] = attrs.field(eq=cmp)
+    recency: NDArray[np.float64] = attrs.field(eq=cmp)
+    values: NDArray[np.float64] = attrs.field(eq=cmp)
     T: float
     kind: str
     t: float
@@ -385,12 +305,8 @@ def _check_positive(name: str, value: object) -> float:
     return check_real(value, name=name, role="argument", strict=True)
 
 
-def _check_summary(summary: object, *, holdout: bool) -> CustomerSummary:
-    if not isinstance(summary, CustomerSummary):
-        raise InvalidInputError(
-            "The 'summary' argument must be a CustomerSummary (build one with "
-            f"CustomerSummary.from_arrays or TransactionLog.split). Got {type(summary).__name__}."
-        )
+def _check_summary(summary: object, *, holdout: bool, owner: str) -> CustomerSummary:
+    summary = require_summary(summary, owner=owner)
     if len(summary) == 0:
         raise InvalidInputError("The 'summary' argument has no customers.")
     if holdout and not summary.has_holdout:
@@ -402,27 +318,20 @@ def _check_summary(summary: object, *, holdout: bool) -> CustomerSummary:
     return summary
 
 
-def _model_unit(model: object) -> TimeUnit:
-    unit = getattr(model, "unit_", None)
-    if not isinstance(unit, TimeUnit):
-        raise InvalidInputError(
-            f"The 'model' argument must be a fitted model with a time unit 'unit_'; "
-            f"{type(model).__name__} has none (is it fitted?)."
-        )
-    return unit
-
-
-def _scale_to_model(summary: CustomerSummary, model: object) -> float:
-    return summary.unit.days / _model_unit(model).days
+def _scale_to_model(summary: CustomerSummary, model: object, owner: str) -> float:
+    unit: TimeUnit = fitted_attribute(model, "unit_", argument="model", owner=owner)
+    return summary.unit.days / unit.days
 
 
 # ---------------------------------------------------------------------------- calibration/holdout
-def _holdout_predictions(model: HoldoutModel, summary: CustomerSummary) -> NDArray[np.float64]:
+def _holdout_predictions(
+    model: HoldoutModel, summary: CustomerSummary, owner: str
+) -> NDArray[np.float64]:
     """Each customer's conditional expectation over their own holdout duration (FHL eq. 10).
 
     One call per distinct holdout duration (usually one), not one per customer.
     """
-    scale = _scale_to_model(summary, model)
+    scale = _scale_to_model(summary, model, owner)
     durations = summary.duration_holdout
     if durations is None:  # guarded by _check_summary; kept for the type checker
         raise InvalidInputError("The 'summary' argument has no 'duration_holdout' column.")
@@ -470,9 +379,9 @@ def calibration_holdout_table(
         >>> table.label.tolist()
         ['0', '1', '2', '3', '4', '5', '6', '7+']
     """
-    summary = _check_summary(summary, holdout=True)
+    summary = _check_summary(summary, holdout=True, owner="calibration_holdout_table")
     cap = _check_count("max_frequency", max_frequency, minimum=1)
-    predicted = _holdout_predictions(model, summary)
+    predicted = _holdout_predictions(model, summary, "calibration_holdout_table")
     actual = np.asarray(summary.frequency_holdout, dtype=np.float64)
     weights = summary.row_weights
     group = np.minimum(summary.frequency, cap)
@@ -561,7 +470,7 @@ def repeat_purchase_histogram(
         >>> int(hist.actual.sum()), hist.degrees_of_freedom
         (2357, 3)
     """
-    summary = _check_summary(summary, holdout=False)
+    summary = _check_summary(summary, holdout=False, owner="repeat_purchase_histogram")
     cap = _check_count("max_frequency", max_frequency, minimum=1)
     minimum = _check_positive("min_expected", min_expected)
     k = (
@@ -570,7 +479,7 @@ def repeat_purchase_histogram(
         else _check_count("n_params", n_params, minimum=0)
     )
     weights = summary.row_weights
-    ages = summary.T * _scale_to_model(summary, model)
+    ages = summary.T * _scale_to_model(summary, model, "repeat_purchase_histogram")
     distinct, inverse = np.unique(ages, return_inverse=True)
     weight_per_age = np.bincount(inverse.reshape(-1), weights=weights, minlength=distinct.size)
     counts = np.arange(cap, dtype=np.float64)
@@ -619,7 +528,7 @@ def repeat_purchase_histogram(
 
 # ---------------------------------------------------------------------------- tracking
 def _day_of(name: str, value: object, log: TransactionLog) -> int:
-    instant = parse_instant(name, value, zone=log.timezone)
+    instant = log.instant(value, name=name)
     return int(instant.astype("datetime64[us]").astype(np.int64) // _MICROS_PER_DAY)
 
 
@@ -700,7 +609,7 @@ def tracking_curves(
             f"The 'period' argument of tracking_curves must be 'D' or 'W' (periods of fixed "
             f"length). Got {period!r}."
         )
-    unit = _model_unit(model)
+    unit: TimeUnit = fitted_attribute(model, "unit_", argument="model", owner="tracking_curves")
     if len(log) == 0:
         raise InvalidInputError("The 'log' argument is empty; there is nothing to track.")
     first_day, repeat_day = _first_and_repeat_days(log)
@@ -793,7 +702,9 @@ def compare_models(
         ['BGNBD', 'MBGNBD']
     """
     named = _named_models(models)
-    holdout = None if summary is None else _check_summary(summary, holdout=True)
+    holdout = (
+        None if summary is None else _check_summary(summary, holdout=True, owner="compare_models")
+    )
     n = len(named)
     stats = np.full((5, n), np.nan)
     n_params = np.empty(n, dtype=np.int64)
@@ -811,7 +722,7 @@ def compare_models(
                     "summary), so it cannot predict holdout purchases; compare it without a "
                     "summary."
                 )
-            predicted = _holdout_predictions(model, holdout)  # type: ignore[arg-type]
+            predicted = _holdout_predictions(model, holdout, "compare_models")  # type: ignore[arg-type]
             weights = holdout.row_weights
             error = predicted - np.asarray(holdout.frequency_holdout, dtype=np.float64)
             mae[i] = float(weights @ np.abs(error) / weights.sum())
@@ -869,7 +780,9 @@ def frequency_recency_matrix(
     Raises:
         InvalidInputError: For a bad argument.
     """
-    unit = _model_unit(model)
+    unit: TimeUnit = fitted_attribute(
+        model, "unit_", argument="model", owner="frequency_recency_matrix"
+    )
     age = _check_positive("T", T)
     cap = _check_count("max_frequency", max_frequency, minimum=1)
     top = age if max_recency is None else _check_positive("max_recency", max_recency)

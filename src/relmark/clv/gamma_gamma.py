@@ -89,7 +89,7 @@ class GammaGamma(ParametricModel):
             )
         return summary.monetary
 
-    def fit(self, summary: CustomerSummary) -> Self:
+    def fit(self, summary: CustomerSummary, /) -> Self:
         """Fit on the customers with at least one repeat purchase and positive mean spend.
 
         Args:
@@ -137,7 +137,7 @@ class GammaGamma(ParametricModel):
         Returns:
             One value per customer, in the currency of ``monetary``.
         """
-        params = self._params_record()
+        params = self._params_record("expected_spend")
         monetary = self._monetary(summary)
         return kernels.conditional_expected_spend(
             summary.frequency.astype(np.float64), monetary, params.p, params.q, params.gamma

@@ -6,12 +6,10 @@ See the kernels in [`relmark.core.mbgnbd`][relmark.core.mbgnbd] for the formulas
 from __future__ import annotations
 
 import functools
-from types import ModuleType
 from typing import ClassVar, Self
 
-import attrs
-
-from relmark.clv._base import RepeatBuyingModel, parameter_converter, positive_parameter
+from relmark.clv._base import RepeatBuyingModel
+from relmark.clv.bgnbd import BGNBDParams
 from relmark.core import mbgnbd as kernels
 from relmark.core.bgnbd_likelihood import MBGNBDLikelihood
 from relmark.core.conditional import (
@@ -19,26 +17,9 @@ from relmark.core.conditional import (
     conditional_probability_of_purchases,
 )
 from relmark.data.units import TimeUnit
+from relmark.typing import TransactionKernels
 
-__all__ = ["MBGNBD", "MBGNBDParams"]
-
-
-@attrs.frozen(kw_only=True)
-class MBGNBDParams:
-    r"""Parameters of the MBG/NBD model.
-
-    Attributes:
-        r: Shape of the gamma distribution of purchase rates $\lambda$.
-        alpha: Scale of that gamma (a duration, in the model's time unit); the mean rate is
-            $r/\alpha$ purchases per unit.
-        a: First parameter of the beta distribution of the dropout probability $p$.
-        b: Second parameter of that beta; the mean dropout probability is $a/(a+b)$.
-    """
-
-    r: float = attrs.field(converter=parameter_converter, validator=positive_parameter)
-    alpha: float = attrs.field(converter=parameter_converter, validator=positive_parameter)
-    a: float = attrs.field(converter=parameter_converter, validator=positive_parameter)
-    b: float = attrs.field(converter=parameter_converter, validator=positive_parameter)
+__all__ = ["MBGNBD"]
 
 
 class MBGNBD(RepeatBuyingModel):
@@ -55,7 +36,8 @@ class MBGNBD(RepeatBuyingModel):
             0 for plain maximum likelihood.
 
     Attributes:
-        params_: Fitted [`MBGNBDParams`][relmark.clv.mbgnbd.MBGNBDParams].
+        params_: Fitted [`BGNBDParams`][relmark.clv.BGNBDParams] (the MBG/NBD has the BG/NBD's
+            parameters).
         covariance_: Delta-method covariance of $(r, \alpha, a, b)$ (NaN when built from known
             parameters).
         standard_errors_: Standard error of each parameter by name.
@@ -71,8 +53,10 @@ class MBGNBD(RepeatBuyingModel):
         0.39
     """
 
-    _params_type: ClassVar[type[MBGNBDParams]] = MBGNBDParams
-    _kernels: ClassVar[ModuleType] = kernels
+    _params_type: ClassVar[type[BGNBDParams]] = BGNBDParams
+    name: ClassVar[str] = "mbgnbd"
+    literature_name: ClassVar[str] = "MBG/NBD"
+    _kernels: ClassVar[TransactionKernels] = kernels
     _prepared_likelihood = MBGNBDLikelihood
     _conditional_pmf = staticmethod(
         functools.partial(conditional_probability_of_purchases, shift=1)
@@ -81,7 +65,7 @@ class MBGNBD(RepeatBuyingModel):
         functools.partial(conditional_probability_of_any_purchase, shift=1)
     )
 
-    params_: MBGNBDParams
+    params_: BGNBDParams
 
     @classmethod
     def from_params(
@@ -102,4 +86,4 @@ class MBGNBD(RepeatBuyingModel):
         Raises:
             InvalidInputError: For a parameter that is not a finite float > 0.
         """
-        return cls._from_record(MBGNBDParams(r=r, alpha=alpha, a=a, b=b), unit)
+        return cls._from_record(BGNBDParams(r=r, alpha=alpha, a=a, b=b), unit)

@@ -8,17 +8,20 @@ rows, unit conversion, gathering per-row predictions back to customers) lives in
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import ClassVar, Self
 
 import attrs
 import numpy as np
 
-from relmark.clv._base import RepeatBuyingModel, parameter_converter, positive_parameter
+from relmark.clv._base import (
+    RepeatBuyingModel,
+    parameter_converter,
+    positive_parameter,
+)
 from relmark.core import paretonbd as kernels
 from relmark.core.mle import MAX_LOG_STANDARD_ERROR
 from relmark.data.units import TimeUnit
-from relmark.typing import FloatArray
+from relmark.typing import FloatArray, TransactionKernels
 
 __all__ = ["ParetoNBD", "ParetoNBDParams"]
 
@@ -83,7 +86,9 @@ class ParetoNBD(RepeatBuyingModel):
     """
 
     _params_type: ClassVar[type[ParetoNBDParams]] = ParetoNBDParams
-    _kernels: ClassVar[ModuleType] = kernels
+    name: ClassVar[str] = "paretonbd"
+    literature_name: ClassVar[str] = "Pareto/NBD"
+    _kernels: ClassVar[TransactionKernels] = kernels
     _prepared_likelihood = kernels.ParetoNBDLikelihood
     _fit_advice = _ADVICE
     _max_log_standard_error = MAX_LOG_STANDARD_ERROR

@@ -13,10 +13,10 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike
 
+from relmark._validation import check_real, offending_rows
 from relmark.clv._base import ParametricModel, parameter_converter, positive_parameter
-from relmark.clv._checks import check_real, check_times
+from relmark.clv._checks import check_times
 from relmark.core import sbg as kernels
-from relmark.data._validation import offending_rows
 from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError
 from relmark.typing import FloatArray
@@ -143,7 +143,7 @@ class ShiftedBetaGeometric(ParametricModel):
         return self
 
     def fit(
-        self, periods: ArrayLike, churned: ArrayLike, *, unit: str | TimeUnit | None = None
+        self, periods: ArrayLike, churned: ArrayLike, /, *, unit: str | TimeUnit | None = None
     ) -> Self:
         r"""Fit on individual customers: periods observed and whether each one churned.
 
@@ -230,22 +230,22 @@ class ShiftedBetaGeometric(ParametricModel):
 
     def churn_probability(self, t: ArrayLike) -> FloatArray:
         """$P(T = t)$: probability that a new customer cancels in period ``t`` (>= 1)."""
-        p = self._params_record()
+        p = self._params_record("churn_probability")
         return kernels.churn_probability(self._periods("t", t, 1.0), p.alpha, p.beta)
 
     def survival(self, t: ArrayLike) -> FloatArray:
         """$S(t)$: share of a new cohort still active after ``t`` (>= 0) periods."""
-        p = self._params_record()
+        p = self._params_record("survival")
         return kernels.survival(self._periods("t", t, 0.0), p.alpha, p.beta)
 
     def retention_rate(self, t: ArrayLike) -> FloatArray:
         """$r_t = S(t)/S(t-1)$: share of those active in period ``t - 1`` who renew for period ``t`` (>= 1)."""
-        p = self._params_record()
+        p = self._params_record("retention_rate")
         return kernels.retention_rate(self._periods("t", t, 1.0), p.alpha, p.beta)
 
     def expected_lifetime(self) -> float:
         r"""Mean number of periods a new customer stays: $(\alpha+\beta-1)/(\alpha-1)$, or $+\infty$ if $\alpha \le 1$."""
-        p = self._params_record()
+        p = self._params_record("expected_lifetime")
         return kernels.expected_lifetime(p.alpha, p.beta)
 
     def discounted_expected_residual_lifetime(
@@ -268,7 +268,7 @@ class ShiftedBetaGeometric(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For bad periods or a discount rate that is not a number > 0.
         """
-        p = self._params_record()
+        p = self._params_record("discounted_expected_residual_lifetime")
         periods = self._periods("periods_active", periods_active, 1.0)
         rate = check_real(discount_rate, name="discount_rate", role="argument", strict=True)
         return kernels.discounted_expected_residual_lifetime(periods, rate, p.alpha, p.beta)

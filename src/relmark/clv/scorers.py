@@ -4,12 +4,14 @@ Each scorer fits its models in ``fit`` and returns a
 [`ScoreTable`][relmark.data.table.ScoreTable] from ``score``, so it plugs into
 [`relmark.scoring.score`][relmark.scoring.pipeline.score] under its registered name:
 
-| name | class | columns |
+| name | scorer | columns |
 |---|---|---|
-| ``"bgnbd"`` | [`BGNBDScorer`][relmark.clv.scorers.BGNBDScorer] | ``probability_alive``, ``expected_purchases`` |
-| ``"mbgnbd"`` | [`MBGNBDScorer`][relmark.clv.scorers.MBGNBDScorer] | ``probability_alive``, ``expected_purchases`` |
-| ``"paretonbd"`` | [`ParetoNBDScorer`][relmark.clv.scorers.ParetoNBDScorer] | ``probability_alive``, ``expected_purchases`` |
+| a transaction model's name (``"bgnbd"``, ``"mbgnbd"``, ``"paretonbd"``) | [`TransactionModelScorer`][relmark.clv.scorers.TransactionModelScorer] with ``model`` preset | ``probability_alive``, ``expected_purchases`` |
 | ``"clv"`` | [`CLVScorer`][relmark.clv.scorers.CLVScorer] | ``probability_alive``, ``expected_purchases``, ``expected_spend``, ``clv``, ``clv_tier`` |
+
+Both take ``horizon`` and ``unit`` with one meaning: a window of ``horizon`` units of ``unit``
+(a [`TimeUnit`][relmark.data.units.TimeUnit] or its code), whatever the summary's unit. CLV
+discounts period by period, so ``CLVScorer`` needs a whole number of periods.
 
 The transaction-model scorers share column names on purpose (profiles read
 ``probability_alive`` whichever model produced it), so two of them cannot be joined into one
@@ -23,48 +25,32 @@ through [`relmark.io.to_json`][relmark.io.to_json].
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Literal, Self
+from collections.abc import Callable
+from typing import Any, Self
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
 from relmark._estimator import Estimator
-from relmark.clv._checks import check_clv_periods, check_real
-from relmark.clv.bgnbd import BGNBD
+from relmark._validation import check_real
+from relmark.clv._base import RepeatBuyingModel
+from relmark.clv._checks import check_clv_periods
 from relmark.clv.gamma_gamma import GammaGamma
-from relmark.clv.mbgnbd import MBGNBD
-from relmark.clv.paretonbd import ParetoNBD
-from relmark.clv.value import _lifetime_value
-from relmark.core.quantiles import weighted_quantile
-from relmark.data.summary import CustomerSummary
+from relmark.clv.registry import TRANSACTION_MODELS, transaction_model
+from relmark.clv.value import _discounted_purchases, _row_block
+from relmark.core.quantiles import TIERS, tercile_cuts, tercile_tiers
+from relmark.data.summary import CompressedSummary, CustomerSummary, require_summary
 from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.data.units import TimeUnit, parse_unit
-from relmark.errors import InvalidInputError, NotFittedError
-from relmark.typing import FloatArray
+from relmark.errors import InvalidInputError
+from relmark.typing import FloatArray, IntArray
 
-__all__ = [
-    "CLV_TIERS",
-    "BGNBDScorer",
-    "CLVScorer",
-    "MBGNBDScorer",
-    "ParetoNBDScorer",
-]
+__all__ = ["CLV_TIERS", "CLVScorer", "TransactionModelScorer", "transaction_model_scorers"]
 
-CLV_TIERS: tuple[str, str, str] = ("low", "medium", "high")
+CLV_TIERS: tuple[str, str, str] = TIERS
 """Values of the ``clv_tier`` column, lowest first."""
 
-_TRANSACTION_MODELS: dict[str, type[BGNBD | MBGNBD | ParetoNBD]] = {
-    "bgnbd": BGNBD,
-    "mbgnbd": MBGNBD,
-    "paretonbd": ParetoNBD,
-}
-_LITERATURE_NAMES: dict[type[BGNBD | MBGNBD | ParetoNBD], str] = {
-    BGNBD: "BG/NBD",
-    MBGNBD: "MBG/NBD",
-    ParetoNBD: "Pareto/NBD",
-}
-"""Names of the transaction models as the literature writes them, for column descriptions."""
 _UNIT_WORDS = {
     TimeUnit.DAY: "days",
     TimeUnit.WEEK: "weeks",
@@ -82,21 +68,16 @@ def _number(owner: str, name: str, value: object, *, positive: bool) -> float:
 
 
 def _unit(owner: str, value: object) -> TimeUnit:
-    allowed = ", ".join(repr(u.value) for u in TimeUnit)
+    """A ``TimeUnit``, or its code ``"D"``, ``"W"``, ``"M"``, ``"Q"``, ``"Y"``."""
+    if isinstance(value, TimeUnit):
+        return value
     if not isinstance(value, str) or value not in {u.value for u in TimeUnit}:
+        allowed = ", ".join(repr(u.value) for u in TimeUnit)
         raise InvalidInputError(
-            f"The 'unit' parameter of {owner} must be one of {allowed}. Got {value!r}."
+            f"The 'unit' parameter of {owner} must be a TimeUnit or one of {allowed}. "
+            f"Got {value!r}."
         )
     return parse_unit(value)
-
-
-def _summary(owner: str, method: str, summary: object) -> CustomerSummary:
-    if not isinstance(summary, CustomerSummary):
-        raise InvalidInputError(
-            f"{owner}.{method} expects a CustomerSummary; got {type(summary).__name__}. "
-            "Build one with CustomerSummary.from_arrays or TransactionLog.summarize."
-        )
-    return summary
 
 
 def _horizon_text(horizon: float, unit: TimeUnit) -> str:
@@ -125,36 +106,57 @@ def _purchases_info(model: str, horizon: float, unit: TimeUnit) -> ColumnInfo:
     )
 
 
-class _TransactionModelScorer(Estimator):
-    """Shared lifecycle of the scorers of one transaction model (subclasses set the model)."""
+class TransactionModelScorer(Estimator):
+    """P(alive) and expected purchases from any registered transaction model.
 
-    _model_type: ClassVar[type[BGNBD | MBGNBD | ParetoNBD]]
+    The scoring registry offers it under each model's name (``"bgnbd"``, ``"mbgnbd"``,
+    ``"paretonbd"``, see [`relmark.clv.registry`][relmark.clv.registry]) with ``model``
+    preset; ``get_scorer("paretonbd")`` equals ``TransactionModelScorer(model="paretonbd")``.
 
-    model_: BGNBD | MBGNBD | ParetoNBD
+    Args:
+        model: Name of the transaction model in [`relmark.clv.registry`][relmark.clv.registry].
+        horizon: Length of the window of ``expected_purchases``: a duration of ``horizon``
+            units of ``unit`` (> 0, need not be whole).
+        unit: Time unit of ``horizon``: a [`TimeUnit`][relmark.data.units.TimeUnit] or its code
+            (``"D"``, ``"W"``, ``"M"``, ``"Q"``, ``"Y"``); by default 52 weeks. It need not be
+            the summary's unit.
+        penalizer: L2 penalizer of the model fit (see [`BGNBD`][relmark.clv.BGNBD]).
+
+    Attributes:
+        model_: The fitted model, an instance of the registered class.
+
+    Examples:
+        >>> from relmark.datasets import load_cdnow_sample_summary
+        >>> s = load_cdnow_sample_summary()
+        >>> table = TransactionModelScorer(model="bgnbd", horizon=39).fit(s).score(s)
+        >>> table.columns
+        ('probability_alive', 'expected_purchases')
+        >>> round(float(table["expected_purchases"].sum()))
+        1653
+    """
+
+    model_: RepeatBuyingModel
 
     def __init__(
         self,
         *,
+        model: str = "bgnbd",
         horizon: float = 52.0,
-        unit: Literal["D", "W", "M", "Q", "Y"] = "W",
+        unit: TimeUnit | str = "W",
         penalizer: float = 0.0,
     ) -> None:
+        self.model = model
         self.horizon = horizon
         self.unit = unit
         self.penalizer = penalizer
 
-    def __repr__(self) -> str:
-        """Hyperparameters, and whether the scorer is fitted."""
-        hyper = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_"))
-        state = "fitted" if "model_" in vars(self) else "not fitted"
-        return f"<{type(self).__name__}({hyper}) {state}>"
-
-    def _config(self) -> tuple[float, TimeUnit]:
+    def _config(self) -> tuple[type[RepeatBuyingModel], float, TimeUnit]:
         owner = type(self).__name__
+        model_type = transaction_model(self.model, field="model", owner=owner)
         horizon = _number(owner, "horizon", self.horizon, positive=True)
-        return horizon, _unit(owner, self.unit)
+        return model_type, horizon, _unit(owner, self.unit)
 
-    def fit(self, summary: CustomerSummary) -> Self:
+    def fit(self, summary: CustomerSummary, /) -> Self:
         """Fit the transaction model on ``summary`` by maximum likelihood.
 
         Args:
@@ -168,13 +170,13 @@ class _TransactionModelScorer(Estimator):
             ConvergenceError: When the model's optimization fails.
         """
         owner = type(self).__name__
-        self._config()
-        summary = _summary(owner, "fit", summary)
+        model_type = self._config()[0]
+        summary = require_summary(summary, owner=f"{owner}.fit")
         penalizer = _number(owner, "penalizer", self.penalizer, positive=False)
-        self.model_ = self._model_type(penalizer=penalizer).fit(summary)
+        self.model_ = model_type(penalizer=penalizer).fit(summary)
         return self
 
-    def score(self, summary: CustomerSummary) -> ScoreTable:
+    def score(self, summary: CustomerSummary, /) -> ScoreTable:
         """P(alive) and expected repeat purchases over ``horizon`` for every customer.
 
         Args:
@@ -187,14 +189,12 @@ class _TransactionModelScorer(Estimator):
             NotFittedError: Before ``fit``.
             InvalidInputError: For bad hyperparameters or a non-summary.
         """
-        owner = type(self).__name__
-        if "model_" not in vars(self):
-            raise NotFittedError(f"This {owner} is not fitted yet. Call fit(summary) first.")
-        horizon, unit = self._config()
-        summary = _summary(owner, "score", summary)
+        self._check_fitted("score")
+        _, horizon, unit = self._config()
+        summary = require_summary(summary, owner=f"{type(self).__name__}.score")
         model = self.model_
         t = np.asarray(horizon * unit.days / model.unit_.days, dtype=np.float64)
-        name = _LITERATURE_NAMES[type(model)]
+        name = model.literature_name
         # Both columns on the summary's (cached) distinct rows, gathered once each.
         rows = summary.compress()
         alive = model.probability_alive(rows)
@@ -212,65 +212,71 @@ class _TransactionModelScorer(Estimator):
         )
 
 
-class BGNBDScorer(_TransactionModelScorer):
-    """P(alive) and expected purchases from a fitted [`BGNBD`][relmark.clv.BGNBD] (name ``"bgnbd"``).
+@attrs.frozen
+class _Preset:
+    """``TransactionModelScorer`` with ``model`` fixed: the factory behind a model's name."""
 
-    Args:
-        horizon: Length of the window of ``expected_purchases``, in ``unit`` (> 0).
-        unit: Time unit of ``horizon`` (``"D"``, ``"W"``, ``"M"``, ``"Q"``, ``"Y"``); by default
-            52 weeks. It need not be the summary's unit.
-        penalizer: L2 penalizer of the model fit (see [`BGNBD`][relmark.clv.BGNBD]).
+    model: str
 
-    Attributes:
-        model_: The fitted model.
+    def __call__(self, **hyperparameters: Any) -> TransactionModelScorer:
+        if "model" in hyperparameters:
+            raise InvalidInputError(
+                f"The scorer {self.model!r} is a TransactionModelScorer with model="
+                f"{self.model!r}; it takes no 'model' parameter (got "
+                f"{hyperparameters['model']!r}). Ask for that model's name instead."
+            )
+        return TransactionModelScorer(model=self.model, **hyperparameters)
+
+
+def transaction_model_scorers() -> dict[str, Callable[..., TransactionModelScorer]]:
+    """One scorer factory per registered transaction model, under the model's name.
+
+    What the scoring registry offers as ``"bgnbd"``, ``"mbgnbd"``, ``"paretonbd"``, ...:
+    ``get_scorer("paretonbd", horizon=26)`` builds
+    ``TransactionModelScorer(model="paretonbd", horizon=26)``.
 
     Examples:
-        >>> from relmark.datasets import load_cdnow_sample_summary
-        >>> s = load_cdnow_sample_summary()
-        >>> table = BGNBDScorer(horizon=39).fit(s).score(s)
-        >>> table.columns
-        ('probability_alive', 'expected_purchases')
-        >>> round(float(table["expected_purchases"].sum()))
-        1653
+        >>> transaction_model_scorers()["mbgnbd"](horizon=26)
+        TransactionModelScorer(model='mbgnbd', horizon=26)  # not fitted
+    """
+    return {name: _Preset(name) for name in TRANSACTION_MODELS}
+
+
+def _match_rows(known: CompressedSummary, rows: CompressedSummary) -> IntArray:
+    """For each row of ``rows``, the index of the equal $(x, t_x, T)$ row of ``known``, or -1.
+
+    Both are distinct rows in one unit; one sort of their union finds the pairs.
+    """
+    m = len(known)
+    x = np.concatenate([known.frequency, rows.frequency])
+    t_x = np.concatenate([known.recency, rows.recency])
+    T = np.concatenate([known.T, rows.T])
+    order = np.lexsort((T, t_x, x))
+    x, t_x, T = x[order], t_x[order], T[order]
+    starts = np.ones(order.size, dtype=bool)
+    starts[1:] = (x[1:] != x[:-1]) | (t_x[1:] != t_x[:-1]) | (T[1:] != T[:-1])
+    group = np.empty(order.size, dtype=np.intp)
+    group[order] = np.cumsum(starts) - 1
+    known_of_group = np.full(int(starts.sum()), -1, dtype=np.intp)
+    known_of_group[group[:m]] = np.arange(m)
+    matched: IntArray = known_of_group[group[m:]]
+    return matched
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class _FittedRows:
+    r"""Per distinct row of the fitted summary: discounted purchases and $E[X(K\Delta)]$.
+
+    Computed once in ``fit`` (the tier cut points need every fitted customer's CLV), so scoring
+    the fitted customers again, whole or in blocks, does not evaluate the model twice. Valid
+    only for the models and CLV settings it was computed with.
     """
 
-    _model_type: ClassVar[type[BGNBD]] = BGNBD
-
-    model_: BGNBD
-
-
-class MBGNBDScorer(_TransactionModelScorer):
-    """P(alive) and expected purchases from a fitted ``relmark.clv.mbgnbd.MBGNBD`` (``"mbgnbd"``).
-
-    Args:
-        horizon: Length of the window of ``expected_purchases``, in ``unit`` (> 0).
-        unit: Time unit of ``horizon``; by default 52 weeks.
-        penalizer: L2 penalizer of the model fit.
-
-    Attributes:
-        model_: The fitted model.
-    """
-
-    _model_type: ClassVar[type[MBGNBD]] = MBGNBD
-
-    model_: MBGNBD
-
-
-class ParetoNBDScorer(_TransactionModelScorer):
-    """P(alive) and expected purchases from a fitted ``relmark.clv.paretonbd.ParetoNBD`` (``"paretonbd"``).
-
-    Args:
-        horizon: Length of the window of ``expected_purchases``, in ``unit`` (> 0).
-        unit: Time unit of ``horizon``; by default 52 weeks.
-        penalizer: L2 penalizer of the model fit.
-
-    Attributes:
-        model_: The fitted model.
-    """
-
-    _model_type: ClassVar[type[ParetoNBD]] = ParetoNBD
-
-    model_: ParetoNBD
+    rows: CompressedSummary
+    discounted: FloatArray
+    total: FloatArray
+    models: tuple[object, object]
+    config: tuple[object, ...]
 
 
 class CLVScorer(Estimator):
@@ -281,7 +287,10 @@ class CLVScorer(Estimator):
     tier cut points from the fitted customers' CLV. ``score`` returns per customer:
 
     - ``probability_alive``: P(alive) at the end of observation;
-    - ``expected_purchases``: expected repeat purchases in the next ``horizon`` periods;
+    - ``expected_purchases``: expected repeat purchases in the next ``horizon`` units of
+      ``unit`` (the same window as
+      [`TransactionModelScorer`][relmark.clv.scorers.TransactionModelScorer] with the same
+      ``horizon`` and ``unit``);
     - ``expected_spend``: Gamma-Gamma expected average transaction value (the population mean
       for customers without repeat purchases);
     - ``clv``: [`customer_lifetime_value`][relmark.clv.customer_lifetime_value] over ``horizon``
@@ -296,10 +305,19 @@ class CLVScorer(Estimator):
     The Gamma-Gamma model is fitted on the summary's rows in a canonical order (by frequency,
     then mean spend), so the fit does not depend on how the customers are sorted.
 
+    ``fit`` computes the CLV of every fitted customer (for the cut points) and keeps the
+    transaction model's work per distinct row; scoring the fitted customers again (the whole
+    summary, or blocks of it taken with ``take``) reuses it instead of evaluating the model a
+    second time. Changing a hyperparameter or refitting discards it.
+
     Args:
-        transaction_model: ``"bgnbd"``, ``"mbgnbd"`` or ``"paretonbd"``.
-        horizon: Number of whole periods $K \ge 1$ to value.
-        unit: Length of one period (``"D"``, ``"W"``, ``"M"``, ``"Q"``, ``"Y"``).
+        transaction_model: Name of the transaction model in
+            [`relmark.clv.registry`][relmark.clv.registry] (``"bgnbd"``, ``"mbgnbd"``,
+            ``"paretonbd"``).
+        horizon: The window, as for ``TransactionModelScorer``: ``horizon`` units of ``unit``;
+            here a whole number $K \ge 1$, since CLV discounts period by period.
+        unit: Length of one period: a [`TimeUnit`][relmark.data.units.TimeUnit] or its code
+            (``"D"``, ``"W"``, ``"M"``, ``"Q"``, ``"Y"``).
         discount_rate: Discount rate $d \ge 0$ per period of ``unit``.
         margin: Share of revenue that is profit, $m \ge 0$.
         penalizer: L2 penalizer of the transaction-model fit.
@@ -328,16 +346,16 @@ class CLVScorer(Estimator):
         ['high', 'low', 'medium']
     """
 
-    transaction_model_: BGNBD | MBGNBD | ParetoNBD
+    transaction_model_: RepeatBuyingModel
     spend_model_: GammaGamma
     clv_tier_cuts_: FloatArray
 
     def __init__(
         self,
         *,
-        transaction_model: Literal["bgnbd", "mbgnbd", "paretonbd"] = "bgnbd",
+        transaction_model: str = "bgnbd",
         horizon: int = 12,
-        unit: Literal["D", "W", "M", "Q", "Y"] = "M",
+        unit: TimeUnit | str = "M",
         discount_rate: float = 0.01,
         margin: float = 1.0,
         penalizer: float = 0.0,
@@ -357,33 +375,25 @@ class CLVScorer(Estimator):
         self.interval_draws = interval_draws
         self.seed = seed
 
-    def __repr__(self) -> str:
-        """Hyperparameters, and whether the scorer is fitted."""
-        hyper = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_"))
-        state = "fitted" if "clv_tier_cuts_" in vars(self) else "not fitted"
-        return f"<CLVScorer({hyper}) {state}>"
+    def _is_fitted(self) -> bool:
+        return "clv_tier_cuts_" in vars(self)
 
-    def _config(self) -> tuple[type[BGNBD | MBGNBD | ParetoNBD], int, TimeUnit, float, float]:
-        name: object = self.transaction_model
-        if not isinstance(name, str) or name not in _TRANSACTION_MODELS:
-            allowed = ", ".join(map(repr, _TRANSACTION_MODELS))
-            raise InvalidInputError(
-                f"The 'transaction_model' parameter of CLVScorer must be one of {allowed}. "
-                f"Got {name!r}."
-            )
+    def _config(self) -> tuple[type[RepeatBuyingModel], int, TimeUnit, float, float]:
+        model_type = transaction_model(
+            self.transaction_model, field="transaction_model", owner="CLVScorer"
+        )
+        unit = _unit("CLVScorer", self.unit)
         return (
-            _TRANSACTION_MODELS[name],
-            check_clv_periods(
-                self.horizon, _unit("CLVScorer", self.unit), owner="CLVScorer", role="parameter"
-            ),
-            _unit("CLVScorer", self.unit),
+            model_type,
+            check_clv_periods(self.horizon, unit, owner="CLVScorer", role="parameter"),
+            unit,
             _number("CLVScorer", "discount_rate", self.discount_rate, positive=False),
             _number("CLVScorer", "margin", self.margin, positive=False),
         )
 
     @staticmethod
     def _monetary_summary(summary: object, method: str) -> tuple[CustomerSummary, FloatArray]:
-        checked = _summary("CLVScorer", method, summary)
+        checked = require_summary(summary, owner=f"CLVScorer.{method}")
         if checked.monetary is None:
             raise InvalidInputError(
                 f"CLVScorer.{method} needs the summary's 'monetary' column (mean repeat-purchase "
@@ -392,7 +402,7 @@ class CLVScorer(Estimator):
             )
         return checked, checked.monetary
 
-    def fit(self, summary: CustomerSummary) -> Self:
+    def fit(self, summary: CustomerSummary, /) -> Self:
         """Fit the transaction and spend models and learn the CLV tier cut points.
 
         Args:
@@ -413,47 +423,74 @@ class CLVScorer(Estimator):
         spend_penalizer = _number(
             "CLVScorer", "spend_penalizer", self.spend_penalizer, positive=False
         )
+        self.__dict__.pop("_fitted_rows", None)
         transaction_model = model_type(penalizer=penalizer).fit(summary)
         canonical = np.lexsort((summary.row_weights, monetary, summary.frequency))
         spend_model = GammaGamma(penalizer=spend_penalizer).fit(summary.take(canonical))
         self.transaction_model_ = transaction_model
         self.spend_model_ = spend_model
-        clv = self._clv(summary)[0]
+        clv = self._clv(summary, keep=True)[0]
         weights = summary.row_weights
-        self.clv_tier_cuts_ = np.array(
-            [weighted_quantile(clv, weights, 1 / 3), weighted_quantile(clv, weights, 2 / 3)],
-            dtype=np.float64,
-        )
+        self.clv_tier_cuts_ = np.array(tercile_cuts(clv, weights), dtype=np.float64)
         return self
 
-    def _clv(self, summary: CustomerSummary) -> tuple[FloatArray, FloatArray, FloatArray]:
+    def _row_values(self, rows: CompressedSummary, *, keep: bool) -> tuple[FloatArray, FloatArray]:
+        r"""Discounted purchases and $E[X(K\Delta)]$ per distinct row, reusing ``fit``'s work."""
+        _, horizon, unit, discount_rate, _ = self._config()
+        models = (self.transaction_model_, self.spend_model_)
+        config = (horizon, unit, discount_rate)
+        fitted: _FittedRows | None = self.__dict__.get("_fitted_rows")
+        if (
+            fitted is not None
+            and fitted.config == config
+            and all(a is b for a, b in zip(fitted.models, models, strict=True))
+            and fitted.rows.unit is rows.unit
+        ):
+            if fitted.rows is rows:
+                return fitted.discounted, fitted.total
+            found = _match_rows(fitted.rows, rows)
+            if (found >= 0).all():
+                return fitted.discounted[found], fitted.total[found]
+            discounted, total = fitted.discounted[found], fitted.total[found]
+            new = found < 0
+            discounted[new], total[new] = _discounted_purchases(
+                self.transaction_model_,
+                _row_block(rows, np.flatnonzero(new)),
+                periods=horizon,
+                period=unit,
+                rate=discount_rate,
+            )
+            return discounted, total
+        discounted, total = _discounted_purchases(
+            self.transaction_model_, rows, periods=horizon, period=unit, rate=discount_rate
+        )
+        if keep:
+            self.__dict__["_fitted_rows"] = _FittedRows(
+                rows=rows, discounted=discounted, total=total, models=models, config=config
+            )
+        return discounted, total
+
+    def _clv(
+        self, summary: CustomerSummary, *, keep: bool = False
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
         """CLV per customer, expected purchases over the horizon and spend per customer.
 
         One compression of ``summary`` and one evaluation of the transaction model per
-        distinct row give both the CLV and the ``expected_purchases`` column.
+        distinct row (none for rows of the fitted summary) give both the CLV and the
+        ``expected_purchases`` column.
         """
-        _, horizon, unit, discount_rate, margin = self._config()
+        margin = self._config()[4]
         rows = summary.compress()
-        clv, purchases, spend = _lifetime_value(
-            self.transaction_model_,
-            self.spend_model_,
-            summary,
-            rows,
-            periods=horizon,
-            period=unit,
-            rate=discount_rate,
-            margin=margin,
-        )
-        return clv, purchases[rows.inverse], spend
+        discounted, total = self._row_values(rows, keep=keep)
+        spend = np.asarray(self.spend_model_.expected_spend(summary), dtype=np.float64)
+        clv = np.asarray(margin * spend * discounted[rows.inverse], dtype=np.float64)
+        return clv, total[rows.inverse], spend
 
     def _tiers(self, clv: FloatArray) -> NDArray[np.str_]:
         low_cut, high_cut = (float(c) for c in self.clv_tier_cuts_)
-        tiers: NDArray[np.str_] = np.full(clv.shape, CLV_TIERS[1], dtype="<U6")
-        tiers[clv < low_cut] = CLV_TIERS[0]
-        tiers[(clv >= high_cut) & (clv > low_cut)] = CLV_TIERS[2]
-        return tiers
+        return tercile_tiers(clv, low_cut, high_cut)
 
-    def score(self, summary: CustomerSummary) -> ScoreTable:
+    def score(self, summary: CustomerSummary, /) -> ScoreTable:
         """Score every customer of ``summary`` with the fitted models and tier cut points.
 
         Args:
@@ -468,12 +505,11 @@ class CLVScorer(Estimator):
             InvalidInputError: For bad hyperparameters, a non-summary or one without
                 ``monetary``.
         """
-        if "clv_tier_cuts_" not in vars(self):
-            raise NotFittedError("This CLVScorer is not fitted yet. Call fit(summary) first.")
+        self._check_fitted("score")
         _, horizon, unit, discount_rate, margin = self._config()
         summary, _ = self._monetary_summary(summary, "score")
         model = self.transaction_model_
-        name = _LITERATURE_NAMES[type(model)]
+        name = model.literature_name
         clv, purchases, spend = self._clv(summary)
         window = _horizon_text(horizon, unit)
         info = {

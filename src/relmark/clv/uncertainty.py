@@ -20,7 +20,10 @@ wider; see ``docs/explanation/uncertainty.md``.
 
 [`ParameterDraws`][relmark.clv.uncertainty.ParameterDraws] holds the draws once and gives
 intervals for every quantity from them, in row blocks so memory stays bounded by
-``draws × block`` whatever the number of customers.
+``draws × block`` whatever the number of customers. Predictions of $(x, t_x, T)$ alone are
+evaluated on the summary's distinct rows; for the BG/NBD and the MBG/NBD, $P(\text{alive})$ and
+expected purchases are evaluated for all draws at once (see ``docs/explanation/uncertainty.md``,
+"How the intervals are computed").
 """
 
 from __future__ import annotations
@@ -31,8 +34,10 @@ from typing import Any, Literal, Self
 import attrs
 import numpy as np
 
+from relmark._estimator import fitted_attribute
+from relmark._validation import check_probability, cmp
 from relmark.clv._base import ParametricModel, RepeatBuyingModel
-from relmark.clv._checks import is_real
+from relmark.clv._draws import DropoutOddsStack, percentiles
 from relmark.clv.gamma_gamma import GammaGamma
 from relmark.clv.value import customer_lifetime_value
 from relmark.data.summary import CompressedSummary, CustomerSummary
@@ -48,10 +53,6 @@ _BLOCK_ELEMENTS = 1 << 23
 """Draws × rows evaluated at once: bounds the temporary of one block (64 MiB of float64)."""
 
 
-def _array_eq(a: FloatArray, b: FloatArray) -> bool:
-    return bool(np.array_equal(a, b, equal_nan=True))
-
-
 @attrs.frozen(kw_only=True)
 class PredictionInterval:
     """A prediction per customer with the lower and upper ends of its interval.
@@ -65,9 +66,9 @@ class PredictionInterval:
         draws: Number of parameter draws the percentiles come from.
     """
 
-    estimate: FloatArray = attrs.field(eq=attrs.cmp_using(eq=_array_eq))
-    lower: FloatArray = attrs.field(eq=attrs.cmp_using(eq=_array_eq))
-    upper: FloatArray = attrs.field(eq=attrs.cmp_using(eq=_array_eq))
+    estimate: FloatArray = attrs.field(eq=cmp)
+    lower: FloatArray = attrs.field(eq=cmp)
+    upper: FloatArray = attrs.field(eq=cmp)
     level: float
     method: Method
     draws: int
@@ -101,7 +102,7 @@ class PredictionInterval:
             backend: The frame library; by default the first of them that is installed.
         """
         from relmark._display import frame_backend
-        from relmark.data._frames import to_native_frame
+        from relmark._frames import to_native_frame
 
         return to_native_frame(self.columns(name), frame_backend(backend))
 
@@ -113,12 +114,6 @@ class PredictionInterval:
             self.columns("estimate"),
             title=f"{100 * self.level:g}% {self.method} intervals over {self.draws} draws",
         )
-
-
-def _check_level(level: object) -> float:
-    if not (is_real(level) and 0 < float(level) < 1):  # type: ignore[arg-type]
-        raise InvalidInputError(f"The 'level' argument must be a number in (0, 1). Got {level!r}.")
-    return float(level)  # type: ignore[arg-type]
 
 
 def _check_draws(draws: object) -> int:
@@ -139,7 +134,7 @@ def _check_model(model: object, name: str, expected: type[Any]) -> Any:
             f"The {name!r} argument must be a fitted {expected.__name__}. "
             f"Got {type(model).__name__}."
         )
-    model._check_fitted()  # noqa: SLF001 - the base class's own check, same package
+    fitted_attribute(model, "params_", argument=name, owner="ParameterDraws")
     return model
 
 
@@ -207,8 +202,8 @@ class ParameterDraws:
     model: RepeatBuyingModel | None
     spend_model: GammaGamma | None
     method: Method
-    transaction_draws: FloatArray | None = attrs.field(eq=attrs.cmp_using(eq=_array_eq))
-    spend_draws: FloatArray | None = attrs.field(eq=attrs.cmp_using(eq=_array_eq))
+    transaction_draws: FloatArray | None = attrs.field(eq=cmp)
+    spend_draws: FloatArray | None = attrs.field(eq=cmp)
 
     @classmethod
     def create(
@@ -390,18 +385,42 @@ class ParameterDraws:
         summary: CustomerSummary,
         predict: Callable[[RepeatBuyingModel, CompressedSummary], FloatArray],
         level: float,
+        stacked: Callable[[DropoutOddsStack], tuple[FloatArray, FloatArray]] | None = None,
     ) -> PredictionInterval:
-        """Percentiles over draws of a prediction that depends on (x, t_x, T) only."""
+        """Percentiles over draws of a prediction that depends on (x, t_x, T) only.
+
+        ``stacked`` computes them for all draws at once where the model allows it (BG/NBD,
+        MBG/NBD); otherwise the prediction runs once per draw and block of distinct rows.
+        """
         if not isinstance(summary, CustomerSummary):
             raise InvalidInputError(
                 f"The 'summary' argument must be a CustomerSummary. Got {type(summary).__name__}."
             )
-        model, _ = self._fitted_transaction()
+        model, draws = self._fitted_transaction()
         rows = summary.compress()
         estimate = predict(model, rows)
-        lower, upper = self._percentiles(
-            len(rows), level, lambda b, block: predict(self._transaction_model(b), block), rows
+        stack = (
+            None
+            if stacked is None
+            else DropoutOddsStack.for_model(
+                model,
+                draws,
+                *model._columns(rows),  # noqa: SLF001 - same package: rows in the model's unit
+                _BLOCK_ELEMENTS,
+            )
         )
+        if stack is not None and stacked is not None:
+            lower, upper = stacked(stack)
+        else:
+            models = [self._transaction_model(b) for b in range(self.draws)]
+            lower, upper = percentiles(
+                len(rows),
+                self.draws,
+                level,
+                lambda block: _block_of(rows, block),
+                lambda b, part: predict(models[b], part),  # type: ignore[arg-type]
+                _BLOCK_ELEMENTS,
+            )
         inverse = rows.inverse
         return PredictionInterval(
             estimate=estimate[inverse],
@@ -411,27 +430,6 @@ class ParameterDraws:
             method=self.method,
             draws=self.draws,
         )
-
-    def _percentiles(
-        self,
-        size: int,
-        level: float,
-        evaluate: Callable[[int, Any], FloatArray],
-        source: CompressedSummary | CustomerSummary,
-    ) -> tuple[FloatArray, FloatArray]:
-        """Lower and upper percentiles over draws, evaluated in blocks of rows."""
-        lower = np.empty(size, dtype=np.float64)
-        upper = np.empty(size, dtype=np.float64)
-        step = max(1, _BLOCK_ELEMENTS // self.draws)
-        probabilities = [(1 - level) / 2, (1 + level) / 2]
-        for start in range(0, size, step):
-            block = slice(start, min(start + step, size))
-            part = _block_of(source, block)
-            values = np.empty((self.draws, block.stop - block.start), dtype=np.float64)
-            for b in range(self.draws):
-                values[b] = evaluate(b, part)
-            lower[block], upper[block] = np.quantile(values, probabilities, axis=0)
-        return lower, upper
 
     def expected_purchases(
         self, t: float, summary: CustomerSummary, *, level: float = 0.9
@@ -446,15 +444,28 @@ class ParameterDraws:
         Returns:
             One interval per customer.
         """
-        coverage = _check_level(level)
-        return self._on_rows(summary, lambda m, rows: m.expected_purchases(t, rows), coverage)
+        coverage = check_probability(level, name="level", role="argument")
+        stacked = None
+        if np.ndim(t) == 0:  # one horizon for all; the estimate's call checks its value
+
+            def stacked(stack: DropoutOddsStack) -> tuple[FloatArray, FloatArray]:
+                return stack.expected_purchases(float(t), coverage)
+
+        return self._on_rows(
+            summary, lambda m, rows: m.expected_purchases(t, rows), coverage, stacked
+        )
 
     def probability_alive(
         self, summary: CustomerSummary, *, level: float = 0.9
     ) -> PredictionInterval:
         """Interval for each customer's probability of being alive at the end of observation."""
-        coverage = _check_level(level)
-        return self._on_rows(summary, lambda m, rows: m.probability_alive(rows), coverage)
+        coverage = check_probability(level, name="level", role="argument")
+        return self._on_rows(
+            summary,
+            lambda m, rows: m.probability_alive(rows),
+            coverage,
+            lambda stack: stack.probability_alive(coverage),
+        )
 
     def _per_customer(
         self,
@@ -472,15 +483,18 @@ class ParameterDraws:
         if needs_transactions:
             self._fitted_transaction()
 
-        def transactions(b: int) -> RepeatBuyingModel | None:
-            return self._transaction_model(b) if needs_transactions else None
-
+        models = [
+            self._transaction_model(b) if needs_transactions else None for b in range(self.draws)
+        ]
+        spend_models = [self._spend_model(b) for b in range(self.draws)]
         estimate = predict(self.model, spend_model, summary)
-        lower, upper = self._percentiles(
+        lower, upper = percentiles(
             len(summary),
+            self.draws,
             level,
-            lambda b, part: predict(transactions(b), self._spend_model(b), part),
-            summary,
+            lambda block: _block_of(summary, block),
+            lambda b, part: predict(models[b], spend_models[b], part),  # type: ignore[arg-type]
+            _BLOCK_ELEMENTS,
         )
         return PredictionInterval(
             estimate=estimate,
@@ -493,7 +507,7 @@ class ParameterDraws:
 
     def expected_spend(self, summary: CustomerSummary, *, level: float = 0.9) -> PredictionInterval:
         """Interval for each customer's expected average spend per purchase (Gamma-Gamma)."""
-        coverage = _check_level(level)
+        coverage = check_probability(level, name="level", role="argument")
         return self._per_customer(
             summary, lambda _m, g, s: g.expected_spend(s), coverage, needs_transactions=False
         )
@@ -509,7 +523,7 @@ class ParameterDraws:
         level: float = 0.9,
     ) -> PredictionInterval:
         """Interval for each customer's CLV (arguments as in ``customer_lifetime_value``)."""
-        coverage = _check_level(level)
+        coverage = check_probability(level, name="level", role="argument")
 
         def clv(m: RepeatBuyingModel | None, g: GammaGamma, s: CustomerSummary) -> FloatArray:
             return customer_lifetime_value(

@@ -16,58 +16,24 @@ to it.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
-
 import numpy as np
-from numpy.typing import ArrayLike
 
+from relmark._estimator import fitted_attribute
+from relmark._validation import check_real
 from relmark.clv._base import RepeatBuyingModel
-from relmark.clv._checks import check_clv_periods, check_real
-from relmark.data.summary import CompressedSummary, CustomerSummary
+from relmark.clv._checks import check_clv_periods
+from relmark.data.summary import CompressedSummary, CustomerSummary, require_summary
 from relmark.data.units import TimeUnit, parse_unit
-from relmark.errors import InvalidInputError, NotFittedError
-from relmark.typing import FloatArray, IntArray
+from relmark.errors import InvalidInputError
+from relmark.typing import FloatArray, IntArray, SpendModel, TransactionModel
 
-__all__ = ["SpendModel", "TransactionModel", "customer_lifetime_value"]
-
-
-@runtime_checkable
-class TransactionModel(Protocol):
-    """A fitted model that predicts each customer's expected repeat purchases over horizons."""
-
-    unit_: TimeUnit
-
-    def expected_purchases_grid(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
-        """Expected purchases in the next ``t[j]`` (in ``unit_``), shape ``(n, len(t))``."""
-        ...
-
-
-@runtime_checkable
-class SpendModel(Protocol):
-    """A fitted model that predicts each customer's expected average transaction value."""
-
-    def expected_spend(self, summary: CustomerSummary) -> FloatArray:
-        """Expected average transaction value per customer."""
-        ...
+__all__ = ["customer_lifetime_value"]
 
 
 _OWNER = "customer_lifetime_value"
 _BLOCK_ELEMENTS = 1 << 18
 """Rows × periods evaluated at a time (2 MB per float64 temporary): memory stays flat in the
 number of rows and periods."""
-
-
-def _model_unit(transaction_model: TransactionModel) -> TimeUnit:
-    try:
-        unit = transaction_model.unit_
-    except AttributeError:
-        # NotFittedError is an AttributeError too: a relmark model says so itself.
-        name = type(transaction_model).__name__
-        raise NotFittedError(
-            f"The 'transaction_model' argument of {_OWNER} ({name}) is not fitted yet: it has "
-            "no unit_. Call fit(summary) or from_params(...) first."
-        ) from None
-    return unit
 
 
 def _expected_purchases_on_rows(
@@ -115,7 +81,9 @@ def _discounted_purchases(
         (1+d)^{-k}$ and $E[X(K\Delta)]$ with $K\Delta$ = ``periods * period.days /
         unit_.days`` in the model's unit.
     """
-    model_unit = _model_unit(transaction_model)
+    model_unit: TimeUnit = fitted_attribute(
+        transaction_model, "unit_", argument="transaction_model", owner=_OWNER
+    )
     k = np.arange(1, periods + 1, dtype=np.float64)
     # Summation by parts: sum_k (E_k - E_{k-1}) v^k = sum_{k<K} E_k (v^k - v^{k+1}) + E_K v^K,
     # so the expected purchases are needed only at the K period ends (E_0 = 0).
@@ -208,11 +176,7 @@ def customer_lifetime_value(
     periods = check_clv_periods(horizon, period, owner=_OWNER, role="argument")
     rate = check_real(discount_rate, name="discount_rate", owner=_OWNER, role="argument")
     margin = check_real(margin, name="margin", owner=_OWNER, role="argument")
-    if not isinstance(summary, CustomerSummary):
-        raise InvalidInputError(
-            f"The 'summary' argument of {_OWNER} must be a CustomerSummary. "
-            f"Got {type(summary).__name__}."
-        )
+    require_summary(summary, owner=_OWNER)
     if not callable(getattr(transaction_model, "expected_purchases_grid", None)):
         raise InvalidInputError(
             f"The 'transaction_model' argument of {_OWNER} must be a TransactionModel, with "

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, logsumexp, polygamma
 
-from relmark.typing import FloatArray
+from relmark._typing import FloatArray
 
 __all__ = [
     "conditional_expected_transactions",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betainc, betaln, digamma, expit, gammaln, xlogy
 
+from relmark._typing import FloatArray
 from relmark.core.special import (
     alive_expectation_series,
     alive_series_applies,
@@ -25,7 +26,6 @@ from relmark.core.special import (
     evaluate_per_distinct,
     log_hyp2f1,
 )
-from relmark.typing import FloatArray
 
 __all__ = [
     "conditional_expected_purchases",

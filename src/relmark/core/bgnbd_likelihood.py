@@ -1,6 +1,6 @@
 r"""Prepared likelihoods of the BG/NBD and MBG/NBD: weighted totals, analytic gradient and Hessian.
 
-[`WeightedLikelihood`][relmark.core.mle.WeightedLikelihood]s for
+[`WeightedLikelihood`][relmark.typing.WeightedLikelihood]s for
 [`maximize_weighted`][relmark.core.mle.maximize_weighted], so the driver converges by damped
 Newton steps (a handful of evaluations) instead of quasi-Newton ones (dozens).
 
@@ -49,9 +49,9 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, polygamma
 
+from relmark._typing import FloatArray, IntArray
 from relmark.core import bgnbd, mbgnbd
 from relmark.core.special import distinct_codes
-from relmark.typing import FloatArray, IntArray
 
 __all__ = ["BGNBDLikelihood", "MBGNBDLikelihood"]
 

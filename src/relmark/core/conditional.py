@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betainc, betaln, gammaln
 
-from relmark.typing import FloatArray
+from relmark._typing import FloatArray
 
 __all__ = ["conditional_probability_of_any_purchase", "conditional_probability_of_purchases"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, gammaln, polygamma
 
-from relmark.typing import FloatArray, IntArray
+from relmark._typing import FloatArray, IntArray
 
 __all__ = [
     "GammaGammaLikelihood",
@@ -87,7 +87,7 @@ def _summed(inverse: IntArray, weights: FloatArray, size: int) -> FloatArray:
 class GammaGammaLikelihood:
     r"""Eq. (1a) summed over weighted customers, prepared once for the data.
 
-    A [`WeightedLikelihood`][relmark.core.mle.WeightedLikelihood] for
+    A [`WeightedLikelihood`][relmark.typing.WeightedLikelihood] for
     [`maximize_weighted`][relmark.core.mle.maximize_weighted]. Writing $v = x\bar z$ (the
     customer's total repeat spend) and $\ell = \ln(1 + v/\gamma)$, the total of eq. (1a) over rows
     with weights $w$ is

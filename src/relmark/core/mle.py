@@ -3,7 +3,7 @@ r"""The maximum-likelihood driver shared by every parametric model in relmark.
 A model supplies one vectorized function ``f(log_params, *data) -> (ll, grad)`` giving each row's
 log-likelihood (shape ``(n,)``) and its gradient with respect to the log-parameters (shape
 ``(n, k)``); rows carry weights (how many customers share the row). A model can instead supply
-a [`WeightedLikelihood`][relmark.core.mle.WeightedLikelihood]: an object prepared once for the
+a [`WeightedLikelihood`][relmark.typing.WeightedLikelihood]: an object prepared once for the
 data, which returns the weighted *totals* directly (so terms that depend only on the data are
 computed once, terms of $x$ alone once per distinct $x$, and nothing of size rows × parameters
 is allocated per iteration) and, optionally, the analytic Hessian. The driver then
@@ -37,21 +37,20 @@ is allocated per iteration) and, optionally, the analytic Hessian. The driver th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol, runtime_checkable
 
 import attrs
 import numpy as np
 from scipy.special import ndtri
 
+from relmark._typing import FloatArray, IntArray, WeightedLikelihood
+from relmark._validation import cmp
 from relmark.errors import ConvergenceError
-from relmark.typing import FloatArray, IntArray
 
 __all__ = [
     "MAX_LOG_STANDARD_ERROR",
     "LogLikelihoodFunction",
     "MLEResult",
     "RowLikelihood",
-    "WeightedLikelihood",
     "maximize_likelihood",
     "maximize_weighted",
     "wald_intervals",
@@ -75,39 +74,8 @@ _GRADIENT_TOLERANCE = 1e-7
 _POLISHED_GRADIENT = 1e-12
 
 
-@runtime_checkable
-class WeightedLikelihood(Protocol):
-    r"""A log-likelihood prepared once for a data set, evaluated as weighted totals.
-
-    ``total`` returns $\sum_i w_i\ell_i(\theta)$ and its gradient in $\ln\theta$ (and, when asked
-    and available, its Hessian in $\ln\theta$; ``None`` otherwise). ``rows`` returns the per-row
-    values and gradients; the driver calls it only to name the rows where the total is not
-    finite.
-    """
-
-    @property
-    def n_rows(self) -> int:
-        """Number of rows the likelihood sums over."""
-        ...
-
-    @property
-    def total_weight(self) -> float:
-        r"""$W = \sum_i w_i$."""
-        ...
-
-    def total(
-        self, log_params: FloatArray, *, hessian: bool = False
-    ) -> tuple[float, FloatArray, FloatArray | None]:
-        """Weighted total log-likelihood, its gradient and (optionally) its Hessian."""
-        ...
-
-    def rows(self, log_params: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Per-row log-likelihood ``(n,)`` and gradient ``(n, k)``."""
-        ...
-
-
 class RowLikelihood:
-    """A [`WeightedLikelihood`][relmark.core.mle.WeightedLikelihood] over a per-row kernel.
+    """A [`WeightedLikelihood`][relmark.typing.WeightedLikelihood] over a per-row kernel.
 
     Args:
         function: The kernel, ``f(log_params, *data) -> (ll, grad)``.
@@ -155,13 +123,6 @@ def _as_names(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _array_eq(a: FloatArray, b: FloatArray) -> bool:
-    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
-
-
-_cmp = attrs.cmp_using(eq=_array_eq)
-
-
 @attrs.frozen(kw_only=True)
 class MLEResult:
     r"""Everything the driver learned: estimates, uncertainty and fit statistics.
@@ -176,11 +137,6 @@ class MLEResult:
         aic: $2k - 2\ln L$.
         bic: $k\ln W - 2\ln L$ with $W$ the total weight (number of customers).
         n_iterations: Quasi-Newton iterations plus Newton polishing steps.
-        converged: Always ``True``:
-            [`maximize_likelihood`][relmark.core.mle.maximize_likelihood] raises
-            [`ConvergenceError`][relmark.errors.ConvergenceError] instead of returning a result
-            whose gradient criterion was not met. Kept as a record of that check (and in saved
-            fits).
         message: The optimizer's message.
         n_observations: Total weight $W$.
         n_rows: Number of (distinct) rows the likelihood was evaluated on.
@@ -188,15 +144,14 @@ class MLEResult:
     """
 
     names: tuple[str, ...] = attrs.field(converter=_as_names)
-    params: FloatArray = attrs.field(eq=_cmp)
-    covariance: FloatArray = attrs.field(eq=_cmp)
-    log_covariance: FloatArray = attrs.field(eq=_cmp)
-    standard_errors: FloatArray = attrs.field(eq=_cmp)
+    params: FloatArray = attrs.field(eq=cmp)
+    covariance: FloatArray = attrs.field(eq=cmp)
+    log_covariance: FloatArray = attrs.field(eq=cmp)
+    standard_errors: FloatArray = attrs.field(eq=cmp)
     log_likelihood: float
     aic: float
     bic: float
     n_iterations: int
-    converged: bool
     message: str
     n_observations: float
     n_rows: int
@@ -592,8 +547,7 @@ def maximize_weighted(
             f"parameter(s) ran to the edge of the allowed range ({runaway}); the data do not "
             "identify them"
         )
-    converged = bool(np.max(np.abs(gradient)) < _GRADIENT_TOLERANCE)
-    if not converged:
+    if not np.max(np.abs(gradient)) < _GRADIENT_TOLERANCE:
         raise fail(
             f"the gradient is still {np.max(np.abs(gradient)):.3g} after "
             f"{n_iterations + polish_steps} iterations ({message}), at "
@@ -623,7 +577,6 @@ def maximize_weighted(
         aic=2.0 * k - 2.0 * ll_total,
         bic=k * float(np.log(total)) - 2.0 * ll_total,
         n_iterations=n_iterations + polish_steps,
-        converged=converged,
         message=message,
         n_observations=total,
         n_rows=likelihood.n_rows,

@@ -34,8 +34,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import betaln, digamma, gammaln, logsumexp, polygamma, xlogy
 
+from relmark._typing import BoolArray, FloatArray, IntArray
 from relmark.core.special import log_hyp2f1
-from relmark.typing import BoolArray, FloatArray, IntArray
 
 __all__ = [
     "ParetoNBDLikelihood",
@@ -531,7 +531,7 @@ def _bracket(
 class ParetoNBDLikelihood:
     r"""The Pareto/NBD log-likelihood summed over weighted rows, prepared once for the data.
 
-    A [`WeightedLikelihood`][relmark.core.mle.WeightedLikelihood] for
+    A [`WeightedLikelihood`][relmark.typing.WeightedLikelihood] for
     [`maximize_weighted`][relmark.core.mle.maximize_weighted]. The terms of $x$ alone,
     $\ln\Gamma(r+x) - \ln\Gamma(r)$ and its derivatives, are evaluated once per distinct $x$ and
     weighted by the total weight of that $x$; the bracket $\ln[A+D]$ (see ``_bracket``) is

@@ -10,10 +10,14 @@ uses.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
-from relmark.typing import FloatArray
+from relmark._typing import FloatArray
 
-__all__ = ["weighted_quantile"]
+__all__ = ["TIERS", "tercile_cuts", "tercile_tiers", "weighted_quantile"]
+
+TIERS = ("low", "medium", "high")
+"""The three tier labels, lowest first."""
 
 
 def weighted_quantile(values: FloatArray, weights: FloatArray, q: float) -> float:
@@ -54,3 +58,36 @@ def weighted_quantile(values: FloatArray, weights: FloatArray, q: float) -> floa
     cumulative = np.cumsum(weights[held][order], dtype=np.float64)
     index = int(np.searchsorted(cumulative, q * cumulative[-1], side="left"))
     return float(kept_values[order][min(index, kept_values.size - 1)])
+
+
+def tercile_cuts(values: FloatArray, weights: FloatArray) -> tuple[float, float]:
+    """The cut points $(c_1, c_2)$ of three tiers: the weighted 1/3 and 2/3 quantiles.
+
+    A kernel (inputs as for [`weighted_quantile`][relmark.core.quantiles.weighted_quantile]);
+    the one definition of the ``clv_tier`` and ``spend_level`` cuts.
+
+    Examples:
+        >>> import numpy as np
+        >>> tercile_cuts(np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), np.ones(6))
+        (2.0, 4.0)
+    """
+    return weighted_quantile(values, weights, 1 / 3), weighted_quantile(values, weights, 2 / 3)
+
+
+def tercile_tiers(values: FloatArray, low_cut: float, high_cut: float) -> NDArray[np.str_]:
+    """Each value's tier: ``low`` below $c_1$, ``high`` at or above $c_2$, ``medium`` between.
+
+    When $c_1 = c_2$ (many equal values) ``high`` needs a value above $c_1$, so a value at the
+    shared cut is ``medium``, never both low and high.
+
+    Examples:
+        >>> import numpy as np
+        >>> tercile_tiers(np.array([1.0, 3.0, 4.0, 9.0]), 2.0, 4.0).tolist()
+        ['low', 'medium', 'high', 'high']
+        >>> tercile_tiers(np.array([1.0, 2.0, 3.0]), 2.0, 2.0).tolist()
+        ['low', 'medium', 'high']
+    """
+    tiers: NDArray[np.str_] = np.full(values.shape, TIERS[1], dtype="<U6")
+    tiers[values < low_cut] = TIERS[0]
+    tiers[(values >= high_cut) & (values > low_cut)] = TIERS[2]
+    return tiers

@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, digamma
 
+from relmark._typing import FloatArray
 from relmark.core.special import log_hyp2f1
-from relmark.typing import FloatArray
 
 __all__ = [
     "churn_probability",

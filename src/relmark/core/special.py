@@ -44,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import gammaln
 
-from relmark.typing import BoolArray, FloatArray, IntArray
+from relmark._typing import BoolArray, FloatArray, IntArray
 
 __all__ = [
     "alive_expectation_series",

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from relmark.data.log import TransactionLog
     from relmark.data.summary import CompressedSummary, CustomerSummary
     from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
+    from relmark.data.touchpoints import TouchpointTable
     from relmark.data.units import TimeUnit, parse_unit
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "CustomerSummary",
     "ScoreTable",
     "TimeUnit",
+    "TouchpointTable",
     "TransactionLog",
     "parse_unit",
 ]
@@ -31,6 +33,7 @@ _HOMES = {
     "CustomerSummary": "relmark.data.summary",
     "ScoreTable": "relmark.data.table",
     "TimeUnit": "relmark.data.units",
+    "TouchpointTable": "relmark.data.touchpoints",
     "TransactionLog": "relmark.data.log",
     "parse_unit": "relmark.data.units",
 }

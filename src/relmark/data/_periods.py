@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from relmark._typing import IntArray
 from relmark.data.units import TimeUnit
-from relmark.typing import IntArray
 
 __all__ = ["period_index", "period_start_day"]
 

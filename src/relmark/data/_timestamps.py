@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from relmark.data._validation import offending_rows
+from relmark._validation import offending_rows
 from relmark.errors import InvalidInputError
 
-__all__ = ["parse_instant", "parse_time_column", "zone_name"]
+__all__ = ["mixed_offsets_error", "parse_instant", "parse_time_column", "zone_name"]
 
 _MAX_SHOWN = 5
 _ARROW_MIN_ROWS = 10_000
@@ -53,14 +53,16 @@ def _format_offset(delta: dt.timedelta) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-def mixed_offsets_message(name: str, offsets: set[dt.timedelta]) -> str:
-    """The message for aware times whose UTC offsets differ and no zone to convert them to."""
-    shown = ", ".join(_format_offset(o) for o in sorted(offsets)[:_MAX_SHOWN])
-    return (
-        f"Column {name!r} has times with different UTC offsets ({shown}), as daylight saving "
-        "time produces; relmark cannot tell which time zone they belong to. Give the zone to "
-        "convert them to: timezone='Europe/Berlin' (an IANA name, or 'UTC') in Python, "
-        "--timezone Europe/Berlin on the command line."
+def mixed_offsets_error(name: str, offsets: set[dt.timedelta]) -> InvalidInputError:
+    """The error for aware times whose UTC offsets differ and no zone to convert them to."""
+    shown = [_format_offset(o) for o in sorted(offsets)[:_MAX_SHOWN]]
+    return InvalidInputError(
+        f"Column {name!r} has times with different UTC offsets ({', '.join(shown)}), as daylight "
+        "saving time produces; relmark cannot tell which time zone they belong to.",
+        column=name,
+        value=shown,
+        hint="Give the zone to convert them to: timezone='Europe/Berlin' (an IANA name, or 'UTC').",
+        hint_field="timezone",
     )
 
 
@@ -135,7 +137,9 @@ def _wall_clock(
         first_aware = int(rows[np.flatnonzero(aware)[0]])
         raise InvalidInputError(
             f"Column {name!r} mixes naive and time-zone-aware times (naive at row {first_naive}, "
-            f"aware at row {first_aware}); give all times in one time zone or none."
+            f"aware at row {first_aware}); give all times in one time zone or none.",
+            column=name,
+            rows=sorted((first_naive, first_aware)),
         )
     zone: str | None = None
     if aware.any() and convert_to is not None:
@@ -148,13 +152,17 @@ def _wall_clock(
         other = [i for i, z in enumerate(names) if z != zone]
         if other and all(_fixed_offset(v) for v in values):
             offsets = {v.utcoffset() for v in values}
-            raise InvalidInputError(mixed_offsets_message(name, offsets))  # type: ignore[arg-type]
+            raise mixed_offsets_error(name, offsets)  # type: ignore[arg-type]
         if other:
             raise InvalidInputError(
                 f"Column {name!r} mixes time zones: row {int(rows[0])} is in {zone!r} but row "
-                f"{int(rows[other[0]])} is in {names[other[0]]!r}; convert all times to one "
-                "time zone first, or give the zone to convert them to (timezone= in Python, "
-                "--timezone on the command line)."
+                f"{int(rows[other[0]])} is in {names[other[0]]!r}.",
+                column=name,
+                value=[zone, names[other[0]]],
+                rows=[int(rows[0]), int(rows[other[0]])],
+                hint="Convert all times to one time zone first, or give the zone to convert them "
+                "to (timezone=).",
+                hint_field="timezone",
             )
     wall = np.array(
         [v.replace(tzinfo=None) for v in values] if zone is not None else values,
@@ -203,18 +211,27 @@ def parse_time_column(
         bad = np.isnat(values)
         if bad.any():
             raise InvalidInputError(
-                f"Column {name!r} has missing times (NaT/null) at {offending_rows(bad)}."
+                f"Column {name!r} has missing times (NaT/null) at {offending_rows(bad)}.",
+                column=name,
+                rows=np.flatnonzero(bad),
             )
         return values.astype("datetime64[us]"), zone
     kind = values.dtype.kind
     if kind in "iu" and time_format is None:
         raise InvalidInputError(
-            f"Column {name!r} holds integers ({values[:3].tolist()}...), not times; pass "
-            "time_format (for example '%Y%m%d') to read them as dates."
+            f"Column {name!r} holds integers ({values[:3].tolist()}...), not times.",
+            column=name,
+            value=values[:3].tolist(),
+            expected="dates or times",
+            hint="Pass time_format (for example '%Y%m%d') to read them as dates.",
+            hint_field="time_format",
         )
     if kind in "fcb":
         raise InvalidInputError(
-            f"Column {name!r} must hold dates or times; got dtype {values.dtype}."
+            f"Column {name!r} must hold dates or times; got dtype {values.dtype}.",
+            column=name,
+            value=str(values.dtype),
+            expected="dates or times",
         )
     # Logs repeat the same dates many times: encode each distinct value once, then check and
     # parse only the distinct values.
@@ -223,7 +240,9 @@ def parse_time_column(
     if missing.any():
         raise InvalidInputError(
             f"Column {name!r} has missing times (None/NaN/NaT) at "
-            f"{offending_rows(missing[inverse])}."
+            f"{offending_rows(missing[inverse])}.",
+            column=name,
+            rows=np.flatnonzero(missing[inverse]),
         )
     parsed = [_as_datetime(v, time_format) for v in uniques]
     failed = np.array([p is None for p in parsed], dtype=bool)
@@ -233,7 +252,11 @@ def parse_time_column(
         shown = values[bad_rows][:_MAX_SHOWN].tolist()
         raise InvalidInputError(
             f"Column {name!r} has values that are not times in {expected} at "
-            f"{offending_rows(bad_rows)}: {shown}."
+            f"{offending_rows(bad_rows)}: {shown}.",
+            column=name,
+            value=shown,
+            rows=np.flatnonzero(bad_rows),
+            expected=f"times in {expected}",
         )
     wall, found_zone = _wall_clock(name, parsed, first_rows, convert_to)  # type: ignore[arg-type]
     return wall[inverse], found_zone
@@ -325,7 +348,7 @@ def _aware_wall(
     if None in deltas:
         return None
     if len(deltas) > 1:
-        raise InvalidInputError(mixed_offsets_message(name, deltas))  # type: ignore[arg-type]
+        raise mixed_offsets_error(name, deltas)  # type: ignore[arg-type]
     delta = deltas.pop()
     if delta is None:  # pragma: no cover - excluded above; narrows the type
         return None
@@ -396,7 +419,10 @@ def parse_instant(
     if parsed is None:
         raise InvalidInputError(
             f"The {name!r} parameter must be a date or time (datetime, numpy.datetime64 or ISO "
-            f"8601 string). Got {value!r}."
+            f"8601 string). Got {value!r}.",
+            field=name,
+            value=value,
+            expected="a date or time (datetime, numpy.datetime64 or ISO 8601 string)",
         )
     if _is_aware(parsed):
         given = zone_name(parsed.tzinfo)  # type: ignore[arg-type]
@@ -404,7 +430,12 @@ def parse_instant(
             where = f"in {zone!r}" if zone else "naive (without time zone)"
             raise InvalidInputError(
                 f"The {name!r} parameter is in time zone {given!r} but the log's times are "
-                f"{where}; give it in the log's zone or without a zone."
+                f"{where}; give it in the log's zone or without a zone.",
+                field=name,
+                value=value,
+                expected=f"a time in the log's zone ({zone!r}) or without a zone"
+                if zone
+                else "a time without a zone, as the log's times are",
             )
         parsed = parsed.replace(tzinfo=None)
     return np.datetime64(parsed, "us")

@@ -19,17 +19,14 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from relmark._typing import FloatArray
+from relmark._validation import cmp
 from relmark.data.summary import CustomerSummary
 from relmark.errors import InvalidInputError
-from relmark.typing import FloatArray
 
 __all__ = ["Covariates"]
 
 _SHOWN = 5
-
-
-def _array_eq(a: NDArray[Any], b: NDArray[Any]) -> bool:
-    return a.shape == b.shape and bool(np.array_equal(a, b))
 
 
 def _show(values: Sequence[object]) -> str:
@@ -58,9 +55,9 @@ class Covariates:
         reference: For each categorical column, its reference level (the one without a column).
     """
 
-    customer_id: NDArray[Any] = attrs.field(eq=attrs.cmp_using(eq=_array_eq))
+    customer_id: NDArray[Any] = attrs.field(eq=cmp)
     names: tuple[str, ...]
-    values: FloatArray = attrs.field(eq=attrs.cmp_using(eq=_array_eq))
+    values: FloatArray = attrs.field(eq=cmp)
     reference: Mapping[str, object] = attrs.field(factory=dict)
 
     @classmethod
@@ -214,6 +211,10 @@ class Covariates:
             InvalidInputError: When a customer of the summary has no covariates, or the
                 covariates name customers the summary does not have (both listed).
         """
+        matched = self._match_sorted(summary.customer_id)
+        if matched is not None:
+            return self.values[matched]
+        # Ids of mixed or object types, or a mismatch: matched one by one, which names them.
         position = {_id_key(v): i for i, v in enumerate(self.customer_id.tolist())}
         wanted = [_id_key(v) for v in summary.customer_id.tolist()]
         missing = [v for v in wanted if v not in position]
@@ -230,6 +231,21 @@ class Covariates:
                 f"{_show(extra)}. Drop them or summarize the same customers."
             )
         return self.values[np.fromiter((position[v] for v in wanted), np.int64, len(wanted))]
+
+    def _match_sorted(self, wanted: NDArray[Any]) -> NDArray[np.intp] | None:
+        """Row of each wanted id, by sorting: for integer or string ids that all match, else None."""
+        ours = self.customer_id
+        kinds = {ours.dtype.kind, wanted.dtype.kind}
+        if wanted.shape != ours.shape or not (kinds <= {"i", "u"} or kinds == {"U"}):
+            return None
+        if np.array_equal(ours, wanted):
+            return np.arange(ours.size)
+        order = np.argsort(ours, kind="stable")
+        slot = np.minimum(np.searchsorted(ours[order], wanted), ours.size - 1)
+        rows = order[slot]
+        if not np.array_equal(ours[rows], wanted):
+            return None
+        return rows
 
 
 def _column_values(series: Any) -> NDArray[Any]:

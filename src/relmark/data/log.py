@@ -15,16 +15,15 @@ import warnings
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from relmark.data import _frames
-from relmark.data._periods import period_index, period_start_day
-from relmark.data._timestamps import parse_instant, parse_time_column
-from relmark.data._validation import (
+from relmark._frames import extract_columns, read_table
+from relmark._typing import BoolArray, FloatArray, IntArray
+from relmark._validation import (
     MAX_SHOWN,
     cmp,
     float_column,
@@ -32,10 +31,11 @@ from relmark.data._validation import (
     offending_rows,
     validate_ids,
 )
+from relmark.data._periods import period_index, period_start_day
+from relmark.data._timestamps import parse_instant, parse_time_column
 from relmark.data.summary import CustomerSummary
 from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError, RelmarkWarning
-from relmark.typing import BoolArray, FloatArray, IntArray
 
 __all__ = ["TransactionLog"]
 
@@ -71,7 +71,13 @@ def _validate_amounts(name: str, values: ArrayLike, n: int, *, allow_returns: bo
         if bad.any():
             raise InvalidInputError(
                 f"Column {name!r} must be >= 0; got {amounts[bad][:MAX_SHOWN].tolist()} at "
-                f"{offending_rows(bad)}. Pass allow_returns=True if negative amounts are returns."
+                f"{offending_rows(bad)}.",
+                column=name,
+                value=amounts[bad][:MAX_SHOWN].tolist(),
+                rows=np.flatnonzero(bad),
+                expected=">= 0",
+                hint="Pass allow_returns=True if negative amounts are returns.",
+                hint_field="allow_returns",
             )
     return amounts
 
@@ -91,7 +97,11 @@ def _validate_time_format(time_format: object) -> None:
     raise InvalidInputError(
         "The 'time_format' parameter must be a strptime format string with at least one "
         f"%-directive, such as '%Y-%m-%d' or '%d/%m/%Y %H:%M', or None for ISO 8601. Got "
-        f"{time_format!r}."
+        f"{time_format!r}.",
+        field="time_format",
+        value=time_format,
+        expected="a strptime format string with at least one %-directive, such as '%Y-%m-%d' "
+        "or '%d/%m/%Y %H:%M'",
     )
 
 
@@ -109,7 +119,10 @@ def _validate_timezone(timezone: object, found: str | None) -> None:
             return
     raise InvalidInputError(
         f"The 'timezone' parameter must be an IANA time-zone name such as 'Europe/Berlin' or "
-        f"'UTC'; {reason}. Got {timezone!r}."
+        f"'UTC'; {reason}. Got {timezone!r}.",
+        field="timezone",
+        value=timezone,
+        expected="an IANA time-zone name such as 'Europe/Berlin' or 'UTC'",
     )
 
 
@@ -125,6 +138,19 @@ class _Grouped:
     calibration_repeat_sum: FloatArray | None
     holdout_sum: FloatArray | None
     excluded: int
+
+
+class _FileColumns(NamedTuple):
+    """The columns a file reader reads, by role (the arguments of ``read_csv``/``read_parquet``)."""
+
+    customer: str
+    time: str
+    amount: str | None
+    is_return: str | None
+
+    def present(self) -> list[str]:
+        """The column names given, in role order."""
+        return [name for name in self if name is not None]
 
 
 @attrs.frozen(kw_only=True)
@@ -265,7 +291,9 @@ class TransactionLog:
                 raise InvalidInputError(
                     f"Column {names['is_return']!r} marks returns at {offending_rows(flagged)}; "
                     "pass allow_returns=True to read returns (their amounts are netted into "
-                    "the customer's spend; they never count as purchases)."
+                    "the customer's spend; they never count as purchases).",
+                    column=names["is_return"],
+                    rows=np.flatnonzero(flagged),
                 )
             if amounts is not None:
                 bad = flagged & (amounts > 0)
@@ -335,7 +363,7 @@ class TransactionLog:
         if is_return is not None:
             names["is_return"] = is_return
         _validate_timezone(timezone, None)
-        columns = _frames.extract_columns(frame, names, text_as_arrow={"time"}, convert_to=timezone)
+        columns = extract_columns(frame, names, text_as_arrow={"time"}, convert_to=timezone)
         return cls._build(
             columns["customer_id"][0],
             columns["time"][0],
@@ -467,25 +495,18 @@ class TransactionLog:
                 and a bad ``delimiter``.
             OSError: When the file cannot be opened.
         """
-        names = [c for c in (customer, time, amount, is_return) if c is not None]
-        table = _frames.read_table(
+        columns = _FileColumns(customer, time, amount, is_return)
+        table = read_table(
             path,
-            names,
+            columns.present(),
             file_format="csv",
             as_string=[time, customer] if string_ids else [time],
             delimiter=delimiter,
             ids=None if string_ids else customer,
             encoding=encoding,
         )
-        return cls.from_frame(
-            table,
-            customer=customer,
-            time=time,
-            amount=amount,
-            is_return=is_return,
-            timezone=timezone,
-            time_format=time_format,
-            allow_returns=allow_returns,
+        return cls._from_file_table(
+            table, columns, timezone=timezone, time_format=time_format, allow_returns=allow_returns
         )
 
     @classmethod
@@ -512,14 +533,33 @@ class TransactionLog:
                 (corrupt, truncated or empty).
             OSError: When the file cannot be opened.
         """
-        names = [c for c in (customer, time, amount, is_return) if c is not None]
-        table = _frames.read_table(path, names, file_format="parquet", as_string=[])
+        columns = _FileColumns(customer, time, amount, is_return)
+        table = read_table(path, columns.present(), file_format="parquet", as_string=[])
+        return cls._from_file_table(
+            table, columns, timezone=timezone, time_format=time_format, allow_returns=allow_returns
+        )
+
+    @classmethod
+    def _from_file_table(
+        cls,
+        table: Any,
+        columns: _FileColumns,
+        *,
+        timezone: str | None,
+        time_format: str | None,
+        allow_returns: bool,
+    ) -> TransactionLog:
+        """The one path from a table a file reader returned to a validated log.
+
+        The file readers differ only in how they read the table; from here on, a file is a
+        frame ([`from_frame`][relmark.data.log.TransactionLog.from_frame]).
+        """
         return cls.from_frame(
             table,
-            customer=customer,
-            time=time,
-            amount=amount,
-            is_return=is_return,
+            customer=columns.customer,
+            time=columns.time,
+            amount=columns.amount,
+            is_return=columns.is_return,
             timezone=timezone,
             time_format=time_format,
             allow_returns=allow_returns,
@@ -548,6 +588,30 @@ class TransactionLog:
         self._require_rows()
         last: np.datetime64 = self.time.max()
         return last
+
+    def instant(self, value: object, *, name: str = "time") -> np.datetime64:
+        """The wall-clock time ``value`` names in this log's time zone, as ``datetime64[us]``.
+
+        How every time argument given with a log (``calibration_end``, a tracking window's
+        ``start``) is read: a naive value is a wall-clock time of the log; an aware one must be
+        in the log's ``timezone``.
+
+        Args:
+            value: A ``datetime``, ``date``, ``numpy.datetime64`` or ISO 8601 string.
+            name: The argument's name, used in the error message.
+
+        Returns:
+            The time, comparable with ``time``.
+
+        Raises:
+            InvalidInputError: When ``value`` is not a time, or is aware in another zone.
+
+        Examples:
+            >>> log = TransactionLog.from_arrays(["a"], ["2024-01-05"])
+            >>> print(log.instant("2024-02-01T12:30"))
+            2024-02-01T12:30:00.000000
+        """
+        return parse_instant(name, value, zone=self.timezone)
 
     def _require_rows(self) -> None:
         if len(self) == 0:
@@ -720,12 +784,16 @@ class TransactionLog:
         late = micros > bulk_end + allowed
         day = np.datetime64(bulk_end, "us").astype("datetime64[D]")
         warnings.warn(
-            f"The default {name} is the latest transaction, {end.astype('datetime64[D]')}, "
-            f"which lies {gap // _MICROS_PER_DAY:,} days after 99.9% of the transactions (they "
-            f"end by {day}); T and P(alive) would be measured to it. Check the "
-            f"{int(late.sum())} transaction(s) far beyond the others ({offending_rows(late)}), "
-            f"and set the end explicitly: {name}='YYYY-MM-DD'.",
-            RelmarkWarning,
+            RelmarkWarning(
+                f"The default {name} is the latest transaction, {end.astype('datetime64[D]')}, "
+                f"which lies {gap // _MICROS_PER_DAY:,} days after 99.9% of the transactions "
+                f"(they end by {day}); T and P(alive) would be measured to it. Check the "
+                f"{int(late.sum())} transaction(s) far beyond the others ({offending_rows(late)}).",
+                field=name,
+                rows=np.flatnonzero(late),
+                hint=f"Set the end explicitly: {name}='YYYY-MM-DD'.",
+                hint_field=name,
+            ),
             stacklevel=4,
         )
 
@@ -739,7 +807,9 @@ class TransactionLog:
         purchase = None if log.is_return is None else ~log.is_return
         if periods.size == 0:
             raise InvalidInputError(
-                "No transaction falls on or before 'observation_end'; nothing to summarize."
+                "No transaction falls on or before 'observation_end'; nothing to summarize.",
+                field="observation_end",
+                expected=f"on or after the {bucket.name.lower()} of the first transaction",
             )
         if purchase is not None and not purchase.any():
             raise InvalidInputError(

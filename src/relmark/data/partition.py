@@ -26,28 +26,30 @@ Dask cluster" shows the same functions under Spark's ``applyInPandas`` and Ray D
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from relmark.data._frames import extract_columns, to_native_frame
+from relmark._frames import extract_columns, to_native_frame
+from relmark._typing import FloatArray
+from relmark._validation import cmp
 from relmark.data._periods import period_index
 from relmark.data._timestamps import parse_instant
-from relmark.data._validation import cmp
 from relmark.data.log import TransactionLog
-from relmark.data.summary import CustomerSummary
+from relmark.data.summary import CompressedSummary, CustomerSummary
 from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError
-from relmark.typing import FloatArray, Scorer
 
 __all__ = [
     "SUMMARY_COLUMNS",
     "TRANSACTION_COLUMNS",
+    "RowMerger",
     "WeightedRows",
+    "bootstrap_weights",
     "compress_rows",
     "merge_rows",
     "read_transactions",
@@ -159,6 +161,37 @@ class WeightedRows:
                 duration_holdout=present.get("duration_holdout"),
             )
         return summary
+
+    def to_compressed(self) -> CompressedSummary:
+        """The rows as a [`CompressedSummary`][relmark.data.summary.CompressedSummary].
+
+        Transaction models fit on it directly, without compressing again; the rows are already
+        in the order ``CustomerSummary.compress`` gives, so the fit is the same, bit for bit.
+        ``inverse`` maps each row to itself.
+
+        Raises:
+            InvalidInputError: For rows distinct on more than ``frequency``, ``recency``, ``T``
+                (they would not be distinct on those three).
+
+        Examples:
+            >>> s = CustomerSummary.from_arrays([1, 0, 1], [2.0, 0.0, 2.0], [5.0, 5.0, 5.0])
+            >>> rows = compress_rows(s).to_compressed()
+            >>> rows.frequency.tolist(), rows.weights.tolist()
+            ([0.0, 1.0], [1.0, 2.0])
+        """
+        if self.names != _TRANSACTION_KEYS:
+            raise InvalidInputError(
+                f"Rows distinct on {list(self.names)} are not distinct on "
+                f"{list(_TRANSACTION_KEYS)}; compress on those three columns only."
+            )
+        return CompressedSummary(
+            frequency=self.values[:, 0].copy(),
+            recency=self.values[:, 1].copy(),
+            T=self.values[:, 2].copy(),
+            weights=self.weights,
+            inverse=np.arange(len(self), dtype=np.int64),
+            unit=self.unit,
+        )
 
 
 def _batch_error(source: str | None, exc: Exception) -> InvalidInputError:
@@ -610,6 +643,120 @@ def merge_rows(parts: Iterable[WeightedRows]) -> WeightedRows:
     return _distinct(first.names, values, weights, first.unit)
 
 
+class RowMerger:
+    r"""Merges weighted distinct rows as they arrive, holding about twice the merged result.
+
+    An engine's driver feeds it each partition's
+    [`compress_rows`][relmark.data.partition.compress_rows] as soon as that partition is done
+    (Dask's ``as_completed``, Ray's ``iter_batches``), so no worker ever holds more than its own
+    partition's rows and the driver never holds every partition's rows at once. Arrivals are
+    buffered and merged into the running result when the buffer is as large as the result: each
+    row is re-sorted $O(\log P)$ times over $P$ partitions, not $P$ times.
+
+    The result equals [`merge_rows`][relmark.data.partition.merge_rows] of all the parts, in any
+    arrival order (weights are whole numbers, added exactly).
+
+    Examples:
+        >>> a = CustomerSummary.from_arrays([1, 0], [2.0, 0.0], [5.0, 5.0])
+        >>> b = CustomerSummary.from_arrays([1], [2.0], [5.0])
+        >>> merger = RowMerger()
+        >>> merger.add(compress_rows(a))
+        >>> merger.add(compress_rows(b))
+        >>> merger.result().weights.tolist(), merger.parts
+        ([1.0, 2.0], 2)
+    """
+
+    def __init__(self) -> None:
+        """An empty merger."""
+        self._merged: WeightedRows | None = None
+        self._pending: list[WeightedRows] = []
+        self._pending_rows = 0
+        self.parts = 0
+        """Number of parts added so far."""
+
+    def add(self, rows: WeightedRows) -> None:
+        """Add one part.
+
+        Raises:
+            InvalidInputError: For rows on other columns or in another unit than the first part.
+        """
+        first = self._merged or (self._pending[0] if self._pending else None)
+        if first is not None and (rows.names != first.names or rows.unit != first.unit):
+            raise InvalidInputError(
+                f"Cannot merge rows distinct on {list(rows.names)} in unit {rows.unit.value!r} "
+                f"with rows distinct on {list(first.names)} in unit {first.unit.value!r}."
+            )
+        self._pending.append(rows)
+        self._pending_rows += len(rows)
+        self.parts += 1
+        if self._pending_rows >= max(len(self._merged or ()), _MIN_MERGE_ROWS):
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        parts = self._pending if self._merged is None else [self._merged, *self._pending]
+        self._merged = merge_rows(parts)
+        self._pending, self._pending_rows = [], 0
+
+    def result(self) -> WeightedRows:
+        """The merged rows of every part added so far, sorted lexicographically.
+
+        Raises:
+            InvalidInputError: When no part was added.
+        """
+        self._flush()
+        if self._merged is None:
+            raise InvalidInputError("merge_rows needs at least one set of rows; got none.")
+        return self._merged
+
+
+_MIN_MERGE_ROWS = 1 << 16
+"""Rows buffered before the first merge: small parts are merged in batches, not one by one."""
+
+
+def bootstrap_weights(
+    rows: WeightedRows, *, draws: int, seed: int | np.random.Generator | None
+) -> Iterator[FloatArray]:
+    r"""Weights of the distinct rows in bootstrap resamples of the customers they stand for.
+
+    Resampling the $N$ customers with replacement gives customer $i$ a count $c_i$, with
+    $(c_1, \dots, c_N) \sim \text{Multinomial}(N, 1/N, \dots, 1/N)$; a distinct row shared by
+    $w_j$ customers gets their summed count, and sums of multinomial counts over disjoint groups
+    are multinomial with the groups' probabilities (Johnson, Kotz & Balakrishnan 1997, *Discrete
+    Multivariate Distributions*, ch. 35): the row counts are drawn directly as
+    $\text{Multinomial}(N, w_1/N, \dots, w_J/N)$, in $O(J)$ per resample. A model refitted on
+    the rows with these weights is the refit on a customer resample.
+
+    Args:
+        rows: Weighted distinct rows (merged from every partition); whole-number weights.
+        draws: Number of resamples.
+        seed: Seed or generator; the same seed and rows give the same resamples.
+
+    Yields:
+        One weight per row, per resample (float64, whole numbers summing to $N$).
+
+    Raises:
+        InvalidInputError: For no rows or weights that are not whole numbers.
+
+    Examples:
+        >>> s = CustomerSummary.from_arrays([1, 0, 1], [2.0, 0.0, 2.0], [5.0, 5.0, 5.0])
+        >>> [w.sum() for w in bootstrap_weights(compress_rows(s), draws=2, seed=1)]
+        [np.float64(3.0), np.float64(3.0)]
+    """
+    weights = rows.weights
+    total = float(weights.sum()) if weights.size else 0.0
+    if weights.size == 0 or not np.all(weights == np.round(weights)) or total < 1:
+        raise InvalidInputError(
+            "Bootstrap resamples need rows whose weights are whole numbers of customers (at "
+            f"least one); got {weights.size} rows with total weight {total:g}."
+        )
+    rng = np.random.default_rng(seed)
+    probabilities = weights / total
+    for _ in range(draws):
+        yield rng.multinomial(int(total), probabilities).astype(np.float64)
+
+
 _ALIVE = ColumnInfo(
     description="Probability that the customer is still active at the end of observation.",
     kind=ColumnKind.FLOAT,
@@ -617,8 +764,18 @@ _ALIVE = ColumnInfo(
 )
 
 
+def _is_scorer(value: object) -> bool:
+    # relmark.typing.Scorer's runtime check, spelled out: relmark.typing sits above the data layer.
+    return callable(getattr(value, "fit", None)) and callable(getattr(value, "score", None))
+
+
 def score_summary(
-    fitted: Any, summary: CustomerSummary, *, horizon: float | None = None
+    fitted: Any,
+    summary: CustomerSummary,
+    *,
+    horizon: float | None = None,
+    intervals: Any = None,
+    level: float = 0.9,
 ) -> ScoreTable:
     """Score the customers of a summary batch with a fitted scorer, scorers or model.
 
@@ -631,12 +788,19 @@ def score_summary(
         summary: The customers to score.
         horizon: For a transaction model: the window of ``expected_purchases``, in the model's
             unit.
+        intervals: For a model: parameter draws of it
+            ([`ParameterDraws`][relmark.clv.uncertainty.ParameterDraws], drawn once by the
+            caller and shared by every batch, so every batch sees the same draws); each score
+            column then gets ``<column>_lower`` and ``<column>_upper``. Scorers carry their own
+            interval setting (``CLVScorer(interval=...)``) and refuse this argument.
+        level: Coverage of the intervals, in $(0, 1)$.
 
     Returns:
         One row per customer, in summary order.
 
     Raises:
-        InvalidInputError: For an object that is none of the above.
+        InvalidInputError: For an object that is none of the above, or ``intervals`` with a
+            scorer.
         NotFittedError: For an unfitted scorer or model.
 
     Examples:
@@ -647,15 +811,28 @@ def score_summary(
         >>> table.columns
         ('probability_alive', 'expected_purchases')
     """
-    if isinstance(fitted, Scorer):
+    scorers = _is_scorer(fitted) or (
+        isinstance(fitted, Sequence) and bool(fitted) and all(_is_scorer(s) for s in fitted)
+    )
+    if scorers and intervals is not None:
+        raise InvalidInputError(
+            "The 'intervals' argument applies to a fitted model; a scorer adds its own intervals "
+            "(e.g. CLVScorer(interval=0.9))."
+        )
+    if _is_scorer(fitted):
         table: ScoreTable = fitted.score(summary)
         return table
-    if isinstance(fitted, Sequence) and fitted and all(isinstance(s, Scorer) for s in fitted):
+    if scorers:
         tables: list[ScoreTable] = [s.score(summary) for s in fitted]
         return tables[0].join(*tables[1:])
+    columns: dict[str, NDArray[Any]] = {}
+    info: dict[str, ColumnInfo] = {}
+    bands: dict[str, Any] = {}
     if hasattr(fitted, "probability_alive") and hasattr(fitted, "expected_purchases"):
-        columns = {"probability_alive": fitted.probability_alive(summary)}
-        info = {"probability_alive": _ALIVE}
+        columns["probability_alive"] = fitted.probability_alive(summary)
+        info["probability_alive"] = _ALIVE
+        if intervals is not None:
+            bands["probability_alive"] = intervals.probability_alive(summary, level=level)
         if horizon is not None:
             columns["expected_purchases"] = fitted.expected_purchases(horizon, summary)
             info["expected_purchases"] = ColumnInfo(
@@ -664,23 +841,36 @@ def score_summary(
                 unit="purchases",
                 range=(0.0, float("inf")),
             )
-        return ScoreTable.from_columns(summary.customer_id, columns, info)
-    if hasattr(fitted, "expected_spend"):
-        return ScoreTable.from_columns(
-            summary.customer_id,
-            {"expected_spend": fitted.expected_spend(summary)},
-            {
-                "expected_spend": ColumnInfo(
-                    description="Expected average transaction value.",
-                    kind=ColumnKind.FLOAT,
-                    unit="currency",
+            if intervals is not None:
+                bands["expected_purchases"] = intervals.expected_purchases(
+                    horizon, summary, level=level
                 )
-            },
+    elif hasattr(fitted, "expected_spend"):
+        columns["expected_spend"] = fitted.expected_spend(summary)
+        info["expected_spend"] = ColumnInfo(
+            description="Expected average transaction value.",
+            kind=ColumnKind.FLOAT,
+            unit="currency",
         )
-    raise InvalidInputError(
-        "The 'fitted' argument must be a fitted scorer (with score(summary)), a list of them, "
-        f"a transaction model or a spend model. Got {type(fitted).__name__}."
-    )
+        if intervals is not None:
+            bands["expected_spend"] = intervals.expected_spend(summary, level=level)
+    else:
+        raise InvalidInputError(
+            "The 'fitted' argument must be a fitted scorer (with score(summary)), a list of "
+            f"them, a transaction model or a spend model. Got {type(fitted).__name__}."
+        )
+    for name, band in bands.items():
+        for end, values in (("lower", band.lower), ("upper", band.upper)):
+            columns[f"{name}_{end}"] = values
+            info[f"{name}_{end}"] = attrs.evolve(
+                info[name],
+                description=(
+                    f"{end.capitalize()} end of the {100 * level:g}% interval of '{name}' over "
+                    f"{band.draws} {band.method} draws of the model's parameters (parameter "
+                    "uncertainty, not the spread of future purchases)."
+                ),
+            )
+    return ScoreTable.from_columns(summary.customer_id, columns, info)
 
 
 def score_frame(
@@ -691,6 +881,8 @@ def score_frame(
     horizon: float | None = None,
     include_summary: bool = False,
     backend: str = "pandas",
+    intervals: Any = None,
+    level: float = 0.9,
 ) -> Any:
     """Score one summary batch and return a frame: ``customer_id`` then the score columns.
 
@@ -703,6 +895,8 @@ def score_frame(
         include_summary: Put the summary columns (``frequency``, ``recency``, ``T`` and
             ``monetary`` when present) between ``customer_id`` and the scores.
         backend: ``"pandas"``, ``"polars"`` or ``"pyarrow"``.
+        intervals: As in [`score_summary`][relmark.data.partition.score_summary].
+        level: As in [`score_summary`][relmark.data.partition.score_summary].
 
     Returns:
         One row per customer, in batch order.
@@ -711,7 +905,7 @@ def score_frame(
         InvalidInputError: As [`score_summary`][relmark.data.partition.score_summary].
     """
     summary = summary_from_frame(batch, unit=unit)
-    table = score_summary(fitted, summary, horizon=horizon)
+    table = score_summary(fitted, summary, horizon=horizon, intervals=intervals, level=level)
     columns: dict[str, NDArray[Any]] = {"customer_id": summary.customer_id}
     if include_summary:
         columns.update(frequency=summary.frequency, recency=summary.recency, T=summary.T)

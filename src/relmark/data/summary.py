@@ -19,7 +19,8 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from relmark.data._validation import (
+from relmark._typing import BoolArray, FloatArray, IntArray
+from relmark._validation import (
     MAX_SHOWN,
     cmp,
     float_column,
@@ -28,7 +29,6 @@ from relmark.data._validation import (
 )
 from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError
-from relmark.typing import BoolArray, FloatArray, IntArray
 
 __all__ = ["CompressedSummary", "CustomerSummary"]
 
@@ -55,11 +55,11 @@ class CompressedSummary:
     distinct row; ``values[compressed.inverse]`` gives them per customer.
     """
 
-    frequency: FloatArray = attrs.field(eq=attrs.cmp_using(eq=np.array_equal))
-    recency: FloatArray = attrs.field(eq=attrs.cmp_using(eq=np.array_equal))
-    T: FloatArray = attrs.field(eq=attrs.cmp_using(eq=np.array_equal))
-    weights: FloatArray = attrs.field(eq=attrs.cmp_using(eq=np.array_equal))
-    inverse: IntArray = attrs.field(eq=attrs.cmp_using(eq=np.array_equal))
+    frequency: FloatArray = attrs.field(eq=cmp)
+    recency: FloatArray = attrs.field(eq=cmp)
+    T: FloatArray = attrs.field(eq=cmp)
+    weights: FloatArray = attrs.field(eq=cmp)
+    inverse: IntArray = attrs.field(eq=cmp)
     unit: TimeUnit = TimeUnit.WEEK
 
     def __len__(self) -> int:
@@ -156,25 +156,39 @@ class CustomerSummary:
         if bad.any():
             raise InvalidInputError(
                 f"Column 'frequency' must hold non-negative whole numbers; got "
-                f"{x[bad][:MAX_SHOWN].tolist()} at {offending_rows(bad)} (expected 0 to 2**53)."
+                f"{x[bad][:MAX_SHOWN].tolist()} at {offending_rows(bad)} (expected 0 to 2**53).",
+                column="frequency",
+                value=x[bad][:MAX_SHOWN].tolist(),
+                rows=np.flatnonzero(bad),
+                expected="a non-negative whole number (0 to 2**53)",
             )
         bad = t_x < 0
         if bad.any():
             raise InvalidInputError(
                 f"Column 'recency' must be >= 0; got {t_x[bad][:MAX_SHOWN].tolist()} "
-                f"at {offending_rows(bad)}."
+                f"at {offending_rows(bad)}.",
+                column="recency",
+                value=t_x[bad][:MAX_SHOWN].tolist(),
+                rows=np.flatnonzero(bad),
+                expected=">= 0",
             )
         bad = t_x > age
         if bad.any():
             raise InvalidInputError(
                 f"Column 'recency' must be <= 'T' (the last purchase cannot fall after the end "
-                f"of observation); violated at {offending_rows(bad)}."
+                f"of observation); violated at {offending_rows(bad)}.",
+                column="recency",
+                rows=np.flatnonzero(bad),
+                expected="<= 'T'",
             )
         bad = (x == 0) & (t_x != 0)
         if bad.any():
             raise InvalidInputError(
                 f"Column 'recency' must be 0 where 'frequency' is 0 (no repeat purchase, so no "
-                f"time between first and last); violated at {offending_rows(bad)}."
+                f"time between first and last); violated at {offending_rows(bad)}.",
+                column="recency",
+                rows=np.flatnonzero(bad),
+                expected="0 where 'frequency' is 0",
             )
         money: FloatArray | None = None
         if monetary is not None:
@@ -187,14 +201,22 @@ class CustomerSummary:
             if bad.any():
                 raise InvalidInputError(
                     f"Column 'monetary' must be >= 0; got {money[bad][:MAX_SHOWN].tolist()} "
-                    f"at {offending_rows(bad)}."
+                    f"at {offending_rows(bad)}.",
+                    column="monetary",
+                    value=money[bad][:MAX_SHOWN].tolist(),
+                    rows=np.flatnonzero(bad),
+                    expected=">= 0",
                 )
             bad = (x == 0) & (money != 0)
             if bad.any():
                 raise InvalidInputError(
                     f"Column 'monetary' must be 0 where 'frequency' is 0 (it is the mean value of "
                     f"the repeat purchases, and there are none); got "
-                    f"{money[bad][:MAX_SHOWN].tolist()} at {offending_rows(bad)}."
+                    f"{money[bad][:MAX_SHOWN].tolist()} at {offending_rows(bad)}.",
+                    column="monetary",
+                    value=money[bad][:MAX_SHOWN].tolist(),
+                    rows=np.flatnonzero(bad),
+                    expected="0 where 'frequency' is 0",
                 )
         w: FloatArray | None = None
         if weights is not None:
@@ -297,7 +319,7 @@ class CustomerSummary:
             >>> s.customer_id.tolist(), s.monetary.tolist()
             ([17, 42], [22.3, 0.0])
         """
-        from relmark.data._frames import eager_frame, extract_columns
+        from relmark._frames import eager_frame, extract_columns
 
         source = eager_frame(frame)
         names = _frame_columns(source)
@@ -480,7 +502,7 @@ class CustomerSummary:
             MissingDependencyError: When the backend's library is not installed.
         """
         from relmark._display import frame_backend
-        from relmark.data._frames import to_native_frame
+        from relmark._frames import to_native_frame
 
         backend = frame_backend(backend)
         columns: dict[str, NDArray[Any]] = {
@@ -502,6 +524,36 @@ class CustomerSummary:
 
 _KEY_BITS = 62
 _DENSE_FACTOR = 4
+
+
+def require_summary(value: object, *, owner: str, name: str = "summary") -> CustomerSummary:
+    """``value`` if it is a [`CustomerSummary`][relmark.data.summary.CustomerSummary], or raise.
+
+    The one type check of every method and function that takes a summary (public to the
+    package, not exported to users).
+
+    Args:
+        value: What the caller was given.
+        owner: The method or function, for the message (``"RFMScorer.fit"``).
+        name: The argument's name.
+
+    Raises:
+        InvalidInputError: Naming the argument, its owner, the type received and how to build
+            a summary.
+
+    Examples:
+        >>> require_summary([1, 2], owner="RFMScorer.fit")
+        Traceback (most recent call last):
+        ...
+        relmark.errors.InvalidInputError: The 'summary' argument of RFMScorer.fit must be a CustomerSummary. Got list. Build one with CustomerSummary.from_arrays or TransactionLog.summarize.
+    """
+    if not isinstance(value, CustomerSummary):
+        raise InvalidInputError(
+            f"The {name!r} argument of {owner} must be a CustomerSummary. Got "
+            f"{type(value).__name__}. Build one with CustomerSummary.from_arrays or "
+            "TransactionLog.summarize."
+        )
+    return value
 
 
 def _integer_grid(values: FloatArray, scales: tuple[float, ...]) -> tuple[IntArray, float] | None:

@@ -304,7 +304,7 @@ class ScoreTable:
             MissingDependencyError: When the backend library is not installed.
         """
         from relmark._display import frame_backend
-        from relmark.data._frames import to_native_frame
+        from relmark._frames import to_native_frame
 
         return to_native_frame({_ID_COLUMN: self.customer_id, **self.data}, frame_backend(backend))
 

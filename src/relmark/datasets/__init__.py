@@ -13,7 +13,7 @@ rounding to whole periods):
 
 - [`simulate_bgnbd`][relmark.datasets.simulate.simulate_bgnbd]: BG/NBD (Fader, Hardie & Lee 2005).
 - [`simulate_mbgnbd`][relmark.datasets.simulate.simulate_mbgnbd]: MBG/NBD.
-- [`simulate_pareto_nbd`][relmark.datasets.simulate.simulate_pareto_nbd]: Pareto/NBD.
+- [`simulate_paretonbd`][relmark.datasets.simulate.simulate_paretonbd]: Pareto/NBD.
 - [`simulate_bgbb`][relmark.datasets.simulate.simulate_bgbb]: BG/BB.
 - [`simulate_sbg`][relmark.datasets.simulate.simulate_sbg] and
   [`simulate_sbg_cohort`][relmark.datasets.simulate.simulate_sbg_cohort]: shifted
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
         simulate_bgbb,
         simulate_bgnbd,
         simulate_mbgnbd,
-        simulate_pareto_nbd,
+        simulate_paretonbd,
         simulate_sbg,
         simulate_sbg_cohort,
         simulate_transaction_log,
@@ -47,7 +47,7 @@ __all__ = [
     "simulate_bgbb",
     "simulate_bgnbd",
     "simulate_mbgnbd",
-    "simulate_pareto_nbd",
+    "simulate_paretonbd",
     "simulate_sbg",
     "simulate_sbg_cohort",
     "simulate_transaction_log",
@@ -60,7 +60,7 @@ _HOMES = {
     "simulate_bgbb": "relmark.datasets.simulate",
     "simulate_bgnbd": "relmark.datasets.simulate",
     "simulate_mbgnbd": "relmark.datasets.simulate",
-    "simulate_pareto_nbd": "relmark.datasets.simulate",
+    "simulate_paretonbd": "relmark.datasets.simulate",
     "simulate_sbg": "relmark.datasets.simulate",
     "simulate_sbg_cohort": "relmark.datasets.simulate",
     "simulate_transaction_log": "relmark.datasets.simulate",

@@ -6,6 +6,12 @@ return a [`CustomerSummary`][relmark.data.summary.CustomerSummary]. The BG/BB si
 summary whose ``recency`` and ``T`` count transaction opportunities; the shifted-beta-geometric
 ones return per-customer (periods observed, churned) arrays or a cohort's survivor counts.
 
+Simulators are named after the models' registry names (``simulate_<name>``, see
+[`relmark.clv.registry`][relmark.clv.registry]); ``model=`` of
+[`simulate_transaction_log`][relmark.datasets.simulate.simulate_transaction_log] takes those
+names, and [`TRANSACTION_SIMULATORS`][relmark.datasets.simulate.TRANSACTION_SIMULATORS] maps
+each registered transaction model to its simulator.
+
 [`simulate_transaction_log`][relmark.datasets.simulate.simulate_transaction_log] draws the
 transactions themselves, with real timestamps at a chosen granularity, for customers acquired
 over a span (many cohorts, each with its own observation length): the data real logs look like.
@@ -14,12 +20,14 @@ over a span (many cohorts, each with its own observation length): the data real 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import operator
 from collections.abc import Callable, Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from relmark.clv.registry import transaction_model
 from relmark.data.log import TransactionLog
 from relmark.data.summary import CustomerSummary
 from relmark.data.units import TimeUnit, parse_unit
@@ -27,10 +35,11 @@ from relmark.errors import InvalidInputError
 from relmark.typing import BoolArray, FloatArray, IntArray
 
 __all__ = [
+    "TRANSACTION_SIMULATORS",
     "simulate_bgbb",
     "simulate_bgnbd",
     "simulate_mbgnbd",
-    "simulate_pareto_nbd",
+    "simulate_paretonbd",
     "simulate_sbg",
     "simulate_sbg_cohort",
     "simulate_transaction_log",
@@ -256,7 +265,7 @@ def simulate_mbgnbd(
     )
 
 
-def simulate_pareto_nbd(
+def simulate_paretonbd(
     n: int,
     r: float,
     alpha: float,
@@ -294,11 +303,11 @@ def simulate_pareto_nbd(
         InvalidInputError: When a parameter is out of range.
 
     Examples:
-        >>> s = simulate_pareto_nbd(500, r=0.55, alpha=10.6, s=0.61, beta=11.7, T=39.0, seed=1)
+        >>> s = simulate_paretonbd(500, r=0.55, alpha=10.6, s=0.61, beta=11.7, T=39.0, seed=1)
         >>> len(s), bool((s.recency <= s.T).all())
         (500, True)
     """
-    model = "simulate_pareto_nbd"
+    model = "simulate_paretonbd"
     count = _count("n", n, model)
     r, alpha = _positive("r", r, model), _positive("alpha", alpha, model)
     s, beta = _positive("s", s, model), _positive("beta", beta, model)
@@ -447,12 +456,6 @@ def simulate_sbg_cohort(
 
 # ---------------------------------------------------------------------------- transaction logs
 
-_LOG_MODELS: dict[str, tuple[str, ...]] = {
-    "bgnbd": ("r", "alpha", "a", "b"),
-    "mbgnbd": ("r", "alpha", "a", "b"),
-    "pareto_nbd": ("r", "alpha", "s", "beta"),
-}
-"""Purchase models of ``simulate_transaction_log`` and the names of their parameters."""
 
 _SPEND_PARAMETERS = ("p", "q", "gamma")
 _MICROS_PER_DAY = 86_400_000_000
@@ -561,34 +564,62 @@ def _floor_to_period(micros: IntArray, bucket: TimeUnit | None) -> IntArray:
     return micros
 
 
-def _event_counts(
+EventCounts = Callable[
+    [np.random.Generator, tuple[float, ...], FloatArray], tuple[IntArray, IntArray, FloatArray]
+]
+r"""``f(rng, parameters, ages)``: per customer, repeat purchases $x$, Poisson events $N \ge x$
+and the event horizon $h$. Given $N$ events of the purchase process on $(0, h)$, the $x$
+purchases are the first $x$ of $N$ sorted uniform times on $(0, h)$."""
+
+
+def _pareto_nbd_events(
+    rng: np.random.Generator, parameters: tuple[float, ...], ages: FloatArray
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Pareto/NBD: every event of the purchase process within the lifetime is a purchase."""
+    count = ages.size
+    r, alpha, s, beta = parameters
+    rate = rng.gamma(shape=r, scale=1.0 / alpha, size=count)
+    dropout_rate = rng.gamma(shape=s, scale=1.0 / beta, size=count)
+    with np.errstate(divide="ignore"):
+        lifetime = rng.exponential(size=count) / dropout_rate
+    horizon = np.minimum(lifetime, ages)
+    events = rng.poisson(rate * horizon).astype(np.int64)
+    return events, events, horizon
+
+
+def _beta_geometric_events(
     rng: np.random.Generator,
-    model: str,
     parameters: tuple[float, ...],
     ages: FloatArray,
+    *,
+    may_leave_at_start: bool,
 ) -> tuple[IntArray, IntArray, FloatArray]:
-    r"""Per customer: repeat purchases $x$, Poisson events $N \ge x$ and the event horizon $h$.
-
-    Given $N$ events of the purchase process on $(0, h)$, the $x$ purchases are the first $x$
-    of $N$ sorted uniform times on $(0, h)$.
-    """
+    """BG/NBD (and MBG/NBD with ``may_leave_at_start``): purchases until a geometric dropout."""
     count = ages.size
-    if model == "pareto_nbd":
-        r, alpha, s, beta = parameters
-        rate = rng.gamma(shape=r, scale=1.0 / alpha, size=count)
-        dropout_rate = rng.gamma(shape=s, scale=1.0 / beta, size=count)
-        with np.errstate(divide="ignore"):
-            lifetime = rng.exponential(size=count) / dropout_rate
-        horizon = np.minimum(lifetime, ages)
-        events = rng.poisson(rate * horizon).astype(np.int64)
-        return events, events, horizon
     r, alpha, a, b = parameters
     rate = rng.gamma(shape=r, scale=1.0 / alpha, size=count)
     dropout = rng.beta(a, b, size=count)
-    gone_at_start = rng.uniform(size=count) < dropout if model == "mbgnbd" else False
+    gone_at_start = rng.uniform(size=count) < dropout if may_leave_at_start else False
     events = rng.poisson(rate * ages).astype(np.int64)
     repeats = np.minimum(events, _trials_to_first_success(rng, dropout))
     return np.where(gone_at_start, 0, repeats).astype(np.int64), events, ages
+
+
+_EVENT_COUNTS: Mapping[str, EventCounts] = {
+    "bgnbd": functools.partial(_beta_geometric_events, may_leave_at_start=False),
+    "mbgnbd": functools.partial(_beta_geometric_events, may_leave_at_start=True),
+    "paretonbd": _pareto_nbd_events,
+}
+"""The purchase story of each transaction model of ``simulate_transaction_log``, by registry
+name (``tests/clv/test_registry.py`` checks that every registered model has one)."""
+
+TRANSACTION_SIMULATORS: Mapping[str, Callable[..., CustomerSummary]] = {
+    "bgnbd": simulate_bgnbd,
+    "mbgnbd": simulate_mbgnbd,
+    "paretonbd": simulate_paretonbd,
+}
+"""Registry name of a transaction model → its exact simulator ``simulate_<name>``, which takes
+``(n, *parameters, T, seed, unit=...)`` with the parameters in ``parameter_names()`` order."""
 
 
 def _fill_block(
@@ -646,7 +677,7 @@ def simulate_transaction_log(
     - ``"bgnbd"``: BG/NBD, Fader, Hardie & Lee (2005, *Marketing Science* 24(2), assumptions
       i–v); ``params`` ``r, alpha, a, b``.
     - ``"mbgnbd"``: MBG/NBD, Batislam, Denizel & Filiztekin (2007); same parameters.
-    - ``"pareto_nbd"``: Pareto/NBD, Schmittlein, Morrison & Colombo (1987); ``params``
+    - ``"paretonbd"``: Pareto/NBD, Schmittlein, Morrison & Colombo (1987); ``params``
       ``r, alpha, s, beta``.
 
     The story is that of [`simulate_bgnbd`][relmark.datasets.simulate.simulate_bgnbd] and its
@@ -670,8 +701,10 @@ def simulate_transaction_log(
 
     Args:
         n: Number of customers, >= 1.
-        model: ``"bgnbd"``, ``"mbgnbd"`` or ``"pareto_nbd"``.
-        params: The model's parameters by name, rates per ``unit``.
+        model: A transaction model's registry name: ``"bgnbd"``, ``"mbgnbd"`` or
+            ``"paretonbd"``.
+        params: The model's parameters by name (those of its ``parameter_names()``), rates
+            per ``unit``.
         start: First instant of the acquisition span (naive: ISO string, date, datetime or
             ``datetime64``).
         end: End of observation (exclusive); no transaction falls at or after it.
@@ -714,11 +747,13 @@ def simulate_transaction_log(
     """
     name = "simulate_transaction_log"
     count = _count("n", n, name)
-    if model not in _LOG_MODELS:
+    model_type = transaction_model(model, field="model", owner=name)
+    if model_type.name not in _EVENT_COUNTS:
         raise InvalidInputError(
-            f"The 'model' parameter of {name} must be one of {sorted(_LOG_MODELS)}. Got {model!r}."
+            f"The 'model' parameter of {name} must be a model with a simulator, one of "
+            f"{sorted(_EVENT_COUNTS)}. Got {model!r}."
         )
-    parameters = _named_parameters("params", params, _LOG_MODELS[model], name)
+    parameters = _named_parameters("params", params, model_type.parameter_names(), name)
     spend_parameters = (
         None if spend is None else _named_parameters("spend", spend, _SPEND_PARAMETERS, name)
     )
@@ -740,7 +775,7 @@ def simulate_transaction_log(
     span_days = (acquired_by - first) / _MICROS_PER_DAY
     first_days = _acquisition_days(rng, count, span_days, weights)
     ages = ((last - first) / _MICROS_PER_DAY - first_days) / days_per_unit
-    repeats, events, horizon = _event_counts(rng, model, parameters, ages)
+    repeats, events, horizon = _EVENT_COUNTS[model_type.name](rng, parameters, ages)
     mean_spend_rate = (
         None
         if spend_parameters is None

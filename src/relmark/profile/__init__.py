@@ -31,7 +31,6 @@ if TYPE_CHECKING:
         AnswerModel,
         CatalogueOrderRanker,
         ExpectedValueRanker,
-        QuestionRanker,
         RankedQuestion,
         default_answer_models,
     )
@@ -57,6 +56,7 @@ if TYPE_CHECKING:
         lifecycle_stages,
         recommend_relationship_level,
     )
+    from relmark.typing import QuestionRanker
 
 __all__ = [
     "DEFAULT_SCORE_FIELDS",
@@ -122,7 +122,7 @@ _HOMES = {
     "Provenance": "relmark.profile.records",
     "ProvenancedValue": "relmark.profile.records",
     "PurchaseIntent": "relmark.profile.catalogue",
-    "QuestionRanker": "relmark.profile.ranking",
+    "QuestionRanker": "relmark.typing",
     "RankedQuestion": "relmark.profile.ranking",
     "RelationshipLevel": "relmark.profile.relationship",
     "RelationshipMatrix": "relmark.profile.relationship",

@@ -1,27 +1,12 @@
-"""Small run-time type tests shared by the profile modules (callers may pass anything)."""
+"""Checks of the profile package alone; the generic ones are in ``relmark._validation``."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
-
 from relmark.errors import InvalidInputError
-
-
-def is_int(value: object) -> bool:
-    """Whether ``value`` is an integer (Python or numpy), not a bool."""
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
-
-
-def is_real(value: object) -> bool:
-    """Whether ``value`` is a finite real number (int or float, Python or numpy), not a bool."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        return False
-    return math.isfinite(value)
 
 
 def frozen_mapping(value: object, owner: str, name: str) -> MappingProxyType[Any, Any]:

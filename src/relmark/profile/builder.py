@@ -1,4 +1,4 @@
-"""The profile builder: observe, derive, ask, record consent, erase and export.
+"""The profile builder: observe, derive, ask, record consent and erase.
 
 [`ProfileBuilder`][relmark.profile.builder.ProfileBuilder] holds the configuration (catalogue,
 question ranker, resolution policy, stage gating, score-column mapping) and performs every change
@@ -22,27 +22,29 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import Any, cast
 
 import attrs
 import numpy as np
 
+from relmark._validation import is_int
 from relmark.data.summary import CustomerSummary
 from relmark.data.table import ScoreTable
+from relmark.data.touchpoints import TouchpointTable
+from relmark.domain.records import Touchpoint
 from relmark.domain.vocabulary import Channel
-from relmark.errors import ConsentRequiredError, InvalidInputError, InvalidPayloadError
-from relmark.profile._checks import frozen_mapping, is_int
+from relmark.errors import ConsentRequiredError, InvalidInputError
+from relmark.profile._checks import frozen_mapping
 from relmark.profile.catalogue import Catalogue, FieldSpec, LawfulBasis, default_catalogue
 from relmark.profile.derive import (
     DEFAULT_SCORE_FIELDS,
     DerivedColumn,
     ProfileBook,
-    TouchpointLike,
     derive_columns,
     permitted,
     with_derived,
 )
-from relmark.profile.ranking import ExpectedValueRanker, QuestionRanker, RankedQuestion
+from relmark.profile.ranking import ExpectedValueRanker, RankedQuestion
 from relmark.profile.records import (
     ConsentAction,
     ConsentEvent,
@@ -55,24 +57,9 @@ from relmark.profile.records import (
     customer_key,
 )
 from relmark.profile.relationship import LifecycleThresholds
-from relmark.typing import BoolArray
+from relmark.typing import BoolArray, CustomerLike, QuestionRanker
 
-__all__ = ["ConsentRequiredError", "CustomerLike", "ProfileBuilder"]
-
-
-@runtime_checkable
-class CustomerLike(Protocol):
-    """A customer record: an id and when the account was opened (``relmark.domain.Customer``)."""
-
-    @property
-    def customer_id(self) -> Hashable:
-        """The customer's id."""
-        ...
-
-    @property
-    def opened_at(self) -> dt.datetime:
-        """When the account was opened."""
-        ...
+__all__ = ["ConsentRequiredError", "ProfileBuilder"]
 
 
 _ACCOUNT_FIELDS = {"name": "full_name", "email": "email", "country": "country"}
@@ -143,7 +130,9 @@ class ProfileBuilder:
     """
 
     catalogue: Catalogue = attrs.field(factory=default_catalogue, converter=_to_catalogue)
-    ranker: QuestionRanker = attrs.field(factory=ExpectedValueRanker, validator=_check_ranker)
+    ranker: QuestionRanker[Profile, FieldSpec, RankedQuestion] = attrs.field(
+        factory=ExpectedValueRanker, validator=_check_ranker
+    )
     resolution: ResolutionPolicy = attrs.field(
         factory=ResolutionPolicy, validator=attrs.validators.instance_of(ResolutionPolicy)
     )
@@ -501,7 +490,7 @@ class ProfileBuilder:
         ranked = self.rank_questions(profile, budget=budget, now=now, channel=channel)
         return [q.field for q in ranked]
 
-    # ------------------------------------------------------------------ erasure and export
+    # ------------------------------------------------------------------ erasure
 
     def erase(
         self,
@@ -566,151 +555,13 @@ class ProfileBuilder:
             next_sequence=profile.next_sequence + 1,
         )
 
-    def export(self, profile: Profile) -> dict[str, Any]:
-        """A JSON-serializable description of the profile with full provenance.
-
-        The structure: ``customer_id``, ``opened_at``, ``stage``, ``completeness`` (per stage),
-        ``fields`` (for each known field its ``current`` value and ``history``, oldest first, each
-        entry with ``value``, ``source``, ``collected_at``, ``collector``, ``channel``,
-        ``consent`` and ``sequence``), ``consent_log`` and ``erasures`` (each entry with its
-        recording ``sequence``) and ``next_sequence``. Values and timestamps are written as
-        [`relmark.io`][relmark.io] writes them: timestamps as RFC 9557 text that keeps the named
-        time zone (``"2024-03-01T09:30:00+01:00[Europe/Berlin]"``), dates as ISO 8601, enums as
-        their values, tuples as lists. ``json.dumps`` accepts it as is;
-        [`load`][relmark.profile.builder.ProfileBuilder.load] reads it back to an equal profile.
-
-        The export holds the customer's personal data (it is what a data-subject access request
-        returns); a profile's ``repr`` never does.
-        """
-        from relmark.io import to_dict
-
-        profile = self._check_profile(profile)
-        fields: dict[str, Any] = {}
-        for name in profile.known_fields:
-            spec = profile.catalogue[name]
-            fields[name] = {
-                "current": _encode(profile.value(name), spec),
-                "history": [
-                    {
-                        "value": _encode(v.value, spec),
-                        "source": v.provenance.source.value,
-                        "collected_at": to_dict(v.provenance.collected_at),
-                        "collector": v.provenance.collector,
-                        "channel": to_dict(v.provenance.channel),
-                        "consent": list(v.provenance.consent),
-                        "sequence": v.sequence,
-                    }
-                    for v in profile.history(name)
-                ],
-            }
-        return {
-            "customer_id": profile.customer_id,
-            "opened_at": to_dict(profile.opened_at),
-            "stage": int(profile.stage),
-            "completeness": {
-                str(int(s)): profile.completeness(s)
-                for s in sorted({f.stage for f in profile.catalogue})
-            },
-            "fields": fields,
-            "consent_log": [to_dict(e) for e in profile.consent_log],
-            "erasures": [to_dict(r) for r in profile.erasures],
-            "next_sequence": profile.next_sequence,
-        }
-
-    def load(self, payload: Mapping[str, Any]) -> Profile:
-        """Rebuild a profile from [`export`][relmark.profile.builder.ProfileBuilder.export]'s output.
-
-        Values are read as values of their field in this builder's catalogue; the profile is
-        then built by its constructor, which checks every value, the recording order of the
-        observations, consent events and erasures, and the customer id (the same checks as for
-        a profile the builder makes). ``stage`` and ``completeness`` are derived, not read.
-
-        Raises:
-            InvalidPayloadError: Listing every problem found.
-        """
-        from relmark.io import from_dict
-
-        problems: list[str] = []
-
-        def read(where: str, raw: object, kind: Any) -> Any:
-            try:
-                return from_dict(raw, kind)
-            except InvalidPayloadError as exc:
-                problems.extend(f"{where}: {p}" for p in exc.problems)
-            return None
-
-        if not isinstance(payload, Mapping):
-            raise InvalidPayloadError(
-                "Profile", [f"payload: expected an object, got {type(payload).__name__}"]
-            )
-        missing = [k for k in _EXPORT_KEYS if k not in payload]
-        if missing:
-            raise InvalidPayloadError("Profile", [f"payload: missing key(s) {missing}"])
-        observations: list[ProvenancedValue] = []
-        given_fields = payload["fields"]
-        if not isinstance(given_fields, Mapping):
-            problems.append("fields: expected an object")
-            given_fields = {}
-        for name, entry in given_fields.items():
-            if name not in self.catalogue:
-                problems.append(f"fields.{name}: not a field of the catalogue")
-                continue
-            spec = self.catalogue[name]
-            history = entry.get("history") if isinstance(entry, Mapping) else None
-            if not isinstance(history, list):
-                problems.append(f"fields.{name}.history: expected a list")
-                continue
-            for i, item in enumerate(history):
-                where = f"fields.{name}.history[{i}]"
-                if not isinstance(item, Mapping) or set(item) != set(_HISTORY_KEYS):
-                    problems.append(f"{where}: expected an object with keys {list(_HISTORY_KEYS)}")
-                    continue
-                value = read(f"{where}.value", item["value"], _value_type(spec))
-                provenance = read(
-                    where,
-                    {
-                        "source": item["source"],
-                        "collected_at": item["collected_at"],
-                        "collector": item["collector"],
-                        "channel": item["channel"],
-                        "consent": item["consent"],
-                    },
-                    Provenance,
-                )
-                sequence = read(f"{where}.sequence", item["sequence"], int)
-                if value is not None and provenance is not None and sequence is not None:
-                    observations.append(
-                        ProvenancedValue(
-                            field=name, value=value, provenance=provenance, sequence=sequence
-                        )
-                    )
-        consent = read("consent_log", payload["consent_log"], list[ConsentEvent])
-        erasures = read("erasures", payload["erasures"], list[ErasureRecord])
-        opened = read("opened_at", payload["opened_at"], dt.datetime | None)
-        next_sequence = read("next_sequence", payload["next_sequence"], int)
-        if problems:
-            raise InvalidPayloadError("Profile", problems)
-        try:
-            return Profile(
-                customer_id=payload["customer_id"],
-                opened_at=opened,
-                catalogue=self.catalogue,
-                resolution=self.resolution,
-                observations=tuple(sorted(observations, key=lambda v: v.sequence)),
-                consent_log=tuple(consent),
-                erasures=tuple(erasures),
-                next_sequence=next_sequence,
-            )
-        except InvalidInputError as exc:
-            raise InvalidPayloadError("Profile", [f"payload: {exc}"]) from None
-
     # ------------------------------------------------------------------ stage-2 derivation
 
     def _derive_columns(
         self,
         summary: CustomerSummary,
         score_tables: Sequence[ScoreTable | Mapping[str, ScoreTable]],
-        touchpoints: Iterable[TouchpointLike] | None,
+        touchpoints: TouchpointTable | Iterable[Touchpoint] | None,
     ) -> list[DerivedColumn]:
         return derive_columns(
             summary,
@@ -727,7 +578,7 @@ class ProfileBuilder:
         summary: CustomerSummary,
         *score_tables: ScoreTable | Mapping[str, ScoreTable],
         at: dt.datetime,
-        touchpoints: Iterable[TouchpointLike] | None = None,
+        touchpoints: TouchpointTable | Iterable[Touchpoint] | None = None,
     ) -> list[Profile]:
         """Add the derived stage-2 fields to each profile, with provenance "derived by <scorer>".
 
@@ -737,7 +588,9 @@ class ProfileBuilder:
             *score_tables: Score tables, each a ``ScoreTable`` or ``{scorer_name: ScoreTable}``
                 (the name goes into the provenance).
             at: When the derivation is made (timezone-aware).
-            touchpoints: Touchpoints for ``preferred_channel``.
+            touchpoints: Touchpoints for ``preferred_channel``: a
+                [`TouchpointTable`][relmark.data.touchpoints.TouchpointTable] with channels, or
+                [`Touchpoint`][relmark.domain.records.Touchpoint] records.
 
         Returns:
             The updated profiles, in input order. A customer absent from the summary has no
@@ -776,7 +629,7 @@ class ProfileBuilder:
         *score_tables: ScoreTable | Mapping[str, ScoreTable],
         at: dt.datetime,
         profiles: Iterable[Profile],
-        touchpoints: Iterable[TouchpointLike] | None = None,
+        touchpoints: TouchpointTable | Iterable[Touchpoint] | None = None,
     ) -> ProfileBook:
         """Derive stage-2 fields for every customer of ``summary`` at once, columnar.
 
@@ -792,7 +645,9 @@ class ProfileBuilder:
             at: When the derivation is made (timezone-aware).
             profiles: The existing profiles of (some of) the summary's customers, at most one
                 per customer; profiles of other customers are ignored.
-            touchpoints: Touchpoints for ``preferred_channel``.
+            touchpoints: Touchpoints for ``preferred_channel``: a
+                [`TouchpointTable`][relmark.data.touchpoints.TouchpointTable] with channels, or
+                [`Touchpoint`][relmark.domain.records.Touchpoint] records.
 
         Returns:
             A [`ProfileBook`][relmark.profile.derive.ProfileBook] whose columns hold only values
@@ -890,19 +745,3 @@ def _parse_source(source: object) -> ValueSource:
         raise InvalidInputError(
             f"The 'source' argument must be a ValueSource or one of {allowed}. Got {source!r}."
         ) from None
-
-
-_EXPORT_KEYS = ("customer_id", "opened_at", "fields", "consent_log", "erasures", "next_sequence")
-_HISTORY_KEYS = ("value", "source", "collected_at", "collector", "channel", "consent", "sequence")
-
-
-def _value_type(spec: FieldSpec) -> Any:
-    """The type a value of ``spec`` is read as (a ``tuple`` field holds strings)."""
-    return tuple[str, ...] if spec.type is tuple else spec.type
-
-
-def _encode(value: Any, spec: FieldSpec) -> Any:
-    from relmark.io import to_dict
-
-    del spec  # the value's own type decides; ``load`` reads it back as the field's type
-    return to_dict(value)

@@ -49,16 +49,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from relmark.core.quantiles import weighted_quantile
+from relmark._validation import row_index
+from relmark.core.quantiles import tercile_cuts, tercile_tiers
 from relmark.data.summary import CustomerSummary
 from relmark.data.table import ScoreTable
-from relmark.domain.vocabulary import Channel, Direction
+from relmark.data.touchpoints import TouchpointTable
+from relmark.domain.records import Touchpoint
+from relmark.domain.vocabulary import Channel
 from relmark.errors import InvalidInputError
 from relmark.profile._checks import frozen_mapping
 from relmark.profile.catalogue import Catalogue, FieldSpec
@@ -76,7 +79,6 @@ __all__ = [
     "DEFAULT_SCORE_FIELDS",
     "DerivedColumn",
     "ProfileBook",
-    "TouchpointLike",
     "derive_columns",
 ]
 
@@ -102,25 +104,6 @@ scorers supply ``probability_alive`` too).
 
 _DAYS_PER_YEAR = 365.2425
 _SUMMARY = "summary"
-
-
-class TouchpointLike(Protocol):
-    """What derivation reads from a touchpoint (``relmark.domain`` touchpoints qualify)."""
-
-    @property
-    def customer_id(self) -> Hashable | None:
-        """The customer (``None`` for a touchpoint with another stakeholder)."""
-        ...
-
-    @property
-    def channel(self) -> Channel:
-        """Where it happened."""
-        ...
-
-    @property
-    def direction(self) -> Direction:
-        """Who initiated it."""
-        ...
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -152,15 +135,9 @@ def _terciles(
     use: ``low`` below $c_1$, ``high`` at or above $c_2$ when $c_2 > c_1$ (above $c_2$ when they
     are equal), ``medium`` otherwise.
     """
-    out = np.full(values.shape, "medium", dtype="<U6")
     if not present.any():
-        return out
-    kept, kept_weights = values[present], weights[present]
-    low_cut = weighted_quantile(kept, kept_weights, 1 / 3)
-    high_cut = weighted_quantile(kept, kept_weights, 2 / 3)
-    out[values < low_cut] = "low"
-    out[(values >= high_cut) & (values > low_cut)] = "high"
-    return out
+        return np.full(values.shape, "medium", dtype="<U6")
+    return tercile_tiers(values, *tercile_cuts(values[present], weights[present]))
 
 
 def _named_tables(
@@ -186,17 +163,6 @@ def _named_tables(
                 f"ScoreTable; argument {position} is a {type(item).__name__}."
             )
     return named
-
-
-def _row_index(ids: NDArray[Any], of: NDArray[Any]) -> tuple[NDArray[np.int64], BoolArray]:
-    """For each id of ``ids``, its row in ``of`` and whether it is there (vectorized)."""
-    if of.size == 0 or ids.size == 0:
-        return np.zeros(ids.size, np.int64), np.zeros(ids.size, bool)
-    order = np.argsort(of, kind="stable")
-    pos = np.searchsorted(of[order], ids)
-    pos = np.clip(pos, 0, of.size - 1)
-    found = of[order][pos] == ids
-    return order[pos].astype(np.int64), np.asarray(found, dtype=bool)
 
 
 def _column_values(spec: FieldSpec, column: str, values: NDArray[Any]) -> list[Any]:
@@ -246,7 +212,7 @@ def derive_columns(
     *,
     catalogue: Catalogue,
     score_fields: Mapping[str, str] = DEFAULT_SCORE_FIELDS,
-    touchpoints: Iterable[TouchpointLike] | None = None,
+    touchpoints: TouchpointTable | Iterable[Touchpoint] | None = None,
     thresholds: LifecycleThresholds | None = None,
 ) -> list[DerivedColumn]:
     """Derive every stage-2 field the catalogue defines, for every customer of ``summary``.
@@ -258,7 +224,10 @@ def derive_columns(
             Rows are matched to the summary by customer id; customers a table lacks get no value.
         catalogue: Only fields it defines are derived.
         score_fields: Score column → field.
-        touchpoints: Touchpoints for ``preferred_channel``; inbound ones count.
+        touchpoints: Touchpoints for ``preferred_channel``: a
+            [`TouchpointTable`][relmark.data.touchpoints.TouchpointTable] with channels, or
+            [`Touchpoint`][relmark.domain.records.Touchpoint] records (converted to a table
+            once). Inbound touchpoints of customers count; those with other stakeholders do not.
         thresholds: Lifecycle thresholds for ``lifecycle_stage``.
 
     Returns:
@@ -307,7 +276,8 @@ def derive_columns(
     p_alive: NDArray[np.float64] | None = None
     p_alive_present = everyone
     for name, table in _named_tables(tables):
-        rows, found = _row_index(ids, table.customer_id)
+        rows = row_index(table.customer_id, ids)
+        found = rows >= 0  # an absent id's row (-1) picks a value that `found` masks out
         has_tier = any(score_fields.get(column) == "clv_tier" for column in table.columns)
         for column in table.columns:
             field = score_fields.get(column)
@@ -337,29 +307,67 @@ def derive_columns(
             collector,
         )
 
-    if touchpoints is not None and "preferred_channel" in catalogue:
-        values, present = _preferred_channels(ids, touchpoints)
-        put("preferred_channel", values, present, "touchpoints")
+    if touchpoints is not None:
+        log = _touchpoint_table(touchpoints)
+        if "preferred_channel" in catalogue:
+            values, present = _preferred_channels(ids, log)
+            put("preferred_channel", values, present, "touchpoints")
 
     return [columns.held[name] for name in catalogue.names if name in columns.held]
 
 
+def _touchpoint_table(touchpoints: TouchpointTable | Iterable[Touchpoint]) -> TouchpointTable:
+    """``touchpoints`` as a table: a table is returned as is, records are converted once.
+
+    Raises:
+        InvalidInputError: When ``touchpoints`` is neither a table nor Touchpoint records.
+    """
+    if isinstance(touchpoints, TouchpointTable):
+        return touchpoints
+    return TouchpointTable.from_records(touchpoints)
+
+
 def _preferred_channels(
-    ids: NDArray[Any], touchpoints: Iterable[TouchpointLike]
-) -> tuple[list[Any], BoolArray]:
+    ids: NDArray[Any], touchpoints: TouchpointTable
+) -> tuple[list[Channel | None], BoolArray]:
+    """The channel each customer of ``ids`` used most for inbound touchpoints (vectorized).
+
+    Inbound touchpoints of customers (not of other stakeholders) are counted per customer and
+    channel with one ``bincount``; the most used channel wins, ties going to the channel declared
+    first in [`Channel`][relmark.domain.vocabulary.Channel]. Customers without such a touchpoint
+    get ``None`` (not present); touchpoints of customers not in ``ids`` are ignored.
+
+    Args:
+        ids: Customer ids (unique), e.g. a summary's.
+        touchpoints: The touchpoint log; it must hold channels.
+
+    Returns:
+        ``(values, present)`` in the order of ``ids``.
+
+    Raises:
+        InvalidInputError: When the log holds no channels, or its ids are of another kind
+            (text against integers) than ``ids``, so that none could match.
+    """
+    if touchpoints.channel is None:
+        raise InvalidInputError(
+            "The touchpoints hold no channels, so 'preferred_channel' cannot be derived; build "
+            "the TouchpointTable with a 'channel' column (or from Touchpoint records)."
+        )
+    keys = touchpoints.counterpart_id
+    numeric = "biuf"
+    if keys.size and ids.size and (keys.dtype.kind in numeric) != (ids.dtype.kind in numeric):
+        raise InvalidInputError(
+            f"The touchpoints' counterpart ids ({keys.dtype}) and the summary's customer ids "
+            f"({ids.dtype}) are of different types, so none would match; convert one side first."
+        )
     channels = list(Channel)
-    code = {c: i for i, c in enumerate(channels)}
-    rows = {cid: i for i, cid in enumerate(ids.tolist())}
-    n = ids.size
-    who: list[int] = []
-    where: list[int] = []
-    for t in touchpoints:
-        row = rows.get(t.customer_id)
-        if row is not None and t.direction is Direction.INBOUND:
-            who.append(row)
-            where.append(code[t.channel])
-    counts = np.zeros((n, len(channels)), dtype=np.int64)
-    np.add.at(counts, (np.asarray(who, dtype=np.int64), np.asarray(where, dtype=np.int64)), 1)
+    n, m = ids.size, len(channels)
+    counted = touchpoints.inbound & ~touchpoints.is_stakeholder
+    distinct, code = touchpoints.counterparts
+    rows = row_index(ids, distinct)[code[counted]]
+    found = rows >= 0
+    cells = rows[found] * m + touchpoints.channel[counted][found]
+    counts = np.bincount(cells, minlength=n * m).reshape(n, m)
     present = counts.sum(axis=1) > 0
     best = counts.argmax(axis=1)  # the first maximum: ties go to the channel declared first
     values = [

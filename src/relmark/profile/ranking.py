@@ -3,7 +3,7 @@
 [`ProfileBuilder.next_questions`][relmark.profile.builder.ProfileBuilder.next_questions] first
 decides *which* fields may be asked at all (unknown or stale, lawful basis available,
 dependencies known, stage reached, channel allowed) and then hands those candidates to a
-[`QuestionRanker`][relmark.profile.ranking.QuestionRanker], which only orders them. Whatever a
+[`QuestionRanker`][relmark.typing.QuestionRanker], which only orders them. Whatever a
 ranker returns, the builder keeps only candidates, so a plug-in cannot break those guarantees.
 
 Two rankers ship:
@@ -20,13 +20,14 @@ import datetime as dt
 import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import attrs
 
+from relmark._validation import is_real
 from relmark.domain.vocabulary import Channel
 from relmark.errors import InvalidInputError
-from relmark.profile._checks import frozen_mapping, is_real
+from relmark.profile._checks import frozen_mapping
 from relmark.profile.catalogue import (
     Catalogue,
     FieldSpec,
@@ -40,7 +41,6 @@ __all__ = [
     "AnswerModel",
     "CatalogueOrderRanker",
     "ExpectedValueRanker",
-    "QuestionRanker",
     "RankedQuestion",
     "default_answer_models",
 ]
@@ -59,17 +59,6 @@ class RankedQuestion:
     field: FieldSpec
     score: float
     reason: str
-
-
-@runtime_checkable
-class QuestionRanker(Protocol):
-    """Anything that orders candidate questions for a profile."""
-
-    def rank(
-        self, profile: Profile, candidates: Sequence[FieldSpec], *, now: dt.datetime
-    ) -> Sequence[RankedQuestion]:
-        """Return ``candidates`` best first (a ranker may leave out fields not worth asking)."""
-        ...
 
 
 @attrs.frozen(kw_only=True)

@@ -262,6 +262,18 @@ def _customer_id(value: object) -> int | str:
     return customer_key(value)
 
 
+def _deciding(by_date: ConsentEvent | None, by_record: ConsentEvent | None) -> ConsentEvent | None:
+    """The event that decides, from the latest events by date and by record.
+
+    See [`Profile.consent_event`][relmark.profile.records.Profile.consent_event].
+    """
+    if by_date is None or by_record is None:
+        return None
+    if by_date.action is ConsentAction.GRANT and by_record.action is not ConsentAction.GRANT:
+        return by_record
+    return by_date
+
+
 @attrs.frozen(kw_only=True)
 class Profile:
     """Everything known about one customer, with provenance, consent and erasure history.
@@ -273,8 +285,11 @@ class Profile:
 
     The constructor checks what every profile promises, so a profile loaded from JSON is held
     to the same rules as one the builder made: each value belongs to a field of the catalogue
-    and passes its check; observations, consent events and erasures each appear in recording
-    order and share one sequence of distinct numbers below ``next_sequence``.
+    and passes its check; its lawful basis was available when it was recorded (consent granted
+    for a consent field, no objection for a legitimate-interest field, by the consent log as it
+    stood then) and no erasure of its field has removed it since; observations, consent events
+    and erasures each appear in recording order and share one sequence of distinct numbers below
+    ``next_sequence``.
 
     The repr names the customer, the stage and the known fields, never a value: values are
     personal data and reprs end up in logs and tracebacks.
@@ -306,9 +321,10 @@ class Profile:
     def __attrs_post_init__(self) -> None:
         """Check what every profile promises, however it was made (builder or loaded payload).
 
-        Every record has its type; every value belongs to a field of the catalogue and passes
-        its check; each of observations, consent log and erasures is in recording order, and
-        all share one sequence below ``next_sequence`` without repeats.
+        Every record has its type; every value belongs to a field of the catalogue, passes
+        its check and had its lawful basis when it was recorded; each of observations, consent
+        log and erasures is in recording order, and all share one sequence below
+        ``next_sequence`` without repeats.
         """
         kinds = (
             ("observations", ProvenancedValue),
@@ -346,7 +362,36 @@ class Profile:
                 raise InvalidInputError(
                     f"Observation {i} of profile {self.customer_id!r}: {exc}"
                 ) from None
+            self._check_lawful_basis(i, observed)
             self._check_not_erased(i, observed)
+
+    def _check_lawful_basis(self, i: int, observed: ProvenancedValue) -> None:
+        """The consent rule of [`may_store`][relmark.profile.records.Profile.may_store], replayed.
+
+        A held value's lawful basis was available when it was collected, judged on the consent
+        log as it stood when the value was recorded (events with a smaller sequence), exactly
+        as the builder judged it before storing the value.
+        """
+        spec = self.catalogue[observed.field]
+        if spec.lawful_basis not in (LawfulBasis.CONSENT, LawfulBasis.LEGITIMATE_INTEREST):
+            return
+        collected = observed.provenance.collected_at
+        event = _deciding(*self._in_force(spec.purpose, collected, before=observed.sequence))
+        status = None if event is None else event.action
+        if spec.lawful_basis is LawfulBasis.CONSENT and status is not ConsentAction.GRANT:
+            why = "needs consent, which was not granted"
+        elif spec.lawful_basis is LawfulBasis.LEGITIMATE_INTEREST and status in (
+            ConsentAction.OBJECT,
+            ConsentAction.WITHDRAW,
+        ):
+            why = f"relies on legitimate interest, and the customer's word was {status.value!r}"
+        else:
+            return
+        raise InvalidInputError(
+            f"Observation {i} of profile {self.customer_id!r} (field {observed.field!r}, purpose "
+            f"{spec.purpose!r}) {why} when it was collected ({collected.isoformat()}) by the "
+            "consent log recorded before it; such a value is never stored."
+        )
 
     def _check_not_erased(self, i: int, observed: ProvenancedValue) -> None:
         """The erasure rule of [`may_store`][relmark.profile.records.Profile.may_store], on a held value.
@@ -473,16 +518,19 @@ class Profile:
         return tuple(name for name in self.catalogue.names if name in held)
 
     def _in_force(
-        self, purpose: str, at: dt.datetime
+        self, purpose: str, at: dt.datetime, before: int | None = None
     ) -> tuple[ConsentEvent | None, ConsentEvent | None]:
         """The events for ``purpose`` in force at ``at``: latest by date, and latest recorded.
 
         Only events that have taken effect (``event.at <= at``) count; the latest by date breaks
-        ties of date by recording order.
+        ties of date by recording order. With ``before``, only events recorded before that
+        sequence number count (the log as it stood when that number was given out).
         """
         by_date: ConsentEvent | None = None
         by_record: ConsentEvent | None = None
         for event in self.consent_log:  # in recording order
+            if before is not None and event.sequence >= before:
+                break
             if event.purpose != purpose or event.at > at:
                 continue
             by_record = event
@@ -501,12 +549,7 @@ class Profile:
         withdrawal does not undo the withdrawal, and a back-dated withdrawal recorded after a
         grant still ends it.
         """
-        by_date, by_record = self._in_force(purpose, at)
-        if by_date is None or by_record is None:
-            return None
-        if by_date.action is ConsentAction.GRANT and by_record.action is not ConsentAction.GRANT:
-            return by_record
-        return by_date
+        return _deciding(*self._in_force(purpose, at))
 
     def consent_status(self, purpose: str, at: dt.datetime) -> ConsentAction | None:
         """The action of the deciding consent event for ``purpose`` at ``at`` (``None`` if none).

@@ -41,8 +41,9 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from relmark._validation import is_int, is_real
 from relmark.errors import InvalidInputError
-from relmark.profile._checks import frozen_mapping, is_int, is_real
+from relmark.profile._checks import frozen_mapping
 
 __all__ = [
     "KOTLER_MATRIX",

@@ -33,12 +33,13 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from relmark._validation import row_index
 from relmark.data import TransactionLog
+from relmark.data.touchpoints import TouchpointTable
 from relmark.domain import TouchpointKind
 from relmark.errors import InvalidInputError
 from relmark.program.actions import DEFAULT_PLAYBOOK, Depth, Playbook
 from relmark.program.tracking import newcombe_interval, wilson_interval
-from relmark.trust import TouchpointTable
 from relmark.typing import FloatArray
 
 __all__ = [
@@ -70,17 +71,14 @@ def _values_by_customer(
         raise InvalidInputError(
             f"'customer_id' and '{what}' must be 1-d of one length; got {ids.shape} and {vals.shape}."
         )
-    order = np.argsort(ids)
-    position = np.searchsorted(ids[order], wanted)
-    position = np.minimum(position, max(ids.size - 1, 0))
-    found = ids.size > 0 and (ids[order][position] == wanted)
-    missing = wanted[~np.asarray(found, dtype=np.bool_)] if ids.size else wanted
+    position = row_index(ids, wanted)
+    missing = wanted[position < 0]
     if missing.size:
         raise InvalidInputError(
             f"No {what} for complainant(s) {np.unique(missing)[:5].tolist()}; give one for every "
             "customer with a complaint."
         )
-    out: FloatArray = vals[order][position]
+    out: FloatArray = vals[position]
     return out
 
 
@@ -115,7 +113,7 @@ class RecoveryList:
     def to_frame(self, backend: str | None = None) -> Any:
         """The list as a frame (``"pandas"``, ``"polars"`` or ``"pyarrow"``; default: installed)."""
         from relmark._display import frame_backend
-        from relmark.data._frames import to_native_frame
+        from relmark._frames import to_native_frame
 
         return to_native_frame(
             {f.name: getattr(self, f.name) for f in attrs.fields(RecoveryList)},
@@ -352,9 +350,7 @@ def recovery_report(
     resolved_at = touchpoints.resolved_at[complaint]
     days = (resolved_at - at).astype("timedelta64[us]").astype(np.int64) / _DAY_US
     recovered = ~np.isnat(resolved_at) & (days <= slow_after_days)
-    sorted_ids = np.sort(ids)
-    position = np.minimum(np.searchsorted(sorted_ids, who), max(ids.size - 1, 0))
-    known = (sorted_ids[position] == who) if ids.size else np.zeros(who.size, dtype=np.bool_)
+    known = row_index(ids, who) >= 0
     if not known.all():
         raise InvalidInputError(
             f"Complainant(s) {who[~known][:5].tolist()} are missing from 'customer_id'; give every "

@@ -94,7 +94,7 @@ class ContactPlan:
     def to_frame(self, backend: str | None = None) -> Any:
         """The contact list as a frame (``"pandas"``, ``"polars"`` or ``"pyarrow"``; default: installed)."""
         from relmark._display import frame_backend
-        from relmark.data._frames import to_native_frame
+        from relmark._frames import to_native_frame
 
         return to_native_frame(
             {

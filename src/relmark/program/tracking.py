@@ -45,6 +45,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from relmark._validation import row_index
 from relmark.data import TransactionLog
 from relmark.domain import Touchpoint, TouchpointKind
 from relmark.errors import InvalidInputError
@@ -373,7 +374,7 @@ class ResponseReport:
     def to_frame(self, table: str = "effects", backend: str | None = None) -> Any:
         """One of the report's tables as a frame (``"pandas"``, ``"polars"`` or ``"pyarrow"``)."""
         from relmark._display import frame_backend
-        from relmark.data._frames import to_native_frame
+        from relmark._frames import to_native_frame
 
         return to_native_frame(self.columns(table), frame_backend(backend))
 
@@ -395,10 +396,8 @@ def _responses(
     start, end = _window(campaign, log)
     inside = (log.time >= start) & (log.time < end)
     ids = log.customer_id[inside].astype(np.str_)
-    position = np.searchsorted(customers, ids)
-    position = np.minimum(position, max(customers.size - 1, 0))
-    known = customers.size > 0
-    found = (customers[position] == ids) if known else np.zeros(ids.size, dtype=np.bool_)
+    position = row_index(customers, ids)
+    found = position >= 0
     purchase = np.ones(ids.size, dtype=np.bool_)
     if log.is_return is not None:
         purchase = ~log.is_return[inside]

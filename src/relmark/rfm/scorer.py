@@ -29,12 +29,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from relmark._estimator import Estimator
-from relmark.data._validation import array_eq, cmp, offending_rows
-from relmark.data.summary import CustomerSummary
+from relmark._validation import array_eq, check_choice, cmp, is_int, offending_rows
+from relmark.data.summary import CustomerSummary, require_summary
 from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
-from relmark.errors import InvalidInputError, NotFittedError
+from relmark.errors import InvalidInputError
 from relmark.rfm._binning import apply_cuts, quantile_bins, random_tie_keys, realised_sizes
-from relmark.rfm._checks import is_int
 from relmark.rfm.presets import RF_GRID_SEGMENTS
 from relmark.rfm.segments import SegmentRules
 from relmark.typing import BoolArray, FloatArray, IntArray
@@ -169,7 +168,7 @@ class RFMScorer(Estimator):
         n_one_time_buyers_: How many of them had no repeat purchase.
 
     Examples:
-        >>> from relmark.data.summary import CustomerSummary
+        >>> from relmark.data.summary import CustomerSummary, require_summary
         >>> summary = CustomerSummary.from_arrays(
         ...     frequency=[0, 1, 2, 4, 6],
         ...     recency=[0, 10, 20, 30, 38],
@@ -215,16 +214,6 @@ class RFMScorer(Estimator):
         self.one_time_buyers = one_time_buyers
         self.segments = segments
 
-    def __repr__(self) -> str:
-        """Hyperparameters that differ from the defaults."""
-        defaults = RFMScorer()
-        changed = [
-            f"{name}={value!r}"
-            for name, value in vars(self).items()
-            if not name.endswith("_") and value != getattr(defaults, name)
-        ]
-        return f"RFMScorer({', '.join(changed)})"
-
     # ------------------------------------------------------------------ validation
 
     def _config(self) -> _Config:
@@ -232,15 +221,14 @@ class RFMScorer(Estimator):
         if not is_int(bins) or not 2 <= bins <= _MAX_BINS:
             raise _param_error("bins", f"an int in [2, {_MAX_BINS}]", bins)
         bins = int(bins)
-        for name, allowed in (
-            ("ties", _TIES),
-            ("binning", _BINNINGS),
-            ("one_time_buyers", _ONE_TIME),
-        ):
-            if getattr(self, name) not in allowed:
-                raise _param_error(
-                    name, f"one of {', '.join(map(repr, allowed))}", getattr(self, name)
-                )
+        ties, binning, one_time_buyers = (
+            check_choice(getattr(self, name), allowed, name=name, owner="RFMScorer")
+            for name, allowed in (
+                ("ties", _TIES),
+                ("binning", _BINNINGS),
+                ("one_time_buyers", _ONE_TIME),
+            )
+        )
         if not is_int(self.seed) or not 0 <= self.seed < _SEED_LIMIT:
             raise _param_error("seed", "an int in [0, 2**64)", self.seed)
         rules = self.segments
@@ -263,11 +251,11 @@ class RFMScorer(Estimator):
             )
         return _Config(
             bins=bins,
-            ties=str(self.ties),
+            ties=ties,
             seed=int(self.seed),
-            nested=self.binning == "nested",
+            nested=binning == "nested",
             fixed=self._fixed_thresholds(bins),
-            one_time_buyers=str(self.one_time_buyers),
+            one_time_buyers=one_time_buyers,
             rules=rules,
         )
 
@@ -303,11 +291,7 @@ class RFMScorer(Estimator):
         return fixed
 
     def _columns(self, summary: object, method: str, config: _Config) -> _Columns:
-        if not isinstance(summary, CustomerSummary):
-            raise InvalidInputError(
-                f"RFMScorer.{method} expects a CustomerSummary; got {type(summary).__name__}. "
-                "Build one with CustomerSummary.from_arrays or TransactionLog.summarize."
-            )
+        summary = require_summary(summary, owner=f"RFMScorer.{method}")
         if summary.monetary is None:
             raise InvalidInputError(
                 f"RFMScorer.{method} needs the summary's 'monetary' column (mean repeat-purchase "
@@ -429,12 +413,6 @@ class RFMScorer(Estimator):
 
     # ------------------------------------------------------------------ scoring
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "thresholds_"):
-            raise NotFittedError(
-                "This RFMScorer is not fitted yet; call fit(summary) before score(summary)."
-            )
-
     def _check_unchanged(self, config: _Config) -> None:
         """The fitted state must match the current hyperparameters (none changed since fit)."""
         expected: set[str] = {"recency"}
@@ -499,7 +477,7 @@ class RFMScorer(Estimator):
             InvalidInputError: As for ``fit``, or when the customer ids are of a different kind
                 (int vs. str) than the fitted ones under the ``"first"``/``"random"`` policies.
         """
-        self._check_fitted()
+        self._check_fitted("score")
         config = self._config()
         self._check_unchanged(config)
         cols = self._columns(summary, "score", config)
@@ -597,7 +575,7 @@ class RFMScorer(Estimator):
         Raises:
             NotFittedError: Before ``fit``.
         """
-        self._check_fitted()
+        self._check_fitted("collapsed_bins")
         return {k: v.empty_bins for k, v in self.thresholds_.items() if v.collapsed}
 
 

@@ -20,8 +20,8 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from relmark._validation import is_int
 from relmark.errors import InvalidInputError
-from relmark.rfm._checks import is_int
 from relmark.typing import BoolArray, IntArray
 
 __all__ = ["Cell", "LintReport", "Overlap", "Segment", "SegmentRules"]
@@ -274,7 +274,7 @@ class LintReport:
                 that is installed.
         """
         from relmark._display import frame_backend
-        from relmark.data._frames import to_native_frame
+        from relmark._frames import to_native_frame
 
         data = {k: np.asarray(v, dtype=object if k in {"claimed_by", "winner"} else np.int64)
                 for k, v in self.columns().items()}  # fmt: skip

@@ -6,7 +6,12 @@ scorer classes). It knows three sources, in order of precedence:
 1. scorers registered on it explicitly (``registry.register("name", factory)`` or the
    [`register_scorer`][relmark.scoring.registry.register_scorer] decorator);
 2. relmark's built-in scorers, named by ``"module:attribute"`` strings and imported only when
-   first asked for (so importing the registry never imports the models);
+   first asked for (so importing the registry never imports the models), and one
+   [`TransactionModelScorer`][relmark.clv.scorers.TransactionModelScorer] per model of
+   [`relmark.clv.registry`][relmark.clv.registry], under the model's name with ``model``
+   preset: these names come from the model registry itself
+   ([`BUILTIN_SCORER_GROUPS`][relmark.scoring.registry.BUILTIN_SCORER_GROUPS]), read on the
+   first lookup, so a new model is a new scorer without an edit here;
 3. third-party scorers advertised by installed distributions under the entry-point group
    ``relmark.scorers``, discovered on the first lookup and imported only when used.
 
@@ -40,6 +45,7 @@ from relmark.typing import Scorer
 
 __all__ = [
     "BUILTIN_SCORERS",
+    "BUILTIN_SCORER_GROUPS",
     "DEFAULT_REGISTRY",
     "ENTRY_POINT_GROUP",
     "ScorerRegistry",
@@ -52,14 +58,15 @@ ENTRY_POINT_GROUP = "relmark.scorers"
 """The entry-point group third-party distributions use to advertise scorers."""
 
 BUILTIN_SCORERS: Mapping[str, str] = {
-    "bgnbd": "relmark.clv.scorers:BGNBDScorer",
     "clv": "relmark.clv.scorers:CLVScorer",
     "commitment_trust": "relmark.trust.scorer:CommitmentTrustScorer",
-    "mbgnbd": "relmark.clv.scorers:MBGNBDScorer",
-    "paretonbd": "relmark.clv.scorers:ParetoNBDScorer",
     "rfm": "relmark.rfm.scorer:RFMScorer",
 }
 """relmark's own scorers: name → ``"module:attribute"`` of the factory, imported lazily."""
+
+BUILTIN_SCORER_GROUPS: tuple[str, ...] = ("relmark.clv.scorers:transaction_model_scorers",)
+"""``"module:attribute"`` of functions returning ``{name: factory}`` of more built-in scorers,
+called on the first lookup: the transaction-model scorers, one per registered model."""
 
 _NAME = re.compile(r"^[a-z][a-z0-9_.\-]*$")
 
@@ -88,6 +95,10 @@ class ScorerRegistry:
     Args:
         builtins: Name → ``"module:attribute"`` of lazily imported scorers; defaults to
             [`BUILTIN_SCORERS`][relmark.scoring.registry.BUILTIN_SCORERS].
+        builtin_groups: ``"module:attribute"`` of functions returning ``{name: factory}``,
+            called on the first lookup; defaults to
+            [`BUILTIN_SCORER_GROUPS`][relmark.scoring.registry.BUILTIN_SCORER_GROUPS] when
+            ``builtins`` is not given, and to none when it is.
         entry_point_group: Entry-point group scanned on the first lookup, or ``None`` to ignore
             installed third-party scorers.
 
@@ -107,10 +118,15 @@ class ScorerRegistry:
         self,
         *,
         builtins: Mapping[str, str] | None = None,
+        builtin_groups: tuple[str, ...] | None = None,
         entry_point_group: str | None = ENTRY_POINT_GROUP,
     ) -> None:
         self._registered: dict[str, Callable[..., Any]] = {}
         self._builtins: dict[str, str] = dict(BUILTIN_SCORERS if builtins is None else builtins)
+        if builtin_groups is None:
+            builtin_groups = BUILTIN_SCORER_GROUPS if builtins is None else ()
+        self._pending_groups: tuple[str, ...] = tuple(builtin_groups)
+        self._grouped: dict[str, Callable[..., Any]] = {}
         self._entry_point_group = entry_point_group
         self._entry_points: dict[str, str] | None = None
         self._loaded: dict[str, Callable[..., Any]] = {}
@@ -168,6 +184,22 @@ class ScorerRegistry:
             return add
         return add(factory)
 
+    def _load_groups(self) -> dict[str, Callable[..., Any]]:
+        """The factories of the built-in groups, loaded on the first call (outside the lock)."""
+        with self._lock:
+            pending = self._pending_groups
+        if pending:
+            found: dict[str, Callable[..., Any]] = {}
+            for target in pending:
+                for name, factory in _load(target, "relmark built-in group")().items():
+                    found.setdefault(name, factory)
+            with self._lock:
+                if self._pending_groups:
+                    self._grouped = found
+                    self._pending_groups = ()
+        with self._lock:
+            return self._grouped
+
     def _discover(self) -> dict[str, str]:
         with self._lock:
             if self._entry_points is None:
@@ -181,9 +213,10 @@ class ScorerRegistry:
 
     def available(self) -> tuple[str, ...]:
         """Sorted names of every scorer this registry can build, loaded or not."""
+        grouped = self._load_groups()
         discovered = self._discover()
         with self._lock:
-            return tuple(sorted({*self._registered, *self._builtins, *discovered}))
+            return tuple(sorted({*self._registered, *self._builtins, *grouped, *discovered}))
 
     def factory(self, name: str) -> Callable[..., Any]:
         """The factory registered under ``name`` (importing it if needed).
@@ -191,10 +224,13 @@ class ScorerRegistry:
         Raises:
             UnknownScorerError: Listing the available names when ``name`` is unknown.
         """
+        grouped = self._load_groups()
         discovered = self._discover()
         with self._lock:
             if name in self._registered:
                 return self._registered[name]
+            if name in grouped and name not in self._builtins:
+                return grouped[name]
             if name in self._loaded:
                 return self._loaded[name]
             if name in self._builtins:

@@ -3,7 +3,7 @@
 - [`relmark.trust.instrument`][relmark.trust.instrument]: instruments as data
   ([`Instrument`][relmark.trust.instrument.Instrument],
   [`Construct`][relmark.trust.instrument.Construct], [`Item`][relmark.trust.instrument.Item],
-  [`Path`][relmark.trust.instrument.Path]) and the default KMV and relationship-quality
+  [`StructuralPath`][relmark.trust.instrument.StructuralPath]) and the default KMV and relationship-quality
   instruments.
 - [`relmark.trust.scores`][relmark.trust.scores]: construct scores per respondent, reverse
   keying, the missing-item policy, 0-100 indices.
@@ -33,8 +33,8 @@ if TYPE_CHECKING:
         Construct,
         Instrument,
         Item,
-        Path,
         PathSign,
+        StructuralPath,
         default_kmv_instrument,
         relationship_quality_instrument,
     )
@@ -58,7 +58,6 @@ if TYPE_CHECKING:
     from relmark.trust.proxies import (
         SummaryProxies,
         TouchpointProxies,
-        TouchpointTable,
         behavioural_trust_index,
         summary_proxies,
         touchpoint_proxies,
@@ -131,7 +130,6 @@ __all__ = [
     "OmegaResult",
     "OneFactorFit",
     "ParameterKind",
-    "Path",
     "PathEstimate",
     "PathModelResult",
     "PathSign",
@@ -140,9 +138,9 @@ __all__ = [
     "SEMParameter",
     "SEMResult",
     "SEMSpecification",
+    "StructuralPath",
     "SummaryProxies",
     "TouchpointProxies",
-    "TouchpointTable",
     "alpha_if_item_deleted",
     "average_variance_extracted",
     "behavioural_trust_index",
@@ -199,7 +197,7 @@ _HOMES = {
     "OmegaResult": "relmark.trust.reliability",
     "OneFactorFit": "relmark.trust.reliability",
     "ParameterKind": "relmark.trust.sem",
-    "Path": "relmark.trust.instrument",
+    "StructuralPath": "relmark.trust.instrument",
     "PathEstimate": "relmark.trust.paths",
     "PathModelResult": "relmark.trust.paths",
     "PathSign": "relmark.trust.instrument",
@@ -210,7 +208,6 @@ _HOMES = {
     "SEMSpecification": "relmark.trust.sem",
     "SummaryProxies": "relmark.trust.proxies",
     "TouchpointProxies": "relmark.trust.proxies",
-    "TouchpointTable": "relmark.trust.proxies",
     "alpha_if_item_deleted": "relmark.trust.reliability",
     "average_variance_extracted": "relmark.trust.reliability",
     "behavioural_trust_index": "relmark.trust.proxies",

@@ -21,9 +21,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from relmark._validation import check_probability, cmp
 from relmark.errors import ConvergenceError, InvalidInputError
-from relmark.trust._checks import array_eq, check_level
-from relmark.trust.instrument import Instrument, Path
+from relmark.trust.instrument import Instrument, StructuralPath
 from relmark.trust.paths import PathEstimate, _check_recursive
 from relmark.trust.scores import ItemResponses, _matching_responses, keyed_responses
 from relmark.trust.sem import _one_factor_omega
@@ -58,7 +58,7 @@ class DisattenuatedPathResult:
     r_squared: dict[str, float]
     omega: dict[str, float]
     constructs: tuple[str, ...]
-    corrected_correlations: FloatArray = attrs.field(eq=attrs.cmp_using(eq=array_eq))
+    corrected_correlations: FloatArray = attrs.field(eq=cmp)
     intervals: tuple[tuple[float, float], ...]
     confidence: float
     n_respondents: int
@@ -84,7 +84,7 @@ class DisattenuatedPathResult:
 
 
 def _disattenuated(
-    blocks: Sequence[FloatArray], paths: Sequence[Path], position: Mapping[str, int]
+    blocks: Sequence[FloatArray], paths: Sequence[StructuralPath], position: Mapping[str, int]
 ) -> tuple[FloatArray, FloatArray, FloatArray, dict[str, float]]:
     r"""Coefficients, $\omega$ per construct, corrected correlations and $R^2$ of one sample.
 
@@ -111,7 +111,7 @@ def _disattenuated(
 def fit_disattenuated_path_model(
     instrument: Instrument,
     responses: Mapping[str, ArrayLike] | ArrayLike | ItemResponses,
-    paths: Sequence[Path] | None = None,
+    paths: Sequence[StructuralPath] | None = None,
     *,
     n_bootstrap: int = 200,
     confidence: float = 0.95,
@@ -146,14 +146,16 @@ def fit_disattenuated_path_model(
         InvalidInputError: No paths, a feedback loop, a construct with fewer than 3 items, too
             few complete respondents, invalid answers, or bad arguments.
     """
-    level = check_level(significance, "significance")
-    interval = check_level(confidence, "confidence")
+    level = check_probability(significance, name="significance")
+    interval = check_probability(confidence, name="confidence")
     count: object = n_bootstrap
     if isinstance(count, bool) or not isinstance(count, int) or count < 20:
         raise InvalidInputError(f"The 'n_bootstrap' parameter must be an int >= 20. Got {count!r}.")
     path_list = list(instrument.paths if paths is None else paths)
     if not path_list:
-        raise InvalidInputError("The 'paths' argument must hold at least one Path. Got none.")
+        raise InvalidInputError(
+            "The 'paths' argument must hold at least one StructuralPath. Got none."
+        )
     _check_recursive(path_list)
     keyed = (
         _matching_responses(instrument, responses)

@@ -28,8 +28,8 @@ __all__ = [
     "Construct",
     "Instrument",
     "Item",
-    "Path",
     "PathSign",
+    "StructuralPath",
     "default_kmv_instrument",
     "relationship_quality_instrument",
 ]
@@ -50,7 +50,7 @@ def _to_constructs(value: Iterable[Construct]) -> tuple[Construct, ...]:
     return tuple(value)
 
 
-def _to_paths(value: Iterable[Path]) -> tuple[Path, ...]:
+def _to_paths(value: Iterable[StructuralPath]) -> tuple[StructuralPath, ...]:
     return tuple(value)
 
 
@@ -147,7 +147,7 @@ class Construct:
 
 
 @attrs.frozen(kw_only=True)
-class Path:
+class StructuralPath:
     """A hypothesised directed effect between two constructs.
 
     Attributes:
@@ -238,7 +238,9 @@ class Instrument:
     constructs: tuple[Construct, ...] = attrs.field(
         converter=_to_constructs, validator=_check_constructs
     )
-    paths: tuple[Path, ...] = attrs.field(default=(), converter=_to_paths, validator=_check_paths)
+    paths: tuple[StructuralPath, ...] = attrs.field(
+        default=(), converter=_to_paths, validator=_check_paths
+    )
     source: str = ""
 
     @property
@@ -482,7 +484,7 @@ def default_kmv_instrument() -> Instrument:
     """
     antecedents = _kmv_antecedents()
     constructs = [*antecedents, _trust(), _commitment(), *_kmv_outcomes()]
-    paths = [Path(source=s, target=t, sign=sign) for s, t, sign in _KMV_PATHS]
+    paths = [StructuralPath(source=s, target=t, sign=sign) for s, t, sign in _KMV_PATHS]
     return Instrument(name="kmv", constructs=constructs, paths=paths, source=_ADAPTED)
 
 

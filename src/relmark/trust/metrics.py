@@ -22,8 +22,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from relmark._validation import check_probability
 from relmark.errors import InvalidInputError
-from relmark.trust._checks import check_level
 from relmark.typing import FloatArray
 
 __all__ = [
@@ -161,7 +161,7 @@ def net_promoter_score(ratings: ArrayLike, *, confidence: float = 0.95) -> NPSRe
         >>> round(r.value, 2), r.n
         (0.0, 6)
     """
-    level = check_level(confidence, "confidence")
+    level = check_probability(confidence, name="confidence")
     z = _z(level)
     r, n_missing = _ratings(ratings, 0, 10)
     n = r.size
@@ -265,7 +265,7 @@ def customer_effort_score(
         3.0
     """
     _scale(scale_min, scale_max, "customer_effort_score")
-    level = check_level(confidence, "confidence")
+    level = check_probability(confidence, name="confidence")
     r, n_missing = _ratings(ratings, scale_min, scale_max)
     n = r.size
     mean = float(r.mean())

@@ -34,9 +34,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from relmark._validation import check_probability
 from relmark.errors import InvalidInputError
-from relmark.trust._checks import check_level
-from relmark.trust.instrument import Instrument, Path, PathSign
+from relmark.trust.instrument import Instrument, PathSign, StructuralPath
 from relmark.trust.scores import ConstructScores
 from relmark.typing import FloatArray
 
@@ -180,7 +180,7 @@ def _score_columns(
     return columns
 
 
-def _check_recursive(paths: Sequence[Path]) -> None:
+def _check_recursive(paths: Sequence[StructuralPath]) -> None:
     """Reject feedback loops: per-equation OLS is only consistent for recursive models."""
     parents: dict[str, set[str]] = {}
     for p in paths:
@@ -250,7 +250,7 @@ def _check_independent(x: FloatArray, sources: Sequence[str], target: str, n: in
 
 def fit_path_model(
     scores: ConstructScores | Mapping[str, ArrayLike],
-    paths: Sequence[Path],
+    paths: Sequence[StructuralPath],
     *,
     significance: float = 0.05,
 ) -> PathModelResult:
@@ -275,10 +275,12 @@ def fit_path_model(
             complete respondents, a construct without variance, perfectly collinear sources of
             one target (named in the message), or a bad ``significance``.
     """
-    level = check_level(significance, "significance")
+    level = check_probability(significance, name="significance")
     path_list = list(paths)
     if not path_list:
-        raise InvalidInputError("The 'paths' argument must hold at least one Path. Got none.")
+        raise InvalidInputError(
+            "The 'paths' argument must hold at least one StructuralPath. Got none."
+        )
     _check_recursive(path_list)
     names = list(dict.fromkeys(n for p in path_list for n in (p.source, p.target)))
     columns = _score_columns(scores, names)
@@ -342,7 +344,7 @@ def fit_path_model(
     )
 
 
-def _roles(paths: Sequence[Path]) -> tuple[list[str], list[str], list[str]]:
+def _roles(paths: Sequence[StructuralPath]) -> tuple[list[str], list[str], list[str]]:
     sources = list(dict.fromkeys(p.source for p in paths))
     targets = list(dict.fromkeys(p.target for p in paths))
     antecedents = [s for s in sources if s not in targets]
@@ -351,7 +353,7 @@ def _roles(paths: Sequence[Path]) -> tuple[list[str], list[str], list[str]]:
     return antecedents, mediators, outcomes
 
 
-def rival_paths(paths: Sequence[Path]) -> tuple[Path, ...]:
+def rival_paths(paths: Sequence[StructuralPath]) -> tuple[StructuralPath, ...]:
     """The direct-effects rival of a mediating model.
 
     Constructs that are only sources are *antecedents*, those that are sources and targets are
@@ -377,7 +379,7 @@ def rival_paths(paths: Sequence[Path]) -> tuple[Path, ...]:
         )
     signs = {(p.source, p.target): p.sign for p in paths}
     return tuple(
-        Path(source=source, target=outcome, sign=signs.get((source, outcome)))
+        StructuralPath(source=source, target=outcome, sign=signs.get((source, outcome)))
         for outcome in outcomes
         for source in [*antecedents, *mediators]
     )
@@ -431,7 +433,7 @@ def _information(result: PathModelResult, outcomes: Sequence[str]) -> tuple[floa
 
 def compare_with_rival(
     scores: ConstructScores | Mapping[str, ArrayLike],
-    model: Instrument | Sequence[Path],
+    model: Instrument | Sequence[StructuralPath],
     *,
     significance: float = 0.05,
 ) -> ModelComparison:
@@ -455,7 +457,7 @@ def compare_with_rival(
         InvalidInputError: As [`fit_path_model`][relmark.trust.paths.fit_path_model], or a model
             without mediators.
     """
-    level = check_level(significance, "significance")
+    level = check_probability(significance, name="significance")
     paths = tuple(model.paths) if isinstance(model, Instrument) else tuple(model)
     rival = rival_paths(paths)
     names = list(dict.fromkeys(n for p in paths for n in (p.source, p.target)))

@@ -5,7 +5,7 @@ measures here are **proxies**: observable behaviour that commitment-trust theory
 1994) expects to go with trust and commitment. They are not validated measurements of the
 constructs; calibrate them against survey scores where you have both.
 
-Trust proxies, from a [`TouchpointTable`][relmark.trust.proxies.TouchpointTable] (each in
+Trust proxies, from a [`TouchpointTable`][relmark.data.touchpoints.TouchpointTable] (each in
 $[0, 1]$, NaN where the counterpart has no touchpoint of the kind needed):
 
 | Proxy | Definition | Rationale |
@@ -30,20 +30,17 @@ The response window is checked at a resolution of one second.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
+from relmark._validation import check_real, cmp
 from relmark.data.summary import CustomerSummary
-from relmark.domain.records import Touchpoint
-from relmark.domain.vocabulary import Direction, TouchpointKind
+from relmark.data.touchpoints import TouchpointTable
+from relmark.domain.vocabulary import TouchpointKind
 from relmark.errors import InvalidInputError
-from relmark.trust._checks import array_eq
 from relmark.typing import BoolArray, FloatArray, IntArray
 
 __all__ = [
@@ -52,7 +49,6 @@ __all__ = [
     "TRUST_PROXIES",
     "SummaryProxies",
     "TouchpointProxies",
-    "TouchpointTable",
     "behavioural_trust_index",
     "mean_of_available",
     "summary_proxies",
@@ -60,7 +56,6 @@ __all__ = [
     "weighted_percentile",
 ]
 
-_MAX_LISTED = 5
 _US_PER_DAY = 86_400_000_000
 _US_PER_SECOND = 1_000_000
 
@@ -100,211 +95,6 @@ TRUST_PROXIES = (
 COMMITMENT_PROXIES = ("tenure_percentile", "repeat_rate_percentile", "purchase_continuity")
 """Names of the commitment proxies, in the order they are reported."""
 
-_cmp = attrs.cmp_using(eq=array_eq)
-
-
-def _utc_microseconds(values: Any, field: str) -> NDArray[np.int64]:
-    """Convert datetimes to int64 microseconds since the epoch (UTC); NaT/None → int64 min."""
-    array = np.asarray(values)
-    if array.ndim != 1:
-        raise InvalidInputError(
-            f"Column {field!r} must be one-dimensional; got shape {array.shape}."
-        )
-    if array.dtype.kind == "M":
-        return array.astype("datetime64[us]").astype(np.int64)
-    out = np.empty(array.size, dtype=np.int64)
-    for i, value in enumerate(array.tolist()):
-        if value is None:
-            out[i] = np.iinfo(np.int64).min
-            continue
-        if not isinstance(value, datetime):
-            raise InvalidInputError(
-                f"Column {field!r} must hold datetimes; got {value!r} ({type(value).__name__}) "
-                f"at row {i}."
-            )
-        if value.utcoffset() is None:
-            raise InvalidInputError(
-                f"Column {field!r} must hold timezone-aware datetimes (or numpy datetime64 in "
-                f"UTC); got naive datetime {value} at row {i}."
-            )
-        delta = value.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
-        out[i] = (delta.days * 86_400 + delta.seconds) * _US_PER_SECOND + delta.microseconds
-    return out
-
-
-def _parse_column(values: Any, vocabulary: type[Any], field: str) -> IntArray:
-    """Codes (positions in the enum) of a column of enum members or their string values."""
-    array = np.asarray(values)
-    if array.ndim != 1:
-        raise InvalidInputError(
-            f"Column {field!r} must be one-dimensional; got shape {array.shape}."
-        )
-    if array.size == 0:
-        return np.empty(0, dtype=np.int64)
-    if array.dtype.kind == "O":
-        array = np.array(
-            [v.value if isinstance(v, vocabulary) else str(v) for v in array.tolist()],
-            dtype=np.str_,
-        )
-    members: list[Any] = list(vocabulary.__members__.values())
-    distinct, inverse = np.unique(array.astype(np.str_), return_inverse=True)
-    codes = np.array(
-        [members.index(vocabulary.parse(str(v), field=f"Column {field!r}")) for v in distinct],
-        dtype=np.int64,
-    )
-    return codes[inverse.reshape(-1)]
-
-
-@attrs.frozen(kw_only=True)
-class TouchpointTable:
-    """A columnar touchpoint log: one row per touchpoint, numpy arrays for vectorized proxies.
-
-    Build one with [`from_records`][relmark.trust.proxies.TouchpointTable.from_records] or
-    [`from_arrays`][relmark.trust.proxies.TouchpointTable.from_arrays].
-
-    Attributes:
-        counterpart_id: The customer or stakeholder of each touchpoint.
-        at: When it happened, UTC, ``datetime64[us]``.
-        kind: The `relmark.domain.TouchpointKind` of each row, as
-            its position in the enum (int64).
-        inbound: Whether the counterpart initiated it.
-        resolved_at: When the case was resolved (``NaT`` when open or not a case).
-    """
-
-    counterpart_id: NDArray[Any] = attrs.field(eq=_cmp)
-    at: NDArray[np.datetime64] = attrs.field(eq=_cmp)
-    kind: IntArray = attrs.field(eq=_cmp)
-    inbound: BoolArray = attrs.field(eq=_cmp)
-    resolved_at: NDArray[np.datetime64] = attrs.field(eq=_cmp)
-
-    def __len__(self) -> int:
-        """Number of touchpoints."""
-        return int(self.kind.size)
-
-    @classmethod
-    def from_records(cls, records: Iterable[Touchpoint]) -> TouchpointTable:
-        """Build the table from `relmark.domain.Touchpoint` records.
-
-        The counterpart is the record's ``customer_id``, or its ``stakeholder_id`` for
-        touchpoints with other stakeholders.
-
-        Raises:
-            InvalidInputError: When an element is not a ``Touchpoint``.
-        """
-        rows = list(records)
-        for i, row in enumerate(rows):
-            if not isinstance(row, Touchpoint):
-                raise InvalidInputError(
-                    f"The 'records' must be Touchpoint records; got {type(row).__name__} at "
-                    f"position {i}."
-                )
-        return cls.from_arrays(
-            counterpart_id=np.array(
-                [r.customer_id if r.customer_id is not None else r.stakeholder_id for r in rows],
-                dtype=np.str_,
-            ),
-            at=[r.at for r in rows],
-            kind=[r.kind for r in rows],
-            direction=[r.direction for r in rows],
-            resolved_at=[r.resolved_at for r in rows],
-        )
-
-    @classmethod
-    def from_arrays(
-        cls,
-        *,
-        counterpart_id: ArrayLike,
-        at: Any,
-        kind: Any,
-        direction: Any,
-        resolved_at: Any = None,
-    ) -> TouchpointTable:
-        """Validate columns and build the table.
-
-        Args:
-            counterpart_id: Customer or stakeholder id per touchpoint.
-            at: Timezone-aware datetimes, or ``datetime64`` values taken to be UTC.
-            kind: `relmark.domain.TouchpointKind` members or their
-                values (``"complaint"``).
-            direction: `relmark.domain.Direction` members or values
-                (``"inbound"``, ``"outbound"``).
-            resolved_at: Resolution times (``None``/``NaT`` when open), only for inquiries,
-                support requests and complaints; default all open.
-
-        Returns:
-            The table.
-
-        Raises:
-            InvalidInputError: Unequal lengths, naive datetimes, unknown kinds or directions,
-                missing ``at`` values, a resolution before its touchpoint or on a kind that
-                cannot be resolved (rows named).
-
-        Examples:
-            >>> import numpy as np
-            >>> t = TouchpointTable.from_arrays(
-            ...     counterpart_id=["c1", "c1"],
-            ...     at=np.array(["2024-01-01T09:00", "2024-01-02T09:00"], dtype="datetime64[s]"),
-            ...     kind=["inquiry", "support"],
-            ...     direction=["inbound", "outbound"],
-            ... )
-            >>> len(t)
-            2
-        """
-        ids = np.asarray(counterpart_id)
-        if ids.ndim != 1:
-            raise InvalidInputError(
-                f"Column 'counterpart_id' must be one-dimensional; got shape {ids.shape}."
-            )
-        n = ids.size
-        at_us = _utc_microseconds(at, "at")
-        kinds = _parse_column(kind, TouchpointKind, "kind")
-        directions = _parse_column(direction, Direction, "direction")
-        res_us = (
-            np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-            if resolved_at is None
-            else _utc_microseconds(resolved_at, "resolved_at")
-        )
-        lengths = {
-            "counterpart_id": n,
-            "at": at_us.size,
-            "kind": kinds.size,
-            "direction": directions.size,
-            "resolved_at": res_us.size,
-        }
-        if len(set(lengths.values())) > 1:
-            raise InvalidInputError(
-                f"All touchpoint columns must have equal length; got {lengths}."
-            )
-        nat = np.iinfo(np.int64).min
-        bad = at_us == nat
-        if bad.any():
-            raise InvalidInputError(
-                f"Column 'at' must not be missing; missing at row(s) {np.flatnonzero(bad)[:_MAX_LISTED].tolist()}."
-            )
-        members = list(TouchpointKind)
-        resolvable = np.array([m.can_be_resolved for m in members])
-        has_res = res_us != nat
-        bad = has_res & ~resolvable[kinds]
-        if bad.any():
-            raise InvalidInputError(
-                "Column 'resolved_at' is only meaningful for kinds 'inquiry', 'support' and "
-                f"'complaint'; set on other kinds at row(s) {np.flatnonzero(bad)[:_MAX_LISTED].tolist()}."
-            )
-        bad = has_res & (res_us < at_us)
-        if bad.any():
-            raise InvalidInputError(
-                "Column 'resolved_at' must not fall before 'at'; violated at row(s) "
-                f"{np.flatnonzero(bad)[:_MAX_LISTED].tolist()}."
-            )
-        inbound_code = list(Direction).index(Direction.INBOUND)
-        return cls(
-            counterpart_id=ids,
-            at=at_us.astype("datetime64[us]"),
-            kind=kinds,
-            inbound=directions == inbound_code,
-            resolved_at=res_us.astype("datetime64[us]"),
-        )
-
 
 @attrs.frozen(kw_only=True)
 class TouchpointProxies:
@@ -323,14 +113,14 @@ class TouchpointProxies:
         response_window_days: The response window used.
     """
 
-    counterpart_id: NDArray[Any] = attrs.field(eq=_cmp)
-    inbound: IntArray = attrs.field(eq=_cmp)
-    outbound: IntArray = attrs.field(eq=_cmp)
-    complaints: IntArray = attrs.field(eq=_cmp)
-    communication_balance: FloatArray = attrs.field(eq=_cmp)
-    complaint_resolution_rate: FloatArray = attrs.field(eq=_cmp)
-    resolution_speed: FloatArray = attrs.field(eq=_cmp)
-    responsiveness: FloatArray = attrs.field(eq=_cmp)
+    counterpart_id: NDArray[Any] = attrs.field(eq=cmp)
+    inbound: IntArray = attrs.field(eq=cmp)
+    outbound: IntArray = attrs.field(eq=cmp)
+    complaints: IntArray = attrs.field(eq=cmp)
+    communication_balance: FloatArray = attrs.field(eq=cmp)
+    complaint_resolution_rate: FloatArray = attrs.field(eq=cmp)
+    resolution_speed: FloatArray = attrs.field(eq=cmp)
+    responsiveness: FloatArray = attrs.field(eq=cmp)
     resolution_half_life_days: float
     response_window_days: float
 
@@ -347,14 +137,6 @@ def _ratio(numerator: NDArray[Any], denominator: NDArray[Any]) -> FloatArray:
     out = np.full(numerator.shape, np.nan)
     np.divide(numerator, denominator, out=out, where=denominator > 0)
     return out
-
-
-def _positive(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise InvalidInputError(f"The {name!r} parameter must be a float > 0. Got {value!r}.")
-    if not math.isfinite(value):
-        raise InvalidInputError(f"The {name!r} parameter must be finite. Got {value!r}.")
-    return float(value)
 
 
 def _answered(
@@ -410,10 +192,9 @@ def touchpoint_proxies(
     Raises:
         InvalidInputError: A non-positive half-life or window.
     """
-    half_life = _positive(resolution_half_life_days, "resolution_half_life_days")
-    window = _positive(response_window_days, "response_window_days")
-    ids, code = np.unique(table.counterpart_id, return_inverse=True)
-    code = code.reshape(-1).astype(np.int64)
+    half_life = check_real(resolution_half_life_days, name="resolution_half_life_days", strict=True)
+    window = check_real(response_window_days, name="response_window_days", strict=True)
+    ids, code = table.counterparts
     m = ids.size
     members = list(TouchpointKind)
 
@@ -515,11 +296,11 @@ class SummaryProxies:
             customer kept buying (0 without repeat purchases, NaN when $T = 0$).
     """
 
-    tenure: FloatArray = attrs.field(eq=_cmp)
-    repeat_rate: FloatArray = attrs.field(eq=_cmp)
-    tenure_percentile: FloatArray = attrs.field(eq=_cmp)
-    repeat_rate_percentile: FloatArray = attrs.field(eq=_cmp)
-    purchase_continuity: FloatArray = attrs.field(eq=_cmp)
+    tenure: FloatArray = attrs.field(eq=cmp)
+    repeat_rate: FloatArray = attrs.field(eq=cmp)
+    tenure_percentile: FloatArray = attrs.field(eq=cmp)
+    repeat_rate_percentile: FloatArray = attrs.field(eq=cmp)
+    purchase_continuity: FloatArray = attrs.field(eq=cmp)
 
     def matrix(self) -> FloatArray:
         """The three commitment proxies, columns in ``COMMITMENT_PROXIES`` order."""

@@ -27,8 +27,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize, stats
 
+from relmark._validation import check_probability, cmp
 from relmark.errors import ConvergenceError, InvalidInputError, ReliabilityWarning
-from relmark.trust._checks import array_eq, check_level
 from relmark.trust.instrument import Instrument
 from relmark.trust.scores import ItemResponses, _matching_responses, keyed_responses
 from relmark.typing import FloatArray
@@ -52,8 +52,6 @@ __all__ = [
 ]
 
 Missing = Literal["listwise", "raise"]
-
-_float_array_eq = attrs.cmp_using(eq=array_eq)
 
 
 @attrs.frozen(kw_only=True)
@@ -93,9 +91,9 @@ class OneFactorFit:
             $\log|\Sigma| + \operatorname{tr}(S\Sigma^{-1}) - \log|S| - k$.
     """
 
-    loadings: FloatArray = attrs.field(eq=_float_array_eq)
-    uniquenesses: FloatArray = attrs.field(eq=_float_array_eq)
-    standardized_loadings: FloatArray = attrs.field(eq=_float_array_eq)
+    loadings: FloatArray = attrs.field(eq=cmp)
+    uniquenesses: FloatArray = attrs.field(eq=cmp)
+    standardized_loadings: FloatArray = attrs.field(eq=cmp)
     heywood: bool
     discrepancy: float
 
@@ -218,7 +216,7 @@ def cronbach_alpha(
         >>> round(r.value, 4)
         0.9388
     """
-    level = check_level(confidence, "confidence")
+    level = check_probability(confidence, name="confidence")
     x, dropped = _item_matrix(items, min_items=2, missing=missing)
     n, k = x.shape
     value = _alpha(x)
@@ -526,9 +524,9 @@ class ConstructReliability:
     omega: float
     composite_reliability: float
     ave: float
-    loadings: FloatArray = attrs.field(eq=_float_array_eq)
-    item_rest: FloatArray = attrs.field(eq=_float_array_eq)
-    alpha_if_deleted: FloatArray = attrs.field(eq=_float_array_eq)
+    loadings: FloatArray = attrs.field(eq=cmp)
+    item_rest: FloatArray = attrs.field(eq=cmp)
+    alpha_if_deleted: FloatArray = attrs.field(eq=cmp)
     warnings: tuple[str, ...] = ()
 
 
@@ -571,7 +569,7 @@ class ReliabilityReport:
     """
 
     constructs: tuple[ConstructReliability, ...]
-    correlations: FloatArray = attrs.field(eq=_float_array_eq)
+    correlations: FloatArray = attrs.field(eq=cmp)
     fornell_larcker: tuple[FornellLarckerCheck, ...]
     thresholds: ReliabilityThresholds
     warnings: tuple[str, ...]
@@ -732,7 +730,7 @@ def reliability_report(
             [`ItemResponses`][relmark.trust.scores.ItemResponses] of other items than the
             instrument's, or a bad ``confidence``.
     """
-    level = check_level(confidence, "confidence")
+    level = check_probability(confidence, name="confidence")
     limits = ReliabilityThresholds() if thresholds is None else thresholds
     keyed = (
         _matching_responses(instrument, responses)

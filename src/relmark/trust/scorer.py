@@ -16,14 +16,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from relmark._estimator import Estimator
-from relmark.data.summary import CustomerSummary
+from relmark._validation import check_real, row_index
+from relmark.data.summary import CustomerSummary, require_summary
 from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
-from relmark.errors import InvalidInputError, NotFittedError
-from relmark.trust._checks import row_index
+from relmark.data.touchpoints import TouchpointTable
+from relmark.errors import InvalidInputError
 from relmark.trust.proxies import (
     COMMITMENT_PROXIES,
     TRUST_PROXIES,
-    TouchpointTable,
     mean_of_available,
     summary_proxies,
     touchpoint_proxies,
@@ -138,7 +138,7 @@ class CommitmentTrustScorer(Estimator):
             for ``responsiveness``.
 
     Examples:
-        >>> from relmark.data.summary import CustomerSummary
+        >>> from relmark.data.summary import CustomerSummary, require_summary
         >>> s = CustomerSummary.from_arrays([0, 2, 5], [0, 10, 20], [30, 30, 20])
         >>> table = CommitmentTrustScorer().fit(s).score(s)
         >>> table["commitment_proxy_count"].tolist()
@@ -157,17 +157,7 @@ class CommitmentTrustScorer(Estimator):
 
     def _check_parameters(self) -> None:
         for name in ("resolution_half_life_days", "response_window_days"):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not np.isfinite(value)
-                or value <= 0
-            ):
-                raise InvalidInputError(
-                    f"The {name!r} parameter of CommitmentTrustScorer must be a float > 0. "
-                    f"Got {value!r}."
-                )
+            check_real(getattr(self, name), name=name, owner="CommitmentTrustScorer", strict=True)
 
     def fit(self, summary: CustomerSummary, /) -> Self:
         """Learn the reference tenure and repeat-rate distributions from ``summary``.
@@ -182,10 +172,7 @@ class CommitmentTrustScorer(Estimator):
             InvalidInputError: Bad hyperparameters or an empty summary.
         """
         self._check_parameters()
-        if not isinstance(summary, CustomerSummary):
-            raise InvalidInputError(
-                f"CommitmentTrustScorer.fit needs a CustomerSummary. Got {type(summary).__name__}."
-            )
+        require_summary(summary, owner="CommitmentTrustScorer.fit")
         if len(summary) == 0:
             raise InvalidInputError("CommitmentTrustScorer.fit needs at least one customer.")
         proxies = summary_proxies(summary)
@@ -221,16 +208,9 @@ class CommitmentTrustScorer(Estimator):
                 [`CustomerSummary`][relmark.data.summary.CustomerSummary], ids of a different type than the summary's, or survey constructs
                 missing.
         """
-        if not hasattr(self, "reference_tenure_"):
-            raise NotFittedError(
-                "This CommitmentTrustScorer is not fitted yet; call fit(summary) first."
-            )
+        self._check_fitted("score")
         self._check_parameters()
-        if not isinstance(summary, CustomerSummary):
-            raise InvalidInputError(
-                "CommitmentTrustScorer.score needs a CustomerSummary. "
-                f"Got {type(summary).__name__}."
-            )
+        require_summary(summary, owner="CommitmentTrustScorer.score")
         n = len(summary)
         commitment = summary_proxies(
             summary,

@@ -22,8 +22,8 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from relmark._validation import cmp
 from relmark.errors import InvalidInputError
-from relmark.trust._checks import array_eq
 from relmark.trust.instrument import Instrument
 from relmark.typing import FloatArray, IntArray
 
@@ -107,9 +107,6 @@ class MissingItemPolicy:
         return max(1, math.ceil(self.min_answered * n_items - 1e-12))
 
 
-_cmp = attrs.cmp_using(eq=array_eq)
-
-
 @attrs.frozen(kw_only=True)
 class ItemResponses:
     """Validated answers, reverse-keyed, one row per respondent and one column per item.
@@ -120,9 +117,9 @@ class ItemResponses:
         values: Answers after reverse keying (float64, NaN where unanswered).
     """
 
-    respondent_id: NDArray[Any] = attrs.field(eq=_cmp)
+    respondent_id: NDArray[Any] = attrs.field(eq=cmp)
     item_codes: tuple[str, ...]
-    values: FloatArray = attrs.field(eq=_cmp)
+    values: FloatArray = attrs.field(eq=cmp)
 
     def columns(self, codes: Sequence[str]) -> FloatArray:
         """The answer columns of ``codes``, as an ``n × len(codes)`` array.
@@ -301,14 +298,14 @@ class ConstructScores:
         policy: The missing-item policy applied.
     """
 
-    respondent_id: NDArray[Any] = attrs.field(eq=_cmp)
+    respondent_id: NDArray[Any] = attrs.field(eq=cmp)
     constructs: tuple[str, ...]
-    values: FloatArray = attrs.field(eq=_cmp)
-    answered: IntArray = attrs.field(eq=_cmp)
-    n_items: IntArray = attrs.field(eq=_cmp)
-    required: IntArray = attrs.field(eq=_cmp)
-    scale_min: FloatArray = attrs.field(eq=_cmp)
-    scale_max: FloatArray = attrs.field(eq=_cmp)
+    values: FloatArray = attrs.field(eq=cmp)
+    answered: IntArray = attrs.field(eq=cmp)
+    n_items: IntArray = attrs.field(eq=cmp)
+    required: IntArray = attrs.field(eq=cmp)
+    scale_min: FloatArray = attrs.field(eq=cmp)
+    scale_max: FloatArray = attrs.field(eq=cmp)
     policy: MissingItemPolicy
 
     def __len__(self) -> int:

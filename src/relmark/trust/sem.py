@@ -48,9 +48,9 @@ from numpy.typing import ArrayLike
 from scipy import optimize, stats
 from scipy.linalg import lapack
 
+from relmark._validation import check_probability, cmp
 from relmark.errors import ConvergenceError, InvalidInputError, ModelAssumptionWarning
-from relmark.trust._checks import array_eq, check_level
-from relmark.trust.instrument import Instrument, Path, PathSign, default_kmv_instrument
+from relmark.trust.instrument import Instrument, PathSign, StructuralPath, default_kmv_instrument
 from relmark.trust.paths import rival_paths
 from relmark.trust.scores import ItemResponses
 from relmark.typing import BoolArray, FloatArray, IntArray
@@ -74,8 +74,6 @@ __all__ = [
 
 Identification = Literal["marker", "unit_variance"]
 
-_cmp = attrs.cmp_using(eq=array_eq)
-
 
 def _to_measurement(
     value: Mapping[str, Iterable[str]] | Iterable[tuple[str, Iterable[str]]],
@@ -92,7 +90,7 @@ def _to_codes(value: Iterable[str]) -> frozenset[str]:
     return frozenset(str(code) for code in value)
 
 
-def _to_paths(value: Iterable[Path]) -> tuple[Path, ...]:
+def _to_paths(value: Iterable[StructuralPath]) -> tuple[StructuralPath, ...]:
     return tuple(value)
 
 
@@ -130,9 +128,9 @@ def _check_structure(
 ) -> None:
     names = {name for name, _ in instance.measurement}
     for path in instance.paths:
-        if not isinstance(path, Path):
+        if not isinstance(path, StructuralPath):
             raise InvalidInputError(
-                f"The 'paths' of model {instance.name!r} must be Path records. "
+                f"The 'paths' of model {instance.name!r} must be StructuralPath records. "
                 f"Got {type(path).__name__}."
             )
         for end in (path.source, path.target):
@@ -146,7 +144,7 @@ def _check_structure(
     duplicated = sorted({k for k in keys if keys.count(k) > 1})
     if duplicated:
         raise InvalidInputError(
-            f"Path(s) {duplicated} appear more than once in model {instance.name!r}."
+            f"StructuralPath(s) {duplicated} appear more than once in model {instance.name!r}."
         )
     targets = {p.target for p in instance.paths}
     seen: set[frozenset[str]] = set()
@@ -189,7 +187,7 @@ class SEMSpecification:
         >>> spec = SEMSpecification(
         ...     name="supplier",
         ...     measurement={"trust": ["T1", "T2", "T3"], "loyalty": ["L1", "L2", "L3"]},
-        ...     paths=[Path(source="trust", target="loyalty", sign=PathSign.POSITIVE)],
+        ...     paths=[StructuralPath(source="trust", target="loyalty", sign=PathSign.POSITIVE)],
         ... )
         >>> spec.constructs, spec.endogenous
         (('trust', 'loyalty'), ('loyalty',))
@@ -199,7 +197,7 @@ class SEMSpecification:
     measurement: tuple[tuple[str, tuple[str, ...]], ...] = attrs.field(
         converter=_to_measurement, validator=_check_measurement
     )
-    paths: tuple[Path, ...] = attrs.field(default=(), converter=_to_paths)
+    paths: tuple[StructuralPath, ...] = attrs.field(default=(), converter=_to_paths)
     disturbance_covariances: tuple[tuple[str, str], ...] = attrs.field(
         default=(), converter=_to_pairs, validator=_check_structure
     )
@@ -232,7 +230,7 @@ class SEMSpecification:
         cls,
         instrument: Instrument,
         *,
-        paths: Sequence[Path] | None = None,
+        paths: Sequence[StructuralPath] | None = None,
         disturbance_covariances: Iterable[tuple[str, str]] = (),
         name: str | None = None,
     ) -> SEMSpecification:
@@ -874,10 +872,10 @@ class SEMResult:
     n_respondents: int
     n_dropped: int
     item_codes: tuple[str, ...]
-    sample_covariance: FloatArray = attrs.field(eq=_cmp)
-    implied_covariance: FloatArray = attrs.field(eq=_cmp)
-    latent_covariance: FloatArray = attrs.field(eq=_cmp)
-    parameter_covariance: FloatArray = attrs.field(eq=_cmp)
+    sample_covariance: FloatArray = attrs.field(eq=cmp)
+    implied_covariance: FloatArray = attrs.field(eq=cmp)
+    latent_covariance: FloatArray = attrs.field(eq=cmp)
+    parameter_covariance: FloatArray = attrs.field(eq=cmp)
 
     def parameter(self, lhs: str, kind: ParameterKind | str, rhs: str) -> SEMParameter:
         """The parameter ``lhs op rhs`` (``kind`` may be the lavaan operator string).
@@ -906,7 +904,7 @@ class SEMResult:
 
     def n_supported(self, significance: float = 0.05) -> int:
         """Hypothesised paths with the stated sign and ``p < significance``."""
-        level = check_level(significance, "significance")
+        level = check_probability(significance, name="significance")
         return sum(bool(e.supported(level)) for e in self.paths)
 
     @property
@@ -1490,7 +1488,7 @@ def indirect_effects(
     Raises:
         InvalidInputError: Responses that are not those of the fit, or bad arguments.
     """
-    level = check_level(confidence, "confidence")
+    level = check_probability(confidence, name="confidence")
     if not _is_count(n_bootstrap) or n_bootstrap < 20:
         raise InvalidInputError(
             f"The 'n_bootstrap' parameter must be an int >= 20. Got {n_bootstrap!r}."

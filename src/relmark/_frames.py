@@ -1,4 +1,4 @@
-"""The one place where data frames enter and leave relmark (through narwhals).
+"""The one place where data frames enter and leave relmark (through narwhals); layer 0.
 
 pandas, polars and pyarrow are optional: nothing here imports them at module level, and the
 readers/writers check for them with [`require`][relmark.errors.require].
@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from relmark.data._validation import offending_rows
+from relmark._validation import check_choice, offending_rows
 from relmark.errors import InvalidInputError, MissingDependencyError, require
 
 __all__ = [
@@ -45,14 +45,21 @@ _INTEGER_ID = r"^(?:0|-?[1-9][0-9]*)$"
 
 
 def _column_from_series(
-    name: str, series: Any, *, text_as_arrow: bool, convert_to: str | None
+    name: str,
+    series: Any,
+    *,
+    text_as_arrow: bool,
+    convert_to: str | None,
+    allow_nulls: bool = False,
 ) -> tuple[Any, str | None]:
     import narwhals as nw
 
     nulls = series.is_null().to_numpy()
-    if nulls.any():
+    if nulls.any() and not allow_nulls:
         raise InvalidInputError(
-            f"Column {name!r} has missing values (null) at {offending_rows(nulls)}."
+            f"Column {name!r} has missing values (null) at {offending_rows(nulls)}.",
+            column=name,
+            rows=np.flatnonzero(nulls),
         )
     dtype = series.dtype
     zone: str | None = None
@@ -97,6 +104,8 @@ def extract_columns(
     *,
     text_as_arrow: Collection[str] = (),
     convert_to: str | None = None,
+    nullable: Collection[str] = (),
+    optional: Collection[str] = (),
 ) -> dict[str, tuple[Any, str | None]]:
     """Pull the named columns out of a frame or a mapping as numpy arrays.
 
@@ -108,6 +117,8 @@ def extract_columns(
             object arrays (when pyarrow is installed), for parsing in C.
         convert_to: A valid IANA zone name to which zoned datetime columns are converted (their
             values are then wall-clock times in it).
+        nullable: Roles whose columns may hold nulls (``None``/``NaN``/``NaT`` in the result).
+        optional: Roles left out of the result when the source has no such column.
 
     Returns:
         Role mapped to ``(values, zone)``; ``zone`` is the time zone of a zoned datetime column,
@@ -131,14 +142,20 @@ def extract_columns(
             ) from None
         available = list(frame.columns)
         getter = frame.get_column
-    _require_columns(list(columns.values()), available)
+    _require_columns([c for r, c in columns.items() if r not in optional], available)
     result: dict[str, tuple[Any, str | None]] = {}
     for role, name in columns.items():
+        if role in optional and name not in available:
+            continue
         raw = getter(name)
         series = raw if isinstance(raw, nw.Series) else _as_series(raw)
         if series is not None:
             result[role] = _column_from_series(
-                name, series, text_as_arrow=role in text_as_arrow, convert_to=convert_to
+                name,
+                series,
+                text_as_arrow=role in text_as_arrow,
+                convert_to=convert_to,
+                allow_nulls=role in nullable,
             )
         else:
             values = np.asarray(raw)
@@ -154,7 +171,12 @@ def extract_columns(
 def _require_columns(wanted: list[str], available: list[str]) -> None:
     missing = [c for c in wanted if c not in available]
     if missing:
-        raise InvalidInputError(f"Column(s) {missing} not found; the data has columns {available}.")
+        raise InvalidInputError(
+            f"Column(s) {missing} not found; the data has columns {available}.",
+            column=missing[0],
+            value=missing,
+            expected=f"one of the columns {available}",
+        )
 
 
 def to_native_frame(data: Mapping[str, NDArray[Any]], backend: str) -> Any:
@@ -166,10 +188,7 @@ def to_native_frame(data: Mapping[str, NDArray[Any]], backend: str) -> Any:
     """
     import narwhals as nw
 
-    if backend not in BACKENDS:
-        raise InvalidInputError(
-            f"The 'backend' parameter must be one of {sorted(BACKENDS)}. Got {backend!r}."
-        )
+    backend = check_choice(backend, BACKENDS, name="backend")
     require(backend, BACKENDS[backend])
     return nw.from_dict(dict(data), backend=_NARWHALS_BACKENDS[backend]).to_native()
 
@@ -189,7 +208,11 @@ def check_delimiter(delimiter: object) -> str:
         return delimiter
     raise InvalidInputError(
         "The CSV delimiter (--delimiter, or delimiter=) must be exactly one ASCII character "
-        f"other than a quote or a line break, such as ',' or ';' or a tab. Got {delimiter!r}."
+        f"other than a quote or a line break, such as ',' or ';' or a tab. Got {delimiter!r}.",
+        field="delimiter",
+        value=delimiter,
+        expected="exactly one ASCII character other than a quote or a line break, such as ',' "
+        "or ';' or a tab",
     )
 
 
@@ -206,7 +229,10 @@ def check_encoding(encoding: object) -> str:
         pass
     raise InvalidInputError(
         "The CSV encoding (--encoding, or encoding=) must be a text encoding Python knows, such "
-        f"as 'utf-8', 'latin-1' or 'cp1252'. Got {encoding!r}."
+        f"as 'utf-8', 'latin-1' or 'cp1252'. Got {encoding!r}.",
+        field="encoding",
+        value=encoding,
+        expected="a text encoding Python knows, such as 'utf-8', 'latin-1' or 'cp1252'",
     )
 
 

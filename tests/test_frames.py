@@ -1,4 +1,4 @@
-"""The file readers of the data layer: named errors for bad files, ids that keep their identity."""
+"""Tests of relmark._frames: named errors for bad files, ids that keep their identity."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from relmark.data._frames import check_delimiter, read_header, read_table
+from relmark._frames import check_delimiter, read_header, read_table
 from relmark.errors import InvalidInputError
 
 pa = pytest.importorskip("pyarrow")
