@@ -294,19 +294,22 @@ def table(results: list[dict[str, Any]]) -> str:
     header = (
         "| transactions | files | engine | wall time | summarize / fit / score (s) "
         "| transactions/s | vs 1 worker | vs single process | CPU s: workers / client "
-        "| peak RSS per process | client: distinct rows (bytes) | load avg |"
+        "| peak RSS per process | client: distinct rows (bytes) | client RSS growth | load avg |"
     )
-    lines = [header, "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [header, "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     single = {r["n"]: r["seconds"] for r in results if r["mode"] == "single process"}
     one = {r["n"]: r["seconds"] for r in results if r["mode"] == "Dask, 1 worker(s)"}
     for r in results:
         peak = r.get("worker_peak_mb", r.get("peak_mb"))
         if "worker_start_mb" in r:
             memory = f"{peak:,.0f} MB (idle {r['worker_start_mb']:,.0f} MB)"
-            client = f"{r['client_rows']:,} ({r['client_mb'] * 2**20 / 1e6:.1f} MB)"
+            client = (
+                f"{r['client_rows']:,} ({r['client_mb'] * 2**20 / 1e6:.1f} MB) | "
+                f"{r['client_growth_mb']:,.0f} MB"
+            )
             speedup = f"{one[r['n']] / r['seconds']:.2f}×" if r["n"] in one else "—"
         else:
-            memory, client, speedup = f"{peak:,.0f} MB", "—", "—"
+            memory, client, speedup = f"{peak:,.0f} MB", "— | —", "—"
         phases = " / ".join(f"{p:.1f}" for p in r["phases"])
         versus = f"{r['seconds'] / single[r['n']]:.2f}×" if r["n"] in single else "—"
         workers_cpu = "—" if r["cpu"][0] is None else format(r["cpu"][0], ".1f")
@@ -343,7 +346,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--comm-buffer",
-        default="100 MiB",
+        default="default",
         help="distributed.p2p.comm.buffer of the workers ('default': Dask's own, 1 GiB)",
     )
     parser.add_argument("--resume", action="store_true", help="reuse results saved in --data")

@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from relmark.data.log import TransactionLog
-from relmark.errors import InvalidInputError, InvalidPayloadError, RelmarkError, RelmarkWarning
+from relmark.errors import (
+    ConvergenceError,
+    InvalidInputError,
+    InvalidPayloadError,
+    RelmarkError,
+    RelmarkWarning,
+)
 
 
 def test_a_plain_message_still_works() -> None:
@@ -62,6 +68,28 @@ def test_structured_errors_survive_pickling() -> None:
         "BGNBD",
         ("params: missing",),
     )
+
+
+def test_convergence_errors_carry_their_advice_apart() -> None:
+    """A ConvergenceError keeps problem, hint and hint_field apart, also across pickling."""
+    error = ConvergenceError("Did not converge.", hint="Try penalizer=0.1.", hint_field="penalizer")
+    assert str(error) == "Did not converge. Try penalizer=0.1."
+    back = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own object, round trip
+    assert type(back) is ConvergenceError
+    assert (str(back), back.problem, back.hint, back.hint_field) == (
+        str(error),
+        "Did not converge.",
+        "Try penalizer=0.1.",
+        "penalizer",
+    )
+    plain = ConvergenceError("No advice.")
+    assert (str(plain), plain.problem, plain.hint, plain.hint_field) == (
+        "No advice.",
+        "No advice.",
+        None,
+        None,
+    )
+    assert isinstance(plain, RuntimeError)
 
 
 def test_warnings_carry_the_same_structure() -> None:

@@ -154,6 +154,12 @@ def test_frequency_recency_plot_from_a_model_needs_a_grid(model, ax):
         plotting.plot_frequency_recency_matrix(model, ax=ax)
 
 
+def test_frequency_recency_plot_refuses_a_summary_of_another_type(model, ax):
+    """A summary that is not a CustomerSummary is refused by the one summary check, named."""
+    with pytest.raises(InvalidInputError, match=r"'summary' argument of plot_frequency_recency"):
+        plotting.plot_frequency_recency_matrix(model, summary=[1, 2], ax=ax)  # type: ignore[arg-type]
+
+
 def test_frequency_recency_plot_straight_from_model_and_summary(model, split, ax):
     """Model + summary draws the matrix of the summary's largest T and frequency, unchanged."""
     expected = frequency_recency_matrix(

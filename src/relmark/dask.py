@@ -6,9 +6,10 @@ The flow is the single-process one, cut at the places where data get small:
 Parquet files / Dask DataFrame
   → read_transactions per file   (validate; errors name the file)          workers
   → shuffle by customer id       (all of a customer's rows in one partition) workers
-  → summarize_customers          (one row per customer)                    workers
-  → compress_rows, merge_rows    (weighted distinct rows, merged in a tree)  workers
-  → model.fit(weighted summary)  (a few hundred thousand rows at most)     client
+  → summarize_customers          (one row per customer; checkpoint or persist) workers
+  → compress_rows per partition  (weighted distinct rows)                  workers
+  → RowMerger, as they complete  (the merged rows)                         client
+  → model.fit(merged rows)       (a few million rows at most)              client
   → score_frame per partition    (one row per customer)                    workers
   → to_parquet                   (written beside the target, renamed when complete)
 ```
@@ -16,7 +17,8 @@ Parquet files / Dask DataFrame
 Every step is a function of [`relmark.data.partition`][relmark.data.partition]; this module only
 wires them into Dask graphs. Results equal the single-process ones: a customer's summary only
 depends on that customer's rows, and a model fitted on weighted distinct rows is fitted on every
-customer they stand for.
+customer they stand for. A worker holds only the partitions it works on (with
+[`checkpoint`][relmark.dask.DaskSummary.checkpoint]), so its memory does not grow with the log.
 
 Needs the optional extra ``relmark[dask]`` (``dask[dataframe]`` and ``distributed``), imported
 only when a function here runs. Work runs on the current Dask client (``distributed.Client``)
@@ -29,7 +31,8 @@ Examples:
     from relmark.clv.scorers import CLVScorer
 
     client = Client("tcp://scheduler:8786")
-    summary = rd.summarize("logs/*.parquet", customer="id", time="ts", amount="usd").persist()
+    summary = rd.summarize("logs/*.parquet", customer="id", time="ts", amount="usd")
+    summary = summary.checkpoint("scratch/summary")  # or .persist(), in the workers' memory
     scorer = rd.fit(CLVScorer(horizon=12, unit="M"), summary)
     rd.to_parquet(rd.score(scorer, summary), "scores/")
     ```
@@ -311,11 +314,14 @@ def _canonical_frame(
     timezone: str | None,
     time_format: str | None,
     allow_returns: bool,
-) -> tuple[Any, str | None]:
-    """The validated transactions as a Dask DataFrame of canonical columns, and their zone."""
+) -> tuple[Any, str | None, list[str] | None]:
+    """The validated transactions as a Dask DataFrame, their zone, and their files.
+
+    The files are ``None`` for a Dask DataFrame source.
+    """
     dd = _dask()
     if hasattr(source, "map_partitions") and hasattr(source, "npartitions"):
-        return _canonical_from_dask(
+        frame, zone = _canonical_from_dask(
             source,
             customer=customer,
             time=time,
@@ -325,6 +331,7 @@ def _canonical_frame(
             time_format=time_format,
             allow_returns=allow_returns,
         )
+        return frame, zone, None
     files = parquet_files(source)
     kind, zone = _first_file_facts(files[0], customer, time)
     zone = timezone or zone
@@ -339,7 +346,47 @@ def _canonical_frame(
         id_kind=kind,
     )
     frame = dd.from_map(reader, files, meta=_meta_frame(reader), enforce_metadata=False)
-    return frame, zone
+    return frame, zone, files
+
+
+def _latest_time(files: list[str], time: str) -> np.datetime64 | None:
+    """The latest time in ``files`` from their Parquet statistics, when those give it exactly.
+
+    Exact for a naive timestamp column in seconds, milliseconds or microseconds (its values
+    are the wall-clock times ``read_transactions`` returns) with min/max statistics in every
+    non-empty row group; ``None`` otherwise. Reading footers only, it spares the cluster a
+    reduction over the data that would keep every file's rows in memory until both the
+    reduction and the shuffle had consumed them.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    latest: np.datetime64 | None = None
+    for path in files:
+        try:
+            metadata = pq.read_metadata(path)
+            schema = metadata.schema.to_arrow_schema()
+        except (OSError, ValueError):
+            return None  # the file's read task reports it, naming the file
+        if time not in schema.names:
+            return None
+        kind = schema.field(time).type
+        if not pa.types.is_timestamp(kind) or kind.tz is not None or kind.unit == "ns":
+            return None
+        paths = [metadata.schema.column(i).path for i in range(metadata.num_columns)]
+        if paths.count(time) != 1:
+            return None
+        column = paths.index(time)
+        for group in range(metadata.num_row_groups):
+            row_group = metadata.row_group(group)
+            if row_group.num_rows == 0:
+                continue
+            statistics = row_group.column(column).statistics
+            if statistics is None or not statistics.has_min_max:
+                return None
+            value = np.datetime64(statistics.max, "us")
+            latest = value if latest is None or value > latest else latest
+    return latest
 
 
 def _canonical_from_dask(
@@ -448,7 +495,7 @@ def _summarize(
     npartitions: int | None,
 ) -> DaskSummary:
     bucket, to_unit = parse_unit(period, field="period"), parse_unit(unit)
-    frame, zone = _canonical_frame(
+    frame, zone, files = _canonical_frame(
         source,
         customer=customer,
         time=time,
@@ -458,9 +505,13 @@ def _summarize(
         time_format=time_format,
         allow_returns=allow_returns,
     )
-    # The default end is the log's last transaction: a reduction over the same read tasks
-    # that feed the shuffle, so the files are read once.
-    end = frame["time"].max() if observation_end is None else observation_end
+    # The default end is the log's last transaction: from the files' statistics when they give
+    # it exactly, else a reduction over the read tasks that feed the shuffle (which then holds
+    # their rows until both have consumed them).
+    end = observation_end
+    if end is None:
+        latest = None if files is None else _latest_time(files, time)
+        end = frame["time"].max() if latest is None else latest
     shuffled = frame.shuffle(on="customer_id", npartitions=npartitions)
     kind = "int" if frame.dtypes["customer_id"].kind in "iu" else "str"
     meta = _summary_meta(kind, has_amount=amount is not None, holdout=calibration_end is not None)

@@ -154,7 +154,37 @@ class NotFittedError(RelmarkError, ValueError, AttributeError):
 
 
 class ConvergenceError(RelmarkError, RuntimeError):
-    """Maximum-likelihood estimation failed; the message says what to try."""
+    """Maximum-likelihood estimation failed; the message says what went wrong and what to try.
+
+    As for [`InvalidInputError`][relmark.errors.InvalidInputError], the advice is also an
+    attribute, so a front end (the ``relmark`` command line) can give it in its own terms
+    (``--penalizer 0.001`` for ``penalizer=0.001``) without editing the message.
+
+    Attributes:
+        problem: The message without ``hint``: what failed, and the rows at fault if known.
+        hint: What to try, in Python terms; the message ends with it (``None``: no advice).
+        hint_field: The hyperparameter ``hint`` advises setting first (``"penalizer"``), or
+            ``None``.
+
+    Examples:
+        >>> error = ConvergenceError(
+        ...     "Maximum likelihood did not converge: the gradient is still 0.3.",
+        ...     hint="Add a small penalizer (e.g. penalizer=0.001).",
+        ...     hint_field="penalizer",
+        ... )
+        >>> str(error)
+        'Maximum likelihood did not converge: the gradient is still 0.3. Add a small penalizer (e.g. penalizer=0.001).'
+        >>> error.hint_field
+        'penalizer'
+    """
+
+    def __init__(
+        self, message: str = "", /, *, hint: str | None = None, hint_field: str | None = None
+    ) -> None:
+        self.problem: str = message
+        self.hint = hint
+        self.hint_field = hint_field
+        super().__init__(message if hint is None else f"{message} {hint}".strip())
 
 
 class UnknownScorerError(RelmarkError, LookupError):

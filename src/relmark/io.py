@@ -59,10 +59,12 @@ classes (``model_: BGNBD | ParetoNBD``, optionally ``| None``), which is read ba
 the payload's ``"relmark"`` key names. An annotated class may stand for a family: when it has a
 classmethod ``_serializable_subclasses()``, the annotation admits exactly the classes it returns
 (``model_: RepeatBuyingModel`` admits the transaction models of
-[`relmark.clv.registry`][relmark.clv.registry]; this module, below the model layer, imports
-none of them and learns them from the annotated class when first asked). Only the classes the
-annotation admits are ever built or written, so a payload cannot make the reader import or
-construct anything else, and a model missing from the registry is refused both ways.
+[`relmark.clv.registry`][relmark.clv.registry], ``model_: CovariateModel`` the three
+covariate models of [`relmark.clv.covariates`][relmark.clv.covariates]; this module, below the
+model layer, imports none of them and learns them from the annotated class when first asked).
+Only the classes the annotation admits are ever built or written, so a payload cannot make the
+reader import or construct anything else, and a model missing from the registry is refused both
+ways.
 
 Profiles
 --------

@@ -25,7 +25,7 @@ from relmark.clv.diagnostics import (
     frequency_recency_matrix,
 )
 from relmark.data.log import TransactionLog
-from relmark.data.summary import CustomerSummary
+from relmark.data.summary import CustomerSummary, require_summary
 from relmark.errors import InvalidInputError, require
 from relmark.typing import MatrixModel
 
@@ -174,10 +174,8 @@ def _matrix_from_model(
             "The 'matrix' argument must be a FrequencyRecencyMatrix (from relmark.clv.diagnostics) "
             f"or a fitted transaction model such as BGNBD. Got {type(model).__name__}."
         )
-    if summary is not None and not isinstance(summary, CustomerSummary):
-        raise InvalidInputError(
-            f"The 'summary' argument must be a CustomerSummary. Got {type(summary).__name__}."
-        )
+    if summary is not None:
+        summary = require_summary(summary, owner="plot_frequency_recency_matrix")
     unit = fitted_attribute(
         model, "unit_", argument="matrix", owner="plot_frequency_recency_matrix"
     )

@@ -14,6 +14,7 @@ import pytest
 from relmark.cli import _parser, main
 from relmark.cli._score import (
     _blocks,
+    _cli_hint,
     _for_command_line,
     _Progress,
     _scores,
@@ -24,7 +25,7 @@ from relmark.clv.scorers import CLVScorer
 from relmark.data.log import TransactionLog
 from relmark.data.table import ColumnInfo, ColumnKind, ScoreTable
 from relmark.datasets import load_cdnow
-from relmark.errors import InvalidInputError
+from relmark.errors import ConvergenceError, InvalidInputError
 from relmark.rfm import RFMScorer
 
 OUTPUT_COLUMNS = [
@@ -893,3 +894,19 @@ def test_an_observation_end_before_the_data_is_said_of_the_option(
     assert main([*argv, "--observation-end", "1990-01-01"]) == 2
     line = _one_error_line(capsys)
     assert line.endswith("--observation-end must be on or after the day of the first transaction.")
+
+
+@pytest.mark.parametrize("option", ["--penalizer", "--spend-penalizer"])
+def test_convergence_advice_is_built_from_the_error_attributes(option: str) -> None:
+    """The CLI words a fit's advice from hint_field (its own option), never from the message."""
+    error = ConvergenceError(
+        "Maximum likelihood did not converge: the gradient is still 0.5.",
+        hint="Try a penalizer of 0.01 or more.",  # no "penalizer=" for a regex to find
+        hint_field="penalizer",
+    )
+    message = _cli_hint(error, option)
+    assert message.startswith(error.problem)
+    assert f"{option} 0.001" in message
+    assert "Try a penalizer" not in message
+    other = ConvergenceError("Did not converge.", hint="Rescale it.", hint_field="scale")
+    assert _cli_hint(other, option) == "Did not converge. Rescale it."

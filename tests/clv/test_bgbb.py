@@ -195,3 +195,36 @@ def test_a_perfect_donor_is_certainly_alive_at_the_end_of_observation():
     perfect = CustomerSummary.from_arrays([6, 3], [6, 6], [6, 6], unit="Y")
     np.testing.assert_allclose(model.probability_alive(perfect), 1.0, rtol=1e-12)
     assert np.all(model.probability_alive_at(1, perfect) < 1.0)
+
+
+def test_compressed_patterns_give_one_value_per_pattern(fitted, donations):
+    """A CompressedSummary gives per-pattern values that gather back to the per-customer ones."""
+    rows = donations.compress()
+    for method in ("expected_purchases", "probability_alive_at"):
+        per_row = getattr(fitted, method)(3, rows)
+        assert per_row.shape == (len(rows),)
+        np.testing.assert_array_equal(per_row[rows.inverse], getattr(fitted, method)(3, donations))
+    np.testing.assert_array_equal(
+        fitted.probability_alive(rows)[rows.inverse], fitted.probability_alive(donations)
+    )
+    np.testing.assert_array_equal(
+        fitted.expected_purchases_grid([1, 2], rows)[rows.inverse],
+        fitted.expected_purchases_grid([1, 2], donations),
+    )
+
+
+def test_shared_plumbing_keeps_discrete_time_refusals(fitted, donations):
+    """Fractional periods, other units and unfitted use are refused by every prediction."""
+    with pytest.raises(InvalidInputError, match=r"BGBB\.expected_purchases_grid must hold whole"):
+        fitted.expected_purchases_grid([1, 2.5], donations)
+    with pytest.raises(InvalidInputError, match=r"BGBB\.expected_purchases_new_customer must hold"):
+        fitted.expected_purchases_new_customer(0.5)
+    with pytest.raises(InvalidInputError, match=r"BGBB\.probability_of_purchases must hold whole"):
+        fitted.probability_of_purchases(1, 2.5)
+    monthly = CustomerSummary.from_arrays([1], [1.0], [6.0], unit="M")
+    with pytest.raises(InvalidInputError, match="not converted between units"):
+        fitted.probability_alive_at_grid([1], monthly)
+    with pytest.raises(InvalidInputError, match=r"'summary' argument of BGBB\.probability_alive"):
+        fitted.probability_alive([1, 2])
+    with pytest.raises(NotFittedError, match=r"BGBB\.probability_alive_at_grid"):
+        BGBB().probability_alive_at_grid([1], donations)

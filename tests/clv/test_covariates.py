@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
 import pytest
 
+from relmark._estimator import Estimator
 from relmark.clv import BGNBD, MBGNBD, ParetoNBD
 from relmark.clv import covariates as covariate_module
-from relmark.clv.covariates import CovariateBGNBD, CovariateMBGNBD, CovariateParetoNBD
+from relmark.clv.covariates import (
+    CovariateBGNBD,
+    CovariateMBGNBD,
+    CovariateModel,
+    CovariateParetoNBD,
+)
 from relmark.data import Covariates, CustomerSummary
 from relmark.datasets import simulate_bgnbd, simulate_mbgnbd, simulate_paretonbd
-from relmark.errors import InvalidInputError, NotFittedError
+from relmark.errors import InvalidInputError, InvalidPayloadError, NotFittedError
+from relmark.io import from_json, to_json
 
 BETA_GEOMETRIC_BASE = {"r": 0.5, "alpha": 6.0, "a": 0.8, "b": 2.5}
 PARETO_BASE = {"r": 0.5, "alpha": 6.0, "s": 0.6, "beta": 12.0}
@@ -273,3 +281,102 @@ def test_distinct_by_table_or_by_sort(size):
     values = np.unique(key)
     np.testing.assert_array_equal(key[first], values)
     np.testing.assert_array_equal(values[inverse], key)
+
+
+class _Holder(Estimator):
+    """An estimator holding a fitted covariate model, as a scorer would."""
+
+    model_: CovariateModel
+
+    def __init__(self) -> None:
+        pass
+
+
+def test_fitted_model_round_trips_through_json_with_equal_predictions():
+    """to_json/from_json give back a model whose estimates and predictions are the same bits."""
+    summary, cov = _two_groups("paretonbd", 21, n=300)
+    model = CovariateParetoNBD(penalizer=0.01).fit(summary, cov, dropout=[])
+    loaded = from_json(to_json(model), CovariateParetoNBD)
+    assert repr(loaded) == repr(model)
+    assert loaded.names_ == model.names_
+    assert loaded.coefficients_ == model.coefficients_
+    np.testing.assert_array_equal(loaded.covariance_, model.covariance_)
+    for method in ("expected_purchases", "probability_of_any_purchase"):
+        np.testing.assert_array_equal(
+            getattr(loaded, method)(3.0, summary, cov), getattr(model, method)(3.0, summary, cov)
+        )
+    np.testing.assert_array_equal(
+        loaded.probability_alive(summary, cov), model.probability_alive(summary, cov)
+    )
+    assert loaded.likelihood_ratio_test() == model.likelihood_ratio_test()
+
+
+def test_tampered_payloads_are_refused():
+    """Estimates, covariance or design columns that fit cannot produce together are refused."""
+    summary, cov = _two_groups("bgnbd", 22, n=300)
+    payload = json.loads(to_json(CovariateBGNBD().fit(summary, cov)))
+
+    def refused(edit, fragment):
+        tampered = json.loads(json.dumps(payload))
+        edit(tampered["fitted"])
+        with pytest.raises(InvalidPayloadError, match=fragment):
+            from_json(json.dumps(tampered), CovariateBGNBD)
+
+    def short_estimates(fitted):
+        fitted["estimates_"]["values"].pop()
+        fitted["estimates_"]["shape"] = [len(fitted["estimates_"]["values"])]
+
+    def extra_column(fitted):
+        fitted["design_names_"]["purchase"].append("group2")
+
+    def no_columns(fitted):
+        fitted["design_names_"] = {"purchase": [], "dropout": []}
+
+    def asymmetric(fitted):
+        fitted["covariance_"]["values"][1] += 1.0
+
+    refused(short_estimates, "estimates_ must hold 7 finite values")
+    refused(extra_column, "estimates_ must hold 8 finite values")
+    refused(no_columns, "design_names_ must map")
+    refused(asymmetric, "covariance_ must be symmetric")
+    refused(lambda fitted: fitted.pop("unit_"), "lacks")
+    with pytest.raises(
+        InvalidPayloadError, match=r"not a 'relmark\.clv\.covariates\.CovariateMBGNBD'"
+    ):
+        from_json(json.dumps(payload), CovariateMBGNBD)
+
+
+def test_covariate_models_are_allow_listed_as_a_family():
+    """An attribute annotated CovariateModel admits the three covariate models and nothing else."""
+    assert CovariateModel._serializable_subclasses() == (
+        CovariateBGNBD,
+        CovariateMBGNBD,
+        CovariateParetoNBD,
+    )
+    summary, cov = _two_groups("mbgnbd", 23, n=200)
+    holder = _Holder()
+    holder.model_ = CovariateMBGNBD().fit(summary, cov, purchase=["group"], dropout=[])
+    text = to_json(holder)
+    loaded = from_json(text, _Holder)
+    assert type(loaded.model_) is CovariateMBGNBD
+    np.testing.assert_array_equal(loaded.model_.estimates_, holder.model_.estimates_)
+    plain = json.loads(text)
+    plain["fitted"]["model_"] = json.loads(to_json(BGNBD.from_params(r=1, alpha=1, a=1, b=1)))
+    with pytest.raises(InvalidPayloadError, match="CovariateParetoNBD"):
+        from_json(json.dumps(plain), _Holder)
+    holder.model_ = BGNBD.from_params(r=1, alpha=1, a=1, b=1)  # type: ignore[assignment]
+    with pytest.raises(InvalidInputError, match="Expected an estimator of type"):
+        to_json(holder)
+
+
+def test_estimator_conventions():
+    """Repr, get_params and the not-fitted message come from Estimator, naming fit's arguments."""
+    model = CovariateBGNBD(penalizer=0.5)
+    assert repr(model) == "CovariateBGNBD(penalizer=0.5)  # not fitted"
+    assert model.get_params() == {"penalizer": 0.5}
+    with pytest.raises(
+        NotFittedError, match=r"CovariateBGNBD\.coefficients_ .*fit\(summary, covariates\)"
+    ):
+        _ = model.coefficients_
+    with pytest.raises(NotFittedError, match=r"CovariateBGNBD\.probability_alive"):
+        model.probability_alive(*_two_groups("bgnbd", 24, n=50))

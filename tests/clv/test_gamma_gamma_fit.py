@@ -40,6 +40,9 @@ def test_spend_level_shared_by_every_customer_raises_convergence_error():
     with pytest.raises(ConvergenceError, match=r"q = infinity.*penalizer") as info:
         GammaGamma().fit(_summary(np.inf, 2))
     assert "q=" in str(info.value)
+    assert info.value.hint_field == "penalizer"
+    assert info.value.hint is not None
+    assert "q = infinity" in info.value.hint
 
 
 def test_penalizer_gives_a_finite_fit_where_the_mle_does_not_exist():

@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relmark.clv import BGNBD, MBGNBD, _draws, uncertainty
+from relmark.clv import BGNBD, MBGNBD, GammaGamma, _draws, uncertainty
 from relmark.clv._draws import interpolate, percentiles, quantile_position
 from relmark.clv.uncertainty import ParameterDraws
+from relmark.clv.value import customer_lifetime_value
 from relmark.data.summary import CustomerSummary
 from relmark.datasets import load_cdnow
 
@@ -124,3 +125,66 @@ def test_stack_serves_exactly_bgnbd_and_mbgnbd(cdnow):
     assert _draws.DropoutOddsStack.for_model(BGNBD(), draws, x, t_x, T, 100) is not None
     assert _draws.DropoutOddsStack.for_model(MBGNBD(), draws, x, t_x, T, 100) is not None
     assert _draws.DropoutOddsStack.for_model(Custom(), draws, x, t_x, T, 100) is None
+
+
+def _with_spending_extremes(summary: CustomerSummary) -> CustomerSummary:
+    """Append tail customers (as ``_with_extremes``) with mean spends from 0 to 10,000."""
+    extra = CustomerSummary.from_arrays(
+        [0, 0, 1, 40, 300, 5],
+        [0.0, 0.0, 0.5, 70.0, 70.5, 1.0],
+        [0.0, 70.0, 70.0, 70.0, 71.0, 78.0],
+        monetary=[0.0, 0.0, 25.0, 40.0, 10.0, 1e4],
+    )
+    return CustomerSummary.from_arrays(
+        np.concatenate([summary.frequency, extra.frequency]),
+        np.concatenate([summary.recency, extra.recency]),
+        np.concatenate([summary.T, extra.T]),
+        monetary=np.concatenate([summary.monetary, extra.monetary]),
+        unit=summary.unit,
+    )
+
+
+@pytest.mark.parametrize("model_type", [BGNBD, MBGNBD])
+@pytest.mark.parametrize("budget", [None, 50 * 12 * 7])
+def test_stacked_clv_equals_per_draw_clv(cdnow, monkeypatch, model_type, budget):
+    """The all-draws CLV path equals each draw's customer_lifetime_value and np.quantile."""
+    small = _with_spending_extremes(cdnow.take(np.arange(0, len(cdnow), 29)))
+    draws = ParameterDraws.parametric(
+        model_type().fit(cdnow), GammaGamma().fit(cdnow), draws=50, seed=4
+    )
+    if budget is not None:
+        # Tables of seven (x, T) pairs × 12 periods and customer blocks of five.
+        monkeypatch.setattr(uncertainty, "_BLOCK_ELEMENTS", budget)
+        monkeypatch.setattr(_draws, "_ROW_BLOCK_ELEMENTS", 50 * 5)
+    terms = {"horizon": 12, "unit": "M", "discount_rate": 0.01, "margin": 0.3}
+    got = draws.customer_lifetime_value(small, level=0.8, **terms)
+    per_draw = np.stack(
+        [
+            customer_lifetime_value(
+                draws._transaction_model(b), draws._spend_model(b), small, **terms
+            )
+            for b in range(draws.draws)
+        ]
+    )
+    low, high = np.quantile(per_draw, [0.1, 0.9], axis=0)
+    np.testing.assert_allclose(got.lower, low, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(got.upper, high, rtol=1e-13, atol=0)
+    np.testing.assert_array_equal(
+        got.estimate,
+        customer_lifetime_value(draws.model, draws.spend_model, small, **terms),
+    )
+    assert np.all(np.isfinite(got.lower))
+
+
+def test_stacked_clv_serves_exactly_the_gamma_gamma(cdnow):
+    """A GammaGamma subclass (which may change the spend) takes the general per-draw path."""
+
+    class Custom(GammaGamma):
+        pass
+
+    model = BGNBD().fit(cdnow)
+    terms = {"horizon": 3, "unit": "M", "discount_rate": 0.01, "margin": 1.0, "level": 0.9}
+    plain = ParameterDraws.parametric(model, GammaGamma().fit(cdnow), draws=5, seed=1)
+    custom = ParameterDraws.parametric(model, Custom().fit(cdnow), draws=5, seed=1)
+    assert plain._stacked_lifetime_value(cdnow, **terms) is not None
+    assert custom._stacked_lifetime_value(cdnow, **terms) is None

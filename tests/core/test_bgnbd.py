@@ -7,6 +7,8 @@ import itertools
 import mpmath as mp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from relmark.core import bgnbd
 
@@ -270,3 +272,83 @@ def test_probability_alive_at_zero_is_probability_alive_and_decreases():
     grid = np.linspace(0, 500, 51)[:, np.newaxis]
     values = bgnbd.probability_alive_at(grid, x, t_x, T, r, alpha, a, b)
     assert np.all(np.diff(values, axis=0) <= 1e-15)
+
+
+# Rows at the edges (no repeat purchase, age 0, huge counts and ages) and parameter vectors at
+# the edges of the kernel's branches: a within the bridge of a = 1, a > 2 (its own series test),
+# a + b < 1 (the contiguous relation at x = 0), and the extreme grid.
+STACK_ROWS = np.array(
+    [
+        (0.0, 0.0, 0.0),
+        (0.0, 0.0, 70.0),
+        (1.0, 0.5, 70.0),
+        (40.0, 70.0, 70.0),
+        (300.0, 70.5, 71.0),
+        (2.0, 1.0, 1e4),
+        (1e4, 9e3, 1e4),
+        (5.0, 3.0, 39.0),
+        (5.0, 38.0, 39.0),
+    ]
+)
+STACK_PARAMS = np.array(
+    [
+        tuple(CDNOW_MLE.values()),
+        (0.243, 4.41, 1.03, 2.43),
+        (0.243, 4.41, 2.7, 2.43),
+        (0.5, 3.0, 0.3, 0.4),
+        (1e-3, 0.7, 1e3, 1e-3),
+        (1e3, 1e3, 0.7, 1e3),
+        (0.7, 1e-3, 1e-3, 0.7),
+    ]
+)
+
+
+def test_stacked_expectation_equals_the_per_vector_kernel() -> None:
+    """All parameter vectors at once give each vector's conditional_expected_purchases (1e-13)."""
+    x, t_x, T = (STACK_ROWS[:, [k]] for k in range(3))
+    horizons = np.array([[0.5, 30.0, 1e4]])
+    stacked = bgnbd.conditional_expected_purchases_stacked(horizons, x, t_x, T, STACK_PARAMS)
+    assert stacked.shape == (len(STACK_ROWS), 3, len(STACK_PARAMS))
+    for b, params in enumerate(STACK_PARAMS.tolist()):
+        one = bgnbd.conditional_expected_purchases(horizons, x, t_x, T, *params)
+        np.testing.assert_allclose(stacked[..., b], one, rtol=1e-13, atol=0, equal_nan=True)
+    assert np.isfinite(stacked).mean() > 0.9
+
+
+@pytest.mark.parametrize("budget", [1, 5, 20])
+def test_stacked_expectation_does_not_depend_on_blocks(monkeypatch, budget) -> None:
+    """Small blocks (rows cut, draws sliced) give the values of one block, bit for bit."""
+    x, t_x, T = (np.repeat(column, 3) for column in STACK_ROWS.T)
+    horizons = np.tile([30.0, 0.5, 400.0], len(STACK_ROWS))
+    whole = bgnbd.expected_purchases_if_alive_stacked(horizons, x, T, STACK_PARAMS)
+    monkeypatch.setattr(bgnbd, "_STACK_BLOCK_ELEMENTS", budget)
+    np.testing.assert_array_equal(
+        bgnbd.expected_purchases_if_alive_stacked(horizons, x, T, STACK_PARAMS), whole
+    )
+    alive = np.stack([bgnbd.probability_alive(x, t_x, T, *p) for p in STACK_PARAMS], axis=-1)
+    np.testing.assert_array_equal(
+        bgnbd.conditional_expected_purchases_stacked(horizons, x, t_x, T, STACK_PARAMS),
+        alive * whole,
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    log_params=st.lists(
+        st.tuples(*(st.floats(min_value=-4.0, max_value=4.0) for _ in range(4))),
+        min_size=1,
+        max_size=6,
+    ),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_stacked_expectation_equals_per_vector_on_random_vectors(log_params, seed) -> None:
+    """For random parameter vectors and histories the stacked kernel is each vector's (1e-13)."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 60, 40).astype(float)
+    T = rng.choice([1.0, 30.0, 400.0, 3e3], 40) * rng.uniform(0.5, 1.0, 40)
+    t_x = T * rng.uniform(0.0, 1.0, 40) * (x > 0)
+    params = np.exp(np.array(log_params))
+    stacked = bgnbd.conditional_expected_purchases_stacked(np.asarray(52.0), x, t_x, T, params)
+    for b, vector in enumerate(params.tolist()):
+        one = bgnbd.conditional_expected_purchases(np.asarray(52.0), x, t_x, T, *vector)
+        np.testing.assert_allclose(stacked[:, b], one, rtol=1e-13, atol=0, equal_nan=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
@@ -210,3 +210,62 @@ def test_probabilities_bounded_and_expectation_monotone(x, frac, T, log_params) 
     cet = mbgnbd.conditional_expected_purchases(np.array([1.0, 10.0, 100.0]), xs, txs, Ts, *params)
     assert np.all(np.isfinite(cet))
     assert np.all(np.diff(cet) >= -1e-9 * cet[1:])
+
+
+# Rows and parameter vectors at the edges of the kernel's branches: a within the bridge of a = 1,
+# a > 2 (its own series test), a < 1 (the power-and-series form), extreme values.
+STACK_ROWS = np.array(
+    [
+        (0.0, 0.0, 0.0),
+        (0.0, 0.0, 70.0),
+        (1.0, 0.5, 70.0),
+        (40.0, 70.0, 70.0),
+        (300.0, 70.5, 71.0),
+        (2.0, 1.0, 1e4),
+        (1e4, 9e3, 1e4),
+        (5.0, 38.0, 39.0),
+    ]
+)
+STACK_PARAMS = np.array(
+    [
+        *PARAM_SETS,
+        (0.525, 6.18, 1.04, 1.61),
+        (0.525, 6.18, 2.9, 1.61),
+        (1e-3, 0.7, 1e3, 1e-3),
+        (0.7, 1e-3, 1e-3, 0.7),
+    ]
+)
+
+
+def test_stacked_expectation_equals_the_per_vector_kernel() -> None:
+    """All parameter vectors at once give each vector's conditional_expected_purchases (1e-13)."""
+    x, t_x, T = (STACK_ROWS[:, [k]] for k in range(3))
+    horizons = np.array([[0.5, 30.0, 1e4]])
+    stacked = mbgnbd.conditional_expected_purchases_stacked(horizons, x, t_x, T, STACK_PARAMS)
+    assert stacked.shape == (len(STACK_ROWS), 3, len(STACK_PARAMS))
+    for b, params in enumerate(STACK_PARAMS.tolist()):
+        one = mbgnbd.conditional_expected_purchases(horizons, x, t_x, T, *params)
+        np.testing.assert_allclose(stacked[..., b], one, rtol=1e-13, atol=0, equal_nan=True)
+    assert np.isfinite(stacked).mean() > 0.9
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    log_params=st.lists(
+        st.tuples(*(st.floats(min_value=-4.0, max_value=4.0) for _ in range(4))),
+        min_size=1,
+        max_size=6,
+    ),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_stacked_expectation_equals_per_vector_on_random_vectors(log_params, seed) -> None:
+    """For random parameter vectors and histories the stacked kernel is each vector's (1e-13)."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 60, 40).astype(float)
+    T = rng.choice([1.0, 30.0, 400.0, 3e3], 40) * rng.uniform(0.5, 1.0, 40)
+    t_x = T * rng.uniform(0.0, 1.0, 40) * (x > 0)
+    params = np.exp(np.array(log_params))
+    stacked = mbgnbd.conditional_expected_purchases_stacked(np.asarray(52.0), x, t_x, T, params)
+    for b, vector in enumerate(params.tolist()):
+        one = mbgnbd.conditional_expected_purchases(np.asarray(52.0), x, t_x, T, *vector)
+        np.testing.assert_allclose(stacked[:, b], one, rtol=1e-13, atol=0, equal_nan=True)

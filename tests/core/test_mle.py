@@ -101,6 +101,20 @@ def test_non_finite_rows_are_named_in_convergence_error():
         )
 
 
+def test_convergence_error_carries_the_advice_as_attributes():
+    """The driver's ConvergenceError holds the advice as hint, penalizer as hint_field."""
+    y = np.array([1.0, 2.0, -np.inf, 3.0])
+    with pytest.raises(ConvergenceError) as info:
+        maximize_likelihood(_exponential, (y,), np.ones(4), ["rate"], np.zeros(1))
+    error = info.value
+    assert error.hint_field == "penalizer"
+    assert error.hint is not None
+    assert "penalizer=0.001" in error.hint
+    assert "penalizer" not in error.problem
+    assert error.problem.startswith("Maximum likelihood did not converge")
+    assert str(error) == f"{error.problem} {error.hint}"
+
+
 def test_unidentified_parameter_raises_convergence_error():
     """A likelihood that increases without bound in a parameter reports the runaway parameter."""
     y = np.zeros(10)  # all-zero waiting times: the exponential rate runs to infinity

@@ -307,6 +307,19 @@ def test_interval_arguments_are_checked_at_once(client, cdnow_files):
         rd.parameter_draws(BGNBD(), summary, method="bootstrap")
 
 
+def test_the_default_end_comes_from_statistics_only_when_they_are_exact(cdnow_files, tmp_path):
+    """Naive timestamps: the files' footers give the latest time; string times do not."""
+    files = rd.parquet_files(cdnow_files)
+    assert rd._latest_time(files, "ts") == _read_all(cdnow_files).time.max()
+    text = tmp_path / "text.parquet"
+    pq.write_table(pa.table({"cid": [1], "ts": ["1997-01-01"], "usd": [1.0]}), text)
+    assert rd._latest_time([*files, str(text)], "ts") is None
+    zoned = tmp_path / "zoned.parquet"
+    stamps = pa.array([np.datetime64("1997-01-01", "us")]).cast(pa.timestamp("us", tz="UTC"))
+    pq.write_table(pa.table({"cid": [1], "ts": stamps, "usd": [1.0]}), zoned)
+    assert rd._latest_time([str(zoned)], "ts") is None
+
+
 def test_the_task_based_shuffle_gives_the_same_summary(client, cohort_files):
     """With Dask's task-based shuffle instead of P2P the summary is the same, bit for bit."""
     import dask

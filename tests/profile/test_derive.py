@@ -116,6 +116,14 @@ def test_type_mismatch_and_bad_tables_are_errors() -> None:
         ProfileBuilder().derive(["c1"], summary(), [1, 2], at=T0)  # type: ignore[arg-type]
 
 
+def test_a_summary_of_another_type_is_refused_naming_the_method() -> None:
+    """derive and derive_book refuse a non-summary through the one summary check."""
+    with pytest.raises(InvalidInputError, match=r"'summary' argument of ProfileBuilder\.derive "):
+        ProfileBuilder().derive(["c1"], {"frequency": [1]}, at=T0)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match=r"'summary' argument of .*\.derive_book must"):
+        ProfileBuilder().derive_book([1, 2], at=T0, profiles=())  # type: ignore[arg-type]
+
+
 def test_preferred_channel_from_inbound_touchpoints() -> None:
     """The most used inbound channel wins; ties go to the channel declared first; outbound ignored."""
 

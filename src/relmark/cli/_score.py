@@ -64,7 +64,13 @@ _PARQUET_SUFFIXES = (".parquet", ".pq")
 _STAGES = 5
 _BLOCK = 1 << 17
 """Customers scored per block: progress moves once per block, memory is bounded by it."""
-_PENALIZER_HINT = re.compile(r"\bpenalizer=([0-9.eE+-]+)")
+_CONVERGENCE_HINTS = {
+    "penalizer": "Things to try: a small penalty, e.g. {option} 0.001, keeps the estimates away "
+    "from the boundary; check the data for extreme rows (a customer with very many purchases, a "
+    "spend far from the rest) and for too few repeat customers, or score more customers.",
+}
+"""A failed fit's advice (its ``hint_field``) in command-line terms; ``{option}`` is the flag
+setting the failed model's penalizer (``--penalizer`` or ``--spend-penalizer``)."""
 _ROW_HINT = "Rows count the data lines from 0: row r is line r + 2 of the file."
 _OPTIONS = {
     "customer": "--customer",
@@ -330,9 +336,16 @@ def _remark(warning: Warning | str) -> str:
     return str(warning)
 
 
-def _cli_hint(message: str, option: str) -> str:
-    """A model's advice with the command-line option instead of the Python keyword."""
-    return _PENALIZER_HINT.sub(lambda m: f"{option} {m.group(1)}", message)
+def _cli_hint(error: ConvergenceError, option: str) -> str:
+    """A failed fit's message with its advice in command-line terms (``option`` for the penalizer).
+
+    Built from the error's ``problem``, ``hint`` and ``hint_field``; advice about a field the
+    command line has no wording for is passed on as the library gave it.
+    """
+    wording = _CONVERGENCE_HINTS.get(error.hint_field or "")
+    if wording is None:
+        return str(error)
+    return f"{error.problem} {wording.format(option=option)}"
 
 
 def _blocks(summary: CustomerSummary) -> list[NDArray[np.intp]]:
@@ -425,7 +438,7 @@ def _fit_models(
     else:
         failed, option, scorer = "Gamma-Gamma", "--spend-penalizer", alone
         kept = SCORE_COLUMNS["transactions"]
-    message = f"{failed} did not converge: {_cli_hint(str(failure), option)}"
+    message = f"{failed} did not converge: {_cli_hint(failure, option)}"
     if args.strict:
         raise ConvergenceError(message) from None
     dropped = [c for c in SCORE_COLUMNS["transactions"] + SCORE_COLUMNS["spend"] if c not in kept]

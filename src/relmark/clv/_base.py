@@ -38,7 +38,7 @@ from relmark.core.mle import (
     maximize_weighted,
     wald_intervals,
 )
-from relmark.data.summary import CompressedSummary, CustomerSummary
+from relmark.data.summary import CompressedSummary, CustomerSummary, require_summary
 from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError
 from relmark.typing import (
@@ -347,17 +347,16 @@ class ParametricModel(Estimator):
     def _check_penalizer(self, value: object) -> float:
         return check_real(value, name="penalizer", owner=type(self).__name__)
 
-    def _check_summary(self, summary: object) -> CustomerSummary:
+    def _check_summary(self, summary: object, method: str = "fit") -> CustomerSummary:
+        """``summary`` as a ``CustomerSummary``; a frame of per-customer columns is converted.
+
+        Frames (lifetimes' column names) are converted and validated by
+        [`CustomerSummary.from_frame`][relmark.data.summary.CustomerSummary.from_frame];
+        anything else must be a summary (``method`` names the public method in the message).
+        """
         if _is_frame(summary):
-            # A frame of per-customer columns (lifetimes' names): converted and validated.
             return CustomerSummary.from_frame(summary)
-        if not isinstance(summary, CustomerSummary):
-            raise InvalidInputError(
-                f"The 'summary' argument of {type(self).__name__} must be a CustomerSummary "
-                f"(build one with CustomerSummary.from_arrays or TransactionLog.summarize). "
-                f"Got {type(summary).__name__}."
-            )
-        return summary
+        return require_summary(summary, owner=f"{type(self).__name__}.{method}")
 
     def summary(self, level: float = 0.95) -> ParameterTable:
         """Parameter estimates with standard errors and confidence intervals.
@@ -422,7 +421,153 @@ class ParametricModel(Estimator):
         )
 
 
-class RepeatBuyingModel(ParametricModel):
+class _SummaryModel(ParametricModel):
+    r"""The prediction plumbing of models that predict from $(x, t_x, T)$ summaries.
+
+    Shared by the continuous-time [`RepeatBuyingModel`][relmark.clv._base.RepeatBuyingModel]s
+    and the discrete-time [`BGBB`][relmark.clv.bgbb.BGBB]: evaluating a kernel on the distinct
+    rows of a summary and gathering back to customers, per customer horizons, grids of
+    horizons, and the new-customer predictions, in bounded row blocks. A model keeps its public
+    methods (and their documentation), each one call handing its kernel and its own name to a
+    helper, which runs the not-fitted check and the argument checks naming that method. The
+    model adapts the helpers through two hooks: ``_rows`` (which summaries it accepts) and
+    ``_check_periods`` (which horizons).
+    """
+
+    unit_: TimeUnit
+
+    def _check_periods(self, horizons: FloatArray, method: str) -> FloatArray:  # noqa: ARG002
+        """Horizons (checked non-negative and finite) the model accepts; any, by default.
+
+        A discrete-time model refuses fractional periods here (``method`` names the public
+        method in its message).
+        """
+        return horizons
+
+    def _rows(self, summary: object, method: str) -> tuple[CompressedSummary, IntArray | None]:
+        """The distinct rows to evaluate on, and the gather back to customers (``None`` for rows)."""
+        if isinstance(summary, CompressedSummary):
+            return summary, None
+        if isinstance(summary, CustomerSummary):
+            rows = summary.compress()
+            return rows, rows.inverse
+        raise InvalidInputError(
+            f"The 'summary' argument of {type(self).__name__}.{method} must be a CustomerSummary "
+            f"(one value per customer) or a CompressedSummary (one value per distinct row). "
+            f"Got {type(summary).__name__}."
+        )
+
+    def _columns(self, rows: CompressedSummary) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """$(x, t_x, T)$ of ``rows`` with durations converted into ``unit_``."""
+        scale = rows.unit.days / self.unit_.days
+        if scale == 1.0:
+            return rows.frequency, rows.recency, rows.T
+        return rows.frequency, rows.recency * scale, rows.T * scale
+
+    def _elementwise(
+        self,
+        function: Kernel,
+        t: FloatArray | None,
+        x: FloatArray,
+        t_x: FloatArray,
+        T: FloatArray,
+    ) -> FloatArray:
+        """One kernel element by element (``t``: ``None``, a 0-d horizon or one per element).
+
+        Runs in blocks of ``_BLOCK_ELEMENTS`` so the kernels' temporaries stay bounded.
+        """
+        params = tuple(self._params_array())
+        out = np.empty(x.shape, dtype=np.float64)
+        for start in range(0, x.size, _BLOCK_ELEMENTS):
+            block = slice(start, start + _BLOCK_ELEMENTS)
+            args = (x[block], t_x[block], T[block])
+            if t is None:
+                out[block] = function(*args, *params)
+            else:
+                out[block] = function(t if t.ndim == 0 else t[block], *args, *params)
+        return out
+
+    def _grid(self, function: Kernel, t: ArrayLike, summary: object, method: str) -> FloatArray:
+        """A kernel on every (customer or row) × horizon pair, in row blocks, for ``method``."""
+        self._check_fitted(method)
+        t = self._check_periods(
+            check_horizon_grid(t, owner=f"{type(self).__name__}.{method}"), method
+        )
+        rows, inverse = self._rows(summary, method)
+        x, t_x, T = self._columns(rows)
+        params = tuple(self._params_array())
+        out = np.empty((len(rows), t.size), dtype=np.float64)
+        step = max(1, _BLOCK_ELEMENTS // max(t.size, 1))
+        # Blocks of rows ordered by (x, T): the kernels evaluate their costly, t_x-free part once
+        # per distinct (t, x, T) within a block.
+        order = np.lexsort((T, x)) if len(rows) > step else np.arange(len(rows))
+        for start in range(0, len(rows), step):
+            block = order[start : start + step]
+            out[block] = function(
+                t[np.newaxis, :],
+                x[block, np.newaxis],
+                t_x[block, np.newaxis],
+                T[block, np.newaxis],
+                *params,
+            )
+        return out if inverse is None else out[inverse]
+
+    def _per_customer(
+        self, function: Kernel, t: ArrayLike, summary: object, method: str
+    ) -> FloatArray:
+        """A kernel with one horizon for all (scalar ``t``) or one per customer (1-D ``t``)."""
+        self._check_fitted(method)
+        rows, inverse = self._rows(summary, method)
+        n = len(rows) if inverse is None else inverse.size
+        horizons = self._check_periods(
+            check_customer_horizons(
+                t, n, owner=f"{type(self).__name__}.{method}", grid=f"{method}_grid"
+            ),
+            method,
+        )
+        x, t_x, T = self._columns(rows)
+        if inverse is None:
+            return self._elementwise(function, horizons, x, t_x, T)
+        if horizons.ndim == 1 and horizons.size:
+            distinct_t, t_code = np.unique(horizons, return_inverse=True)
+            if distinct_t.size > 1:
+                # Customers sharing a row and a horizon share the value: evaluate each distinct
+                # (row, horizon) pair once.
+                key = inverse * distinct_t.size + t_code.reshape(inverse.shape)
+                pairs, back = np.unique(key, return_inverse=True)
+                row = pairs // distinct_t.size
+                values = self._elementwise(
+                    function, distinct_t[pairs % distinct_t.size], x[row], t_x[row], T[row]
+                )
+                gathered: FloatArray = values[back.reshape(inverse.shape)]
+                return gathered
+            horizons = distinct_t.reshape(())
+        return self._elementwise(function, horizons, x, t_x, T)[inverse]
+
+    def _new_customer(self, function: Kernel, t: ArrayLike, method: str) -> FloatArray:
+        """A kernel ``f(t, *params)`` of a newly acquired customer, any shape of ``t``."""
+        self._check_fitted(method)
+        horizons = self._check_periods(check_times("t", t), method)
+        return np.asarray(function(horizons, *self._params_array()), dtype=np.float64)
+
+    def _new_customer_counts(
+        self, function: Kernel, n: ArrayLike, t: ArrayLike, method: str
+    ) -> FloatArray:
+        """A kernel ``f(n, t, *params)`` of a newly acquired customer, ``n`` and ``t`` broadcast."""
+        self._check_fitted(method)
+        counts = check_times("n", n, integral=True)
+        horizons = self._check_periods(check_times("t", t), method)
+        try:
+            counts, horizons = np.broadcast_arrays(counts, horizons)
+        except ValueError as exc:
+            raise InvalidInputError(
+                f"The 'n' and 't' arguments must broadcast together; got shapes "
+                f"{np.shape(counts)} and {np.shape(horizons)}."
+            ) from exc
+        return np.asarray(function(counts, horizons, *self._params_array()), dtype=np.float64)
+
+
+class RepeatBuyingModel(_SummaryModel):
     r"""Shared lifecycle of continuous-time repeat-buying models on $(x, t_x, T)$ summaries.
 
     The base of every transaction model of [`relmark.clv.registry`][relmark.clv.registry]. A
@@ -455,11 +600,10 @@ class RepeatBuyingModel(ParametricModel):
     """A class (or staticmethod) building the prepared likelihood from $(x, t_x, T, w)$ (analytic
     Hessian, terms per distinct value); ``None`` fits the per-row kernel by quasi-Newton."""
     _fit_advice: ClassVar[str | None] = None
-    """Model-specific things to try, added to a ``ConvergenceError``."""
+    """Model-specific things to try: the ``hint`` of a failed fit's ``ConvergenceError`` (it
+    recommends ``penalizer`` first, the error's ``hint_field``)."""
     _max_log_standard_error: ClassVar[float | None] = None
     """Refuse fits whose log-parameter standard error exceeds this (parameter not identified)."""
-
-    unit_: TimeUnit
 
     @classmethod
     def _serializable_subclasses(cls) -> tuple[type[RepeatBuyingModel], ...]:
@@ -545,98 +689,6 @@ class RepeatBuyingModel(ParametricModel):
         self.unit_ = rows.unit
         return self
 
-    def _rows(self, summary: object, method: str) -> tuple[CompressedSummary, IntArray | None]:
-        """The distinct rows to evaluate on, and the gather back to customers (``None`` for rows)."""
-        if isinstance(summary, CompressedSummary):
-            return summary, None
-        if isinstance(summary, CustomerSummary):
-            rows = summary.compress()
-            return rows, rows.inverse
-        raise InvalidInputError(
-            f"The 'summary' argument of {type(self).__name__}.{method} must be a CustomerSummary "
-            f"(one value per customer) or a CompressedSummary (one value per distinct row). "
-            f"Got {type(summary).__name__}."
-        )
-
-    def _columns(self, rows: CompressedSummary) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """$(x, t_x, T)$ of ``rows`` with durations converted into ``unit_``."""
-        scale = rows.unit.days / self.unit_.days
-        if scale == 1.0:
-            return rows.frequency, rows.recency, rows.T
-        return rows.frequency, rows.recency * scale, rows.T * scale
-
-    def _elementwise(
-        self,
-        function: Kernel,
-        t: FloatArray | None,
-        x: FloatArray,
-        t_x: FloatArray,
-        T: FloatArray,
-    ) -> FloatArray:
-        """One kernel element by element (``t``: ``None``, a 0-d horizon or one per element).
-
-        Runs in blocks of ``_BLOCK_ELEMENTS`` so the kernels' temporaries stay bounded.
-        """
-        params = tuple(self._params_array())
-        out = np.empty(x.shape, dtype=np.float64)
-        for start in range(0, x.size, _BLOCK_ELEMENTS):
-            block = slice(start, start + _BLOCK_ELEMENTS)
-            args = (x[block], t_x[block], T[block])
-            if t is None:
-                out[block] = function(*args, *params)
-            else:
-                out[block] = function(t if t.ndim == 0 else t[block], *args, *params)
-        return out
-
-    def _grid(self, function: Kernel, t: FloatArray, summary: object, method: str) -> FloatArray:
-        """A kernel on every (customer or row) × horizon pair, in row blocks."""
-        rows, inverse = self._rows(summary, method)
-        x, t_x, T = self._columns(rows)
-        params = tuple(self._params_array())
-        out = np.empty((len(rows), t.size), dtype=np.float64)
-        step = max(1, _BLOCK_ELEMENTS // max(t.size, 1))
-        # Blocks of rows ordered by (x, T): the kernels evaluate their costly, t_x-free part once
-        # per distinct (t, x, T) within a block.
-        order = np.lexsort((T, x)) if len(rows) > step else np.arange(len(rows))
-        for start in range(0, len(rows), step):
-            block = order[start : start + step]
-            out[block] = function(
-                t[np.newaxis, :],
-                x[block, np.newaxis],
-                t_x[block, np.newaxis],
-                T[block, np.newaxis],
-                *params,
-            )
-        return out if inverse is None else out[inverse]
-
-    def _per_customer(
-        self, function: Kernel, t: ArrayLike, summary: object, method: str
-    ) -> FloatArray:
-        """A kernel with one horizon for all (scalar ``t``) or one per customer (1-D ``t``)."""
-        rows, inverse = self._rows(summary, method)
-        n = len(rows) if inverse is None else inverse.size
-        horizons = check_customer_horizons(
-            t, n, owner=f"{type(self).__name__}.{method}", grid=f"{method}_grid"
-        )
-        x, t_x, T = self._columns(rows)
-        if inverse is None:
-            return self._elementwise(function, horizons, x, t_x, T)
-        if horizons.ndim == 1 and horizons.size:
-            distinct_t, t_code = np.unique(horizons, return_inverse=True)
-            if distinct_t.size > 1:
-                # Customers sharing a row and a horizon share the value: evaluate each distinct
-                # (row, horizon) pair once.
-                key = inverse * distinct_t.size + t_code.reshape(inverse.shape)
-                pairs, back = np.unique(key, return_inverse=True)
-                row = pairs // distinct_t.size
-                values = self._elementwise(
-                    function, distinct_t[pairs % distinct_t.size], x[row], t_x[row], T[row]
-                )
-                gathered: FloatArray = values[back.reshape(inverse.shape)]
-                return gathered
-            horizons = distinct_t.reshape(())
-        return self._elementwise(function, horizons, x, t_x, T)[inverse]
-
     def expected_purchases(
         self, t: ArrayLike, summary: CustomerSummary | CompressedSummary
     ) -> FloatArray:
@@ -662,7 +714,6 @@ class RepeatBuyingModel(ParametricModel):
             InvalidInputError: For negative or non-finite horizons, or any other shape of ``t``
                 (the message lists the accepted shapes).
         """
-        self._check_fitted("expected_purchases")
         return self._per_customer(
             self._kernels.conditional_expected_purchases, t, summary, "expected_purchases"
         )
@@ -685,12 +736,8 @@ class RepeatBuyingModel(ParametricModel):
             InvalidInputError: For negative or non-finite horizons, or a ``t`` of more than one
                 dimension.
         """
-        self._check_fitted("expected_purchases_grid")
         return self._grid(
-            self._kernels.conditional_expected_purchases,
-            check_horizon_grid(t, owner=f"{type(self).__name__}.expected_purchases_grid"),
-            summary,
-            "expected_purchases_grid",
+            self._kernels.conditional_expected_purchases, t, summary, "expected_purchases_grid"
         )
 
     def probability_alive(self, summary: CustomerSummary | CompressedSummary) -> FloatArray:
@@ -733,7 +780,6 @@ class RepeatBuyingModel(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For negative or non-finite horizons, or any other shape of ``t``.
         """
-        self._check_fitted("probability_alive_at")
         return self._per_customer(
             self._kernels.probability_alive_at, t, summary, "probability_alive_at"
         )
@@ -755,12 +801,8 @@ class RepeatBuyingModel(ParametricModel):
             InvalidInputError: For negative or non-finite horizons, or a ``t`` of more than one
                 dimension.
         """
-        self._check_fitted("probability_alive_at_grid")
         return self._grid(
-            self._kernels.probability_alive_at,
-            check_horizon_grid(t, owner=f"{type(self).__name__}.probability_alive_at_grid"),
-            summary,
-            "probability_alive_at_grid",
+            self._kernels.probability_alive_at, t, summary, "probability_alive_at_grid"
         )
 
     def expected_purchases_new_customer(self, t: ArrayLike) -> FloatArray:
@@ -776,10 +818,9 @@ class RepeatBuyingModel(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For negative or non-finite horizons.
         """
-        self._check_fitted("expected_purchases_new_customer")
-        params = tuple(self._params_array())
-        horizons = check_times("t", t)
-        return np.asarray(self._kernels.expected_purchases(horizons, *params), dtype=np.float64)
+        return self._new_customer(
+            self._kernels.expected_purchases, t, "expected_purchases_new_customer"
+        )
 
     def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> FloatArray:
         """$P(X(t) = n)$ for a newly acquired customer, broadcast over ``n`` and ``t``.
@@ -795,19 +836,8 @@ class RepeatBuyingModel(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For bad counts or horizons, or shapes that do not broadcast.
         """
-        self._check_fitted("probability_of_purchases")
-        params = tuple(self._params_array())
-        counts = check_times("n", n, integral=True)
-        horizons = check_times("t", t)
-        try:
-            counts, horizons = np.broadcast_arrays(counts, horizons)
-        except ValueError as exc:
-            raise InvalidInputError(
-                f"The 'n' and 't' arguments must broadcast together; got shapes "
-                f"{np.shape(counts)} and {np.shape(horizons)}."
-            ) from exc
-        return np.asarray(
-            self._kernels.probability_of_purchases(counts, horizons, *params), dtype=np.float64
+        return self._new_customer_counts(
+            self._kernels.probability_of_purchases, n, t, "probability_of_purchases"
         )
 
     # ------------------------------------------------------------ distribution and uncertainty

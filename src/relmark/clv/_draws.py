@@ -10,9 +10,9 @@ values at a time, never more than a fixed number of elements):
 - [`DropoutOddsStack`][relmark.clv._draws.DropoutOddsStack], for the BG/NBD and the MBG/NBD,
   whose $P(\text{alive})$ is a logistic function of log-odds that are cheap to evaluate for all
   draws at once, and whose conditional expectation is $P(\text{alive})$ times a factor of
-  $(t, x, T)$ alone: that factor is evaluated once per draw and distinct $(x, T)$ pair
-  (through the model's own kernel, which shares its ${}_2F_1$ work between ages), and
-  gathered to the rows.
+  $(t, x, T)$ alone: that factor is evaluated for all draws at once on the distinct $(x, T)$
+  pairs (by the model's stacked kernel: the per-draw kernel's interpolants, with their
+  bookkeeping and ${}_2F_1$ work shared by the draws), and gathered to the rows.
 
 Percentiles are numpy's default ``"linear"`` method (Hyndman & Fan 1996, definition 7),
 computed from a sort of each row's $B$ values (faster than a selection for a few hundred draws),
@@ -153,13 +153,12 @@ class DropoutOddsStack:
     monotone) and only the selected order statistics are transformed.
 
     The conditional expectation is $P(\text{alive})\,g(t, x, T)$, where $g$, the expectation of
-    a customer alive at $T$ (FHL 2005 eq. 10; BDF 2007), does not depend on $t_x$. It is
-    recovered per draw from the kernels on the distinct $(x, T)$ pairs as
-    $g = E[X \mid x, t_x{=}T, T] / P(\text{alive} \mid x, t_x{=}T, T)$ (a probability at least
-    $[1 + a/b]^{-1}$, so the division is exact to rounding), a table of at most
-    ``table_elements`` values; rows are visited in $(x, T)$ order so that each table serves a
-    contiguous run of pairs. The product is taken as $g/(1 + e^{\ell})$ (one exponential
-    instead of the logistic function; equal to the kernel's product to rounding).
+    a customer alive at $T$ (FHL 2005 eq. 10; BDF 2007), does not depend on $t_x$. It comes
+    from the kernels' ``expected_purchases_if_alive_stacked`` on the distinct $(x, T)$ pairs,
+    all draws at once (the values the per-draw kernel multiplies by $P(\text{alive})$), in
+    tables of at most ``table_elements`` values; rows are visited in $(x, T)$ order so that each
+    table serves a contiguous run of pairs. The product is taken as $g/(1 + e^{\ell})$ (one
+    exponential instead of the logistic function; equal to the kernel's product to rounding).
 
     Args:
         kernels: ``relmark.core.bgnbd`` or ``relmark.core.mbgnbd``.
@@ -308,6 +307,87 @@ class DropoutOddsStack:
                 lower[rows], upper[rows] = _from_sorted(values, level)
         return lower, upper
 
+    def _pair_of_rows(self) -> IntArray:
+        """Each row's index among the distinct $(x, T)$ pairs, numbered in $(x, T)$ order."""
+        order = np.lexsort((self._T, self._x))
+        x, T = self._x[order], self._T[order]
+        starts_pair = np.empty(order.size, dtype=bool)
+        starts_pair[:1] = True
+        starts_pair[1:] = (x[1:] != x[:-1]) | (T[1:] != T[:-1])
+        pair = np.empty(order.size, dtype=np.intp)
+        pair[order] = np.cumsum(starts_pair) - 1
+        return pair
+
+    def discounted_purchases(
+        self,
+        horizons: FloatArray,
+        weights: FloatArray,
+        customer_rows: IntArray,
+        combine: Callable[[IntArray, FloatArray], FloatArray],
+        level: float,
+    ) -> tuple[FloatArray, FloatArray]:
+        r"""Percentiles per customer of ``combine(customers, D)``, $D$ the discounted purchases.
+
+        $D_{ib} = P(\text{alive})\sum_k w_k\,g_b(t_k, x, T)$ for the row of customer $i$ under
+        draw $b$: the discounted expected purchases of
+        [`discount_schedule`][relmark.clv.value.discount_schedule] (the sum of the kernel's
+        conditional expectations at the period ends, with $P(\text{alive})$ taken out of the
+        sum). The sums over periods are tabulated per distinct $(x, T)$ pair and draw (at most
+        ``table_elements`` values of $g$ at a time); customers are visited in pair order, in
+        blocks, and ``combine`` turns a block's $D$ (customers × draws) into the values whose
+        percentiles are wanted (e.g. margin × spend × $D$).
+
+        Args:
+            horizons: Period ends $t_k$, in the parameters' time unit.
+            weights: Weights $w_k$.
+            customer_rows: Each customer's distinct row.
+            combine: ``combine(customers, D)``, customers × draws values for those customers.
+            level: Coverage.
+
+        Returns:
+            ``(lower, upper)``, one value per customer.
+        """
+        n, draws = customer_rows.size, int(self._draws.shape[0])
+        lower = np.empty(n, dtype=np.float64)
+        upper = np.empty(n, dtype=np.float64)
+        if n == 0:
+            return lower, upper
+        row_pair = self._pair_of_rows()
+        customer_pair = row_pair[customer_rows]
+        by_pair = np.argsort(customer_pair, kind="stable")
+        sorted_pair = customer_pair[by_pair]
+        pairs = int(row_pair.max()) + 1
+        # One row of each pair (any: they share x and T).
+        first_row = np.empty(pairs, dtype=np.intp)
+        first_row[row_pair] = np.arange(row_pair.size)
+        per_table = max(1, self._table_elements // (draws * horizons.size))
+        step = self._row_step()
+        buffer = np.empty((2, min(step, n), draws), dtype=np.float64)
+        for first_pair in range(0, pairs, per_table):
+            last_pair = min(first_pair + per_table, pairs)
+            rows = first_row[first_pair:last_pair]
+            g = self._kernels.expected_purchases_if_alive_stacked(
+                horizons[np.newaxis, :],
+                self._x[rows][:, np.newaxis],
+                self._T[rows][:, np.newaxis],
+                self._draws,
+            )
+            table = np.einsum("pkb,k->pb", g, weights)
+            begin, end = np.searchsorted(sorted_pair, [first_pair, last_pair])
+            for start in range(int(begin), int(end), step):
+                customers = by_pair[start : min(start + step, int(end))]
+                size = customers.size
+                values = self._log_odds(
+                    customer_rows[customers], buffer[0, :size], buffer[1, :size]
+                )
+                with np.errstate(over="ignore"):
+                    np.exp(values, out=values)
+                self._divide_into(table, customer_pair[customers] - first_pair, values)
+                combined = combine(customers, values)
+                combined.sort(axis=1)
+                lower[customers], upper[customers] = _from_sorted(combined, level)
+        return lower, upper
+
     @staticmethod
     def _divide_into(table: FloatArray, pair: IntArray, values: FloatArray) -> None:
         """``values`` ← ``table[pair] / (1 + values)``, row by row of ``table``."""
@@ -326,13 +406,9 @@ class DropoutOddsStack:
     def _if_alive(self, horizon: FloatArray, firsts: IntArray, order: IntArray) -> FloatArray:
         """$g(t, x, T)$ of the pairs whose first rows (in ``order``) are ``firsts``, × draws."""
         rows = order[firsts]
-        x, T, code = self._x[rows], self._T[rows], self._x_code[rows]
-        # At t_x = T the log-odds are the x-only term (the kernels add (r + x) ln 1 = 0), so
-        # the kernels' P(alive) there is expit(-lead), taken per distinct x.
-        alive = expit(-self._lead)
-        table = np.empty((firsts.size, self._draws.shape[0]), dtype=np.float64)
-        kernels = self._kernels
-        for b, params in enumerate(self._draws.tolist()):
-            expected = kernels.conditional_expected_purchases(horizon, x, T, T, *params)
-            table[:, b] = expected / alive[code, b]
-        return table
+        return np.asarray(
+            self._kernels.expected_purchases_if_alive_stacked(
+                horizon, self._x[rows], self._T[rows], self._draws
+            ),
+            dtype=np.float64,
+        )

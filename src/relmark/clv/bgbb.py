@@ -16,18 +16,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from relmark._validation import offending_rows
-from relmark.clv._base import ParametricModel, parameter_converter, positive_parameter
-from relmark.clv._checks import (
-    check_customer_horizons,
-    check_horizon_grid,
-    check_times,
-    describe_rows,
-)
+from relmark.clv._base import _SummaryModel, parameter_converter, positive_parameter
+from relmark.clv._checks import check_times, describe_rows
 from relmark.core import bgbb as kernels
 from relmark.data.summary import CompressedSummary, CustomerSummary
 from relmark.data.units import TimeUnit
 from relmark.errors import InvalidInputError
-from relmark.typing import FloatArray, Kernel
+from relmark.typing import FloatArray, IntArray
 
 __all__ = ["BGBB", "BGBBParams"]
 
@@ -51,7 +46,7 @@ class BGBBParams:
     delta: float = attrs.field(converter=parameter_converter, validator=positive_parameter)
 
 
-def _check_patterns(summary: CustomerSummary, where: str) -> None:
+def _check_patterns(summary: CustomerSummary | CompressedSummary, where: str) -> None:
     r"""BG/BB rows are whole numbers of opportunities with $x \le t_x \le n$."""
     for name, column in (("recency", summary.recency), ("T", summary.T)):
         fractional = column != np.floor(column)
@@ -70,7 +65,7 @@ def _check_patterns(summary: CustomerSummary, where: str) -> None:
         )
 
 
-class BGBB(ParametricModel):
+class BGBB(_SummaryModel):
     r"""Beta-geometric/beta-Bernoulli model of discrete-time repeat transactions (FHS 2010).
 
     For settings where transactions can only happen at discrete opportunities (an annual
@@ -82,7 +77,10 @@ class BGBB(ParametricModel):
     alive at the end of observation (opportunity $n$) and ``probability_alive_at(t, summary)``
     the probability of being alive at opportunity $n + t$; FHS (2010) eq. (11), "alive in
     period $n + 1$", is ``probability_alive_at(1, summary)``. Summaries must be counted in the
-    model's opportunities (``summary.unit == unit_``).
+    model's opportunities (``summary.unit == unit_``). Like the continuous-time models'
+    predictions, these take a summary (one value per customer) or its
+    [`CompressedSummary`][relmark.data.summary.CompressedSummary] (one value per distinct
+    pattern, e.g. published pattern counts merged from partitions).
 
     Args:
         penalizer: Strength $\lambda \ge 0$ of an L2 penalty on the log-parameters, set against
@@ -170,47 +168,31 @@ class BGBB(ParametricModel):
         self.unit_ = summary.unit
         return self
 
-    def _rows(self, summary: CustomerSummary, where: str) -> CompressedSummary:
-        summary = self._check_summary(summary)
-        if summary.unit is not self.unit_:
+    def _rows(self, summary: object, method: str) -> tuple[CompressedSummary, IntArray | None]:
+        """The distinct patterns of ``summary`` (or a frame of one), checked, in the model's unit."""
+        where = f"BGBB.{method}"
+        checked = (
+            summary
+            if isinstance(summary, CompressedSummary)
+            else self._check_summary(summary, method)
+        )
+        if checked.unit is not self.unit_:
             raise InvalidInputError(
                 f"The 'summary' argument of {where} counts opportunities of "
-                f"{summary.unit.value!r} but the model's opportunity is {self.unit_.value!r}; "
+                f"{checked.unit.value!r} but the model's opportunity is {self.unit_.value!r}; "
                 "BG/BB counts are not converted between units, so build the summary in the "
                 "model's unit."
             )
-        _check_patterns(summary, where)
-        return summary.compress()
+        _check_patterns(checked, where)
+        return super()._rows(checked, method)
 
-    def _per_horizon(
-        self, function: Kernel, t: ArrayLike, summary: CustomerSummary, where: str
+    def _check_periods(self, horizons: FloatArray, method: str) -> FloatArray:
+        """Whole numbers of opportunities only."""
+        return _whole(horizons, f"BGBB.{method}")
+
+    def expected_purchases(
+        self, t: ArrayLike, summary: CustomerSummary | CompressedSummary
     ) -> FloatArray:
-        """A kernel ``f(t, x, t_x, n, *params)``: one horizon for all, or one per customer."""
-        p = self._params_record(where.rpartition(".")[2])
-        rows = self._rows(summary, where)
-        periods = _whole(
-            check_customer_horizons(t, rows.inverse.size, owner=where, grid=f"{where}_grid"),
-            where,
-        )
-        params = (p.alpha, p.beta, p.gamma, p.delta)
-        if periods.ndim == 0:
-            values = function(periods, rows.frequency, rows.recency, rows.T, *params)
-            return np.asarray(values[rows.inverse], dtype=np.float64)
-        x, t_x, n = (v[rows.inverse] for v in (rows.frequency, rows.recency, rows.T))
-        return np.asarray(function(periods, x, t_x, n, *params), dtype=np.float64)
-
-    def _grid(
-        self, function: Kernel, t: ArrayLike, summary: CustomerSummary, where: str
-    ) -> FloatArray:
-        """A kernel on every customer × horizon pair (customers × horizons)."""
-        p = self._params_record(where.rpartition(".")[2])
-        periods = _whole(check_horizon_grid(t, owner=where), where)
-        rows = self._rows(summary, where)
-        x, t_x, n = (v[:, np.newaxis] for v in (rows.frequency, rows.recency, rows.T))
-        values = function(periods[np.newaxis, :], x, t_x, n, p.alpha, p.beta, p.gamma, p.delta)
-        return np.asarray(values[rows.inverse], dtype=np.float64)
-
-    def expected_purchases(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
         """Expected transactions of each customer over the next ``t`` opportunities (FHS eq. 13).
 
         Args:
@@ -225,11 +207,13 @@ class BGBB(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For negative or fractional ``t``, or invalid patterns.
         """
-        return self._per_horizon(
-            kernels.conditional_expected_transactions, t, summary, "BGBB.expected_purchases"
+        return self._per_customer(
+            kernels.conditional_expected_transactions, t, summary, "expected_purchases"
         )
 
-    def expected_purchases_grid(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
+    def expected_purchases_grid(
+        self, t: ArrayLike, summary: CustomerSummary | CompressedSummary
+    ) -> FloatArray:
         """Expected transactions of every customer over every number of opportunities in ``t``.
 
         Returns:
@@ -240,10 +224,10 @@ class BGBB(ParametricModel):
             InvalidInputError: For negative or fractional ``t`` or invalid patterns.
         """
         return self._grid(
-            kernels.conditional_expected_transactions, t, summary, "BGBB.expected_purchases_grid"
+            kernels.conditional_expected_transactions, t, summary, "expected_purchases_grid"
         )
 
-    def probability_alive(self, summary: CustomerSummary) -> FloatArray:
+    def probability_alive(self, summary: CustomerSummary | CompressedSummary) -> FloatArray:
         """Probability that each customer is alive at the end of observation (opportunity $n$).
 
         Args:
@@ -256,9 +240,11 @@ class BGBB(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For invalid patterns or a summary in another unit.
         """
-        return self._per_horizon(kernels.probability_alive, 0.0, summary, "BGBB.probability_alive")
+        return self._per_customer(kernels.probability_alive, 0.0, summary, "probability_alive")
 
-    def probability_alive_at(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
+    def probability_alive_at(
+        self, t: ArrayLike, summary: CustomerSummary | CompressedSummary
+    ) -> FloatArray:
         """Probability that each customer is alive at opportunity $n$ + ``t``.
 
         ``t = 1`` is FHS (2010) eq. (11), "alive in period $n + 1$"; ``t = 0`` equals
@@ -277,9 +263,11 @@ class BGBB(ParametricModel):
             InvalidInputError: For negative or fractional ``t``, invalid patterns or a summary
                 in another unit.
         """
-        return self._per_horizon(kernels.probability_alive, t, summary, "BGBB.probability_alive_at")
+        return self._per_customer(kernels.probability_alive, t, summary, "probability_alive_at")
 
-    def probability_alive_at_grid(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
+    def probability_alive_at_grid(
+        self, t: ArrayLike, summary: CustomerSummary | CompressedSummary
+    ) -> FloatArray:
         """Probability that every customer is alive at opportunity $n$ + each ``t``.
 
         Returns:
@@ -289,7 +277,7 @@ class BGBB(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For negative or fractional ``t`` or invalid patterns.
         """
-        return self._grid(kernels.probability_alive, t, summary, "BGBB.probability_alive_at_grid")
+        return self._grid(kernels.probability_alive, t, summary, "probability_alive_at_grid")
 
     def expected_purchases_new_customer(self, t: ArrayLike) -> FloatArray:
         """Expected transactions of a new customer over the first ``t`` opportunities.
@@ -304,9 +292,9 @@ class BGBB(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For negative or fractional ``t``.
         """
-        p = self._params_record("expected_purchases_new_customer")
-        periods = check_times("t", t, integral=True)
-        return kernels.expected_transactions(periods, p.alpha, p.beta, p.gamma, p.delta)
+        return self._new_customer(
+            kernels.expected_transactions, t, "expected_purchases_new_customer"
+        )
 
     def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> FloatArray:
         """$P(X(t) = n)$: probability of ``n`` transactions in the first ``t`` opportunities.
@@ -322,18 +310,8 @@ class BGBB(ParametricModel):
             NotFittedError: Before ``fit``.
             InvalidInputError: For bad counts, or shapes that do not broadcast.
         """
-        p = self._params_record("probability_of_purchases")
-        counts = check_times("n", n, integral=True)
-        periods = check_times("t", t, integral=True)
-        try:
-            counts, periods = np.broadcast_arrays(counts, periods)
-        except ValueError as exc:
-            raise InvalidInputError(
-                f"The 'n' and 't' arguments must broadcast together; got shapes "
-                f"{np.shape(counts)} and {np.shape(periods)}."
-            ) from exc
-        return kernels.probability_of_transactions(
-            counts, periods, p.alpha, p.beta, p.gamma, p.delta
+        return self._new_customer_counts(
+            kernels.probability_of_transactions, n, t, "probability_of_purchases"
         )
 
     def expected_frequency_counts(self, t: int, n_customers: float) -> FloatArray:

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import chdtrc, ndtri
 
+from relmark._estimator import Estimator
 from relmark._validation import check_real, is_real
 from relmark.clv._base import ParameterTable, RepeatBuyingModel
 from relmark.clv.bgnbd import BGNBD
@@ -39,9 +40,9 @@ from relmark.core.covariates import (
 )
 from relmark.core.mle import maximize_weighted
 from relmark.data.covariates import Covariates
-from relmark.data.summary import CustomerSummary
+from relmark.data.summary import CustomerSummary, require_summary
 from relmark.data.units import TimeUnit
-from relmark.errors import InvalidInputError, NotFittedError
+from relmark.errors import InvalidInputError
 from relmark.typing import FloatArray, IntArray, WeightedLikelihood
 
 __all__ = [
@@ -83,7 +84,7 @@ class _Role:
     block: str
 
 
-class CovariateModel:
+class CovariateModel(Estimator):
     r"""The covariate driver shared by the BG/NBD, MBG/NBD and Pareto/NBD covariate models.
 
     A subclass names the plain model it extends (``_model``), the baseline names and the roles
@@ -91,11 +92,19 @@ class CovariateModel:
     ``purchase`` or the ``dropout`` covariates); fitting, standard errors, the likelihood-ratio
     test and predictions are all here.
 
+    A fitted model round-trips through [`relmark.io`][relmark.io] (``to_json`` /
+    ``from_json``): the stored state is ``estimates_``, ``design_names_`` and the fit
+    statistics below; ``names_``, ``baseline_`` and ``coefficients_`` are derived from them, so
+    a payload cannot make them disagree. A fitted attribute annotated ``CovariateModel`` admits
+    exactly the three covariate models (see ``_serializable_subclasses``).
+
     Args:
         penalizer: L2 penalty on the log-baseline parameters and the coefficients, as for the
             plain models; 0 for plain maximum likelihood.
 
     Attributes:
+        estimates_: The estimation vector: log-baseline parameters, then the coefficients, in
+            the order of ``names_``.
         baseline_: The baseline parameters (covariates 0) by name, e.g. ``{"r", "alpha0",
             "a0", "b0"}``.
         coefficients_: Coefficients by role (e.g. ``"purchase"``), each keyed by design-column
@@ -118,24 +127,94 @@ class CovariateModel:
     _modified: ClassVar[bool | None] = None
     """For the beta-geometric models, whether the MBG/NBD's form of the per-row kernel
     (``beta_geometric_rows``) applies; ``None`` for a model without a per-row kernel."""
+    _fit_hint: ClassVar[str] = "Call fit(summary, covariates) first."
 
-    log_likelihood_: float
+    estimates_: FloatArray
+    design_names_: dict[str, tuple[str, ...]]
     covariance_: FloatArray
+    log_likelihood_: float
+    restricted_log_likelihood_: float
+    n_rows_: int
+    n_patterns_: int
     unit_: TimeUnit
 
     def __init__(self, *, penalizer: float = 0.0) -> None:
         self.penalizer = penalizer
 
-    def __repr__(self) -> str:
-        """The constructor call, with ``fitted`` state noted."""
-        state = "fitted" if "estimates_" in self.__dict__ else "not fitted"
-        return f"{type(self).__name__}(penalizer={self.penalizer!r})  # {state}"
+    @classmethod
+    def _serializable_subclasses(cls) -> tuple[type[CovariateModel], ...]:
+        """The classes [`relmark.io`][relmark.io] may build under an annotation of this class.
 
-    def _check_fitted(self) -> None:
-        if "estimates_" not in self.__dict__:
-            raise NotFittedError(
-                f"This {type(self).__name__} is not fitted yet. Call fit(summary, covariates) "
-                "first."
+        The covariate models of this module (subclasses of ``cls``): the reader's allow-list,
+        fixed by code, never by a payload.
+        """
+        return tuple(m for m in _COVARIATE_MODELS if issubclass(m, cls))
+
+    def _is_fitted(self) -> bool:
+        return "estimates_" in self.__dict__
+
+    def _fitted_description(self) -> str:
+        """The baseline estimates and the number of coefficients, for the repr."""
+        baseline = ", ".join(f"{n}={v:.6g}" for n, v in self.baseline_.items())
+        return f"{baseline}, {len(self.estimates_) - 4} coefficient(s)"
+
+    @property
+    def names_(self) -> tuple[str, ...]:
+        """Names of the estimation vector's entries (baseline names, then ``role:column``)."""
+        self._check_fitted("names_")
+        return self._estimation_names(self.design_names_)
+
+    @property
+    def baseline_(self) -> dict[str, float]:
+        """The baseline parameters (covariates 0) by name."""
+        self._check_fitted("baseline_")
+        return dict(zip(self._baseline_names, np.exp(self.estimates_[:4]).tolist(), strict=True))
+
+    @property
+    def coefficients_(self) -> dict[str, dict[str, float]]:
+        """Coefficients by role (e.g. ``"purchase"``), each keyed by design-column name."""
+        self._check_fitted("coefficients_")
+        coefficients: dict[str, dict[str, float]] = {}
+        start = 4
+        for role in self._roles:
+            columns = self.design_names_[role.block]
+            values = self.estimates_[start : start + len(columns)].tolist()
+            coefficients[role.name] = dict(zip(columns, values, strict=True))
+            start += len(columns)
+        return coefficients
+
+    def _check_loaded(self) -> None:
+        """The checks of ``fit`` on a state read by [`relmark.io`][relmark.io].
+
+        Raises:
+            InvalidInputError: For design columns, estimates or a covariance that ``fit``
+                cannot produce together.
+        """
+        if not self._is_fitted():
+            return
+        owner = type(self).__name__
+        design = self.design_names_
+        if sorted(design) != ["dropout", "purchase"] or not any(design.values()):
+            raise InvalidInputError(
+                f"{owner}.design_names_ must map 'purchase' and 'dropout' to design columns, "
+                f"at least one in all; got the keys {sorted(design)}."
+            )
+        k = len(self._estimation_names(design))
+        if self.estimates_.shape != (k,) or not bool(np.isfinite(self.estimates_).all()):
+            raise InvalidInputError(
+                f"{owner}.estimates_ must hold {k} finite values (4 log-baseline parameters and "
+                f"one coefficient per design column of each role); got shape "
+                f"{self.estimates_.shape}."
+            )
+        if self.covariance_.shape != (k, k):
+            raise InvalidInputError(
+                f"{owner}.covariance_ must be a {k} x {k} matrix (one row and column per "
+                f"estimate); got shape {self.covariance_.shape}."
+            )
+        if not 1 <= self.n_patterns_ <= self.n_rows_:
+            raise InvalidInputError(
+                f"{owner} must have 1 <= n_patterns_ <= n_rows_; got {self.n_patterns_} and "
+                f"{self.n_rows_}."
             )
 
     def fit(
@@ -164,11 +243,9 @@ class CovariateModel:
         """
         owner = type(self).__name__
         penalizer = check_real(self.penalizer, name="penalizer", owner=owner)
-        if not isinstance(summary, CustomerSummary) or len(summary) == 0:  # type: ignore[redundant-expr]
-            raise InvalidInputError(
-                f"The 'summary' argument of {owner}.fit must be a non-empty CustomerSummary. "
-                f"Got {type(summary).__name__}."
-            )
+        summary = require_summary(summary, owner=f"{owner}.fit")
+        if len(summary) == 0:
+            raise InvalidInputError(f"The 'summary' argument of {owner}.fit has no customers.")
         _check_covariates(covariates)
         chosen = {
             "purchase": tuple(covariates.names if purchase is None else purchase),
@@ -214,9 +291,7 @@ class CovariateModel:
             advice=plain._fit_advice,  # noqa: SLF001 - same package
             max_log_standard_error=plain._max_log_standard_error,  # noqa: SLF001 - same package
         )
-        estimates = np.log(result.params)
-        self.__dict__["estimates_"] = estimates
-        self.names_ = names
+        self.estimates_ = np.log(result.params)
         self.design_names_ = chosen
         self.covariance_ = result.log_covariance
         self.log_likelihood_ = result.log_likelihood
@@ -224,17 +299,6 @@ class CovariateModel:
         self.n_rows_ = int(first.size)
         self.n_patterns_ = int(n_patterns)
         self.unit_ = summary.unit
-        self.baseline_ = dict(
-            zip(self._baseline_names, np.exp(estimates[:4]).tolist(), strict=True)
-        )
-        coefficients: dict[str, dict[str, float]] = {}
-        start_index = 4
-        for role in self._roles:
-            columns = chosen[role.block]
-            values = estimates[start_index : start_index + len(columns)].tolist()
-            coefficients[role.name] = dict(zip(columns, values, strict=True))
-            start_index += len(columns)
-        self.coefficients_ = coefficients
         return self
 
     def _coefficient_roles(self, chosen: dict[str, tuple[str, ...]]) -> CovariateRoles:
@@ -265,13 +329,13 @@ class CovariateModel:
             NotFittedError: Before ``fit``.
             InvalidInputError: For a ``level`` outside $(0, 1)$.
         """
-        self._check_fitted()
+        self._check_fitted("summary")
         if not (is_real(level) and 0 < level < 1):
             raise InvalidInputError(
                 f"The 'level' argument must be a number in (0, 1). Got {level!r}."
             )
         z = float(ndtri(0.5 + float(level) / 2))
-        est = self.__dict__["estimates_"]
+        est = self.estimates_
         se = np.sqrt(np.diag(self.covariance_))
         return ParameterTable(
             names=self.names_,
@@ -288,7 +352,7 @@ class CovariateModel:
         Raises:
             NotFittedError: Before ``fit``.
         """
-        self._check_fitted()
+        self._check_fitted("likelihood_ratio_test")
         statistic = max(0.0, 2.0 * (self.log_likelihood_ - self.restricted_log_likelihood_))
         df = len(self.names_) - 4
         return LikelihoodRatioTest(statistic=statistic, df=df, p_value=float(chdtrc(df, statistic)))
@@ -302,25 +366,36 @@ class CovariateModel:
             NotFittedError: Before ``fit``.
             InvalidInputError: When the covariates do not match the summary's customers.
         """
-        self._check_fitted()
+        self._check_fitted("customer_parameters")
+        summary = require_summary(summary, owner=f"{type(self).__name__}.customer_parameters")
         z = _design(summary, covariates, self.design_names_)
-        phi = self._coefficient_roles(self.design_names_).log_parameters(
-            self.__dict__["estimates_"], z
-        )
+        phi = self._coefficient_roles(self.design_names_).log_parameters(self.estimates_, z)
         return dict(zip(self._model.parameter_names(), np.exp(phi).T, strict=True))
 
     def _by_pattern(
         self,
+        method: str,
+        t: ArrayLike | None,
         summary: CustomerSummary,
         covariates: Covariates,
-        predict: Callable[[Any, CustomerSummary, IntArray], FloatArray],
+        predict: Callable[[RepeatBuyingModel, FloatArray, CustomerSummary], ArrayLike],
     ) -> FloatArray:
-        """``predict(plain_model, customers, their_indices)`` once per covariate pattern."""
-        self._check_fitted()
+        """``predict(plain_model, their_horizons, customers)`` once per covariate pattern.
+
+        ``t`` is a horizon or one per customer (``None`` for a prediction without one); each
+        pattern's customers get theirs.
+        """
+        self._check_fitted(method)
+        owner = f"{type(self).__name__}.{method}"
+        summary = require_summary(summary, owner=owner)
+        horizons = np.zeros(()) if t is None else np.asarray(t, dtype=np.float64)
+        if horizons.ndim > 1 or (horizons.ndim == 1 and horizons.size != len(summary)):
+            raise InvalidInputError(
+                f"The 't' argument of {owner} must be a scalar or hold one horizon per customer "
+                f"({len(summary)}). Got shape {horizons.shape}."
+            )
         pattern, patterns = _pattern_codes(_design(summary, covariates, self.design_names_))
-        phi = self._coefficient_roles(self.design_names_).log_parameters(
-            self.__dict__["estimates_"], patterns
-        )
+        phi = self._coefficient_roles(self.design_names_).log_parameters(self.estimates_, patterns)
         names = self._model.parameter_names()
         out = np.empty(len(summary), dtype=np.float64)
         order = np.argsort(pattern, kind="stable")
@@ -329,17 +404,9 @@ class CovariateModel:
             members = order[bounds[p] : bounds[p + 1]]
             record = self._model._params_type(**dict(zip(names, theta, strict=True)))  # noqa: SLF001
             plain = self._model._from_record(record, self.unit_)  # noqa: SLF001 - same package
-            out[members] = predict(plain, summary.take(members), members)
+            mine = horizons if horizons.ndim == 0 else horizons[members]
+            out[members] = predict(plain, mine, summary.take(members))
         return out
-
-    def _horizons(self, t: ArrayLike, summary: CustomerSummary) -> FloatArray:
-        horizons = np.asarray(t, dtype=np.float64)
-        if horizons.ndim > 1 or (horizons.ndim == 1 and horizons.size != len(summary)):
-            raise InvalidInputError(
-                f"The 't' argument must be a scalar or hold one horizon per customer "
-                f"({len(summary)}). Got shape {horizons.shape}."
-            )
-        return horizons
 
     def expected_purchases(
         self, t: ArrayLike, summary: CustomerSummary, covariates: Covariates
@@ -358,13 +425,13 @@ class CovariateModel:
             NotFittedError: Before ``fit``.
             InvalidInputError: For horizons of another shape, or covariates that do not match.
         """
-        horizons = self._horizons(t, summary)
-
-        def predict(model: Any, part: CustomerSummary, members: IntArray) -> FloatArray:
-            mine = horizons if horizons.ndim == 0 else horizons[members]
-            return np.asarray(model.expected_purchases(mine, part), dtype=np.float64)
-
-        return self._by_pattern(summary, covariates, predict)
+        return self._by_pattern(
+            "expected_purchases",
+            t,
+            summary,
+            covariates,
+            lambda model, horizons, part: model.expected_purchases(horizons, part),
+        )
 
     def probability_of_any_purchase(
         self, t: ArrayLike, summary: CustomerSummary, covariates: Covariates
@@ -373,13 +440,13 @@ class CovariateModel:
 
         Arguments, returns and errors as for ``expected_purchases``.
         """
-        horizons = self._horizons(t, summary)
-
-        def predict(model: Any, part: CustomerSummary, members: IntArray) -> FloatArray:
-            mine = horizons if horizons.ndim == 0 else horizons[members]
-            return np.asarray(model.probability_of_any_purchase(mine, part), dtype=np.float64)
-
-        return self._by_pattern(summary, covariates, predict)
+        return self._by_pattern(
+            "probability_of_any_purchase",
+            t,
+            summary,
+            covariates,
+            lambda model, horizons, part: model.probability_of_any_purchase(horizons, part),
+        )
 
     def probability_alive(self, summary: CustomerSummary, covariates: Covariates) -> FloatArray:
         """Probability that each customer is alive at the end of observation.
@@ -389,11 +456,11 @@ class CovariateModel:
             InvalidInputError: For covariates that do not match the summary's customers.
         """
         return self._by_pattern(
+            "probability_alive",
+            None,
             summary,
             covariates,
-            lambda model, part, _members: np.asarray(
-                model.probability_alive(part), dtype=np.float64
-            ),
+            lambda model, _, part: model.probability_alive(part),
         )
 
 
@@ -488,6 +555,14 @@ class CovariateParetoNBD(CovariateModel):
         _Role("purchase", 1, -1.0, "purchase"),
         _Role("dropout", 3, -1.0, "dropout"),
     )
+
+
+_COVARIATE_MODELS: tuple[type[CovariateModel], ...] = (
+    CovariateBGNBD,
+    CovariateMBGNBD,
+    CovariateParetoNBD,
+)
+"""The covariate models, the allow-list of ``CovariateModel._serializable_subclasses``."""
 
 
 def _check_covariates(covariates: object) -> None:

@@ -100,7 +100,8 @@ class GammaGamma(ParametricModel):
 
         Raises:
             InvalidInputError: No ``monetary`` column, or fewer than 3 repeat customers.
-            ConvergenceError: When the optimization fails.
+            ConvergenceError: When the optimization fails; its ``hint`` says what to try, first
+                the ``penalizer`` (its ``hint_field``).
         """
         self._check_penalizer(self.penalizer)
         monetary = self._monetary(summary)

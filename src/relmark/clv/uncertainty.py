@@ -29,7 +29,7 @@ expected purchases are evaluated for all draws at once (see ``docs/explanation/u
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, cast
 
 import attrs
 import numpy as np
@@ -37,17 +37,21 @@ import numpy as np
 from relmark._estimator import fitted_attribute
 from relmark._validation import check_probability, cmp
 from relmark.clv._base import ParametricModel, RepeatBuyingModel
+from relmark.clv._checks import check_clv_periods
 from relmark.clv._draws import DropoutOddsStack, percentiles
 from relmark.clv.gamma_gamma import GammaGamma
-from relmark.clv.value import customer_lifetime_value
+from relmark.clv.value import customer_lifetime_value, discount_schedule, lifetime_value_of
+from relmark.core import gamma_gamma as spend_kernels
 from relmark.data.summary import CompressedSummary, CustomerSummary
-from relmark.data.units import TimeUnit
+from relmark.data.units import TimeUnit, parse_unit
 from relmark.errors import InvalidInputError
-from relmark.typing import FloatArray
+from relmark.typing import FloatArray, IntArray
 
 __all__ = ["ParameterDraws", "PredictionInterval"]
 
 Method = Literal["parametric", "bootstrap"]
+
+_CLV_OWNER = "customer_lifetime_value"
 
 _BLOCK_ELEMENTS = 1 << 23
 """Draws × rows evaluated at once: bounds the temporary of one block (64 MiB of float64)."""
@@ -524,6 +528,16 @@ class ParameterDraws:
     ) -> PredictionInterval:
         """Interval for each customer's CLV (arguments as in ``customer_lifetime_value``)."""
         coverage = check_probability(level, name="level", role="argument")
+        fast = self._stacked_lifetime_value(
+            summary,
+            horizon=horizon,
+            unit=unit,
+            discount_rate=discount_rate,
+            margin=margin,
+            level=coverage,
+        )
+        if fast is not None:
+            return fast
 
         def clv(m: RepeatBuyingModel | None, g: GammaGamma, s: CustomerSummary) -> FloatArray:
             return customer_lifetime_value(
@@ -537,6 +551,88 @@ class ParameterDraws:
             )
 
         return self._per_customer(summary, clv, coverage, needs_transactions=True)
+
+    def _stacked_lifetime_value(
+        self,
+        summary: CustomerSummary,
+        *,
+        horizon: int,
+        unit: str | TimeUnit,
+        discount_rate: float,
+        margin: float,
+        level: float,
+    ) -> PredictionInterval | None:
+        r"""CLV intervals with all draws at once (BG/NBD or MBG/NBD with a Gamma-Gamma), else ``None``.
+
+        The estimate comes from ``customer_lifetime_value`` (which validates every argument);
+        the draws' values are margin × spend × discounted purchases
+        ([`lifetime_value_of`][relmark.clv.value.lifetime_value_of]), the discounted purchases
+        from the stacked kernels over the period ends and weights of
+        [`discount_schedule`][relmark.clv.value.discount_schedule], and the spend from the
+        Gamma-Gamma kernel (F&H 2013 eq. 5) with one column per draw.
+        """
+        if (
+            self.model is None
+            or self.transaction_draws is None
+            or self.spend_model is None
+            or self.spend_draws is None
+            or type(self.spend_model) is not GammaGamma
+            or not isinstance(summary, CustomerSummary)
+        ):
+            return None
+        model, spend_model = self.model, self.spend_model
+        rows = summary.compress()
+        stack = DropoutOddsStack.for_model(
+            model,
+            self.transaction_draws,
+            *model._columns(rows),  # noqa: SLF001 - same package: rows in the model's unit
+            _BLOCK_ELEMENTS,
+        )
+        if stack is None:
+            return None
+        estimate = customer_lifetime_value(
+            model,
+            spend_model,
+            summary,
+            horizon=horizon,
+            unit=unit,
+            discount_rate=discount_rate,
+            margin=margin,
+        )
+        period = parse_unit(unit)
+        horizons, weights = discount_schedule(
+            model.unit_,
+            periods=check_clv_periods(horizon, period, owner=_CLV_OWNER, role="argument"),
+            period=period,
+            rate=float(discount_rate),
+        )
+        frequency = summary.frequency.astype(np.float64)
+        monetary = summary.monetary
+        if monetary is None:  # pragma: no cover - the estimate's spend model has checked it
+            raise InvalidInputError("CLV intervals need the summary's 'monetary' column.")
+        p, q, gamma = (np.ascontiguousarray(column) for column in self.spend_draws.T)
+
+        def combine(customers: IntArray, discounted: FloatArray) -> FloatArray:
+            # The kernel is elementwise in its parameters (annotated as floats): one column per
+            # draw, as each draw's GammaGamma would compute it.
+            spend = spend_kernels.conditional_expected_spend(
+                frequency[customers][:, np.newaxis],
+                monetary[customers][:, np.newaxis],
+                cast("float", p),
+                cast("float", q),
+                cast("float", gamma),
+            )
+            return lifetime_value_of(discounted, spend, float(margin))
+
+        lower, upper = stack.discounted_purchases(horizons, weights, rows.inverse, combine, level)
+        return PredictionInterval(
+            estimate=estimate,
+            lower=lower,
+            upper=upper,
+            level=level,
+            method=self.method,
+            draws=self.draws,
+        )
 
 
 def _block_of(

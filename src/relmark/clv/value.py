@@ -36,6 +36,46 @@ _BLOCK_ELEMENTS = 1 << 18
 number of rows and periods."""
 
 
+def discount_schedule(
+    model_unit: TimeUnit, *, periods: int, period: TimeUnit, rate: float
+) -> tuple[FloatArray, FloatArray]:
+    r"""Period ends $t_k$ and weights $w_k$ with discounted purchases $= \sum_k w_k E[X(t_k)]$.
+
+    The factor of the CLV that depends on the transaction model, for the package's fast paths
+    (interval draws) as for [`customer_lifetime_value`][relmark.clv.value.customer_lifetime_value]:
+    by summation by parts, $\sum_k (E_k - E_{k-1})(1+d)^{-k} = \sum_{k<K} E_k
+    \big((1+d)^{-k} - (1+d)^{-k-1}\big) + E_K (1+d)^{-K}$ ($E_0 = 0$), so the expected
+    purchases are needed only at the $K$ period ends.
+
+    Args:
+        model_unit: The transaction model's time unit (the unit of the returned $t_k$).
+        periods: Number of periods $K$ (validated).
+        period: Length of one period.
+        rate: Discount rate per period (validated).
+
+    Returns:
+        ``(horizons, weights)``, each of shape ``(K,)``.
+
+    Examples:
+        >>> from relmark.data.units import parse_unit
+        >>> t, w = discount_schedule(parse_unit("W"), periods=2, period=parse_unit("W"), rate=0.0)
+        >>> t.tolist(), w.tolist()
+        ([1.0, 2.0], [0.0, 1.0])
+    """
+    k = np.arange(1, periods + 1, dtype=np.float64)
+    discount = (1.0 + rate) ** -k
+    coefficients = discount - np.append(discount[1:], 0.0)
+    # (k * days) / unit_days, rounded once after the product: the last period end is then
+    # exactly the horizon K * days / unit_days that the scorers report expected purchases for.
+    horizons = k * period.days / model_unit.days
+    return horizons, coefficients
+
+
+def lifetime_value_of(discounted: FloatArray, spend: FloatArray, margin: float) -> FloatArray:
+    r"""CLV from discounted expected purchases and expected spend (broadcasting): $m\,E[M]\,D$."""
+    return np.asarray(margin * spend * discounted, dtype=np.float64)
+
+
 def _expected_purchases_on_rows(
     transaction_model: TransactionModel, horizons: FloatArray, rows: CompressedSummary
 ) -> FloatArray:
@@ -84,14 +124,9 @@ def _discounted_purchases(
     model_unit: TimeUnit = fitted_attribute(
         transaction_model, "unit_", argument="transaction_model", owner=_OWNER
     )
-    k = np.arange(1, periods + 1, dtype=np.float64)
-    # Summation by parts: sum_k (E_k - E_{k-1}) v^k = sum_{k<K} E_k (v^k - v^{k+1}) + E_K v^K,
-    # so the expected purchases are needed only at the K period ends (E_0 = 0).
-    discount = (1.0 + rate) ** -k
-    coefficients = discount - np.append(discount[1:], 0.0)
-    # (k * days) / unit_days, rounded once after the product: the last period end is then
-    # exactly the horizon K * days / unit_days that the scorers report expected purchases for.
-    horizons = k * period.days / model_unit.days
+    horizons, coefficients = discount_schedule(
+        model_unit, periods=periods, period=period, rate=rate
+    )
     discounted = np.empty(len(rows), dtype=np.float64)
     total = np.empty(len(rows), dtype=np.float64)
     step = max(1, _BLOCK_ELEMENTS // periods)
@@ -128,7 +163,7 @@ def _lifetime_value(
         transaction_model, rows, periods=periods, period=period, rate=rate
     )
     spend = np.asarray(spend_model.expected_spend(summary), dtype=np.float64)
-    clv = np.asarray(margin * spend * discounted[rows.inverse], dtype=np.float64)
+    clv = lifetime_value_of(discounted[rows.inverse], spend, margin)
     return clv, total, spend
 
 

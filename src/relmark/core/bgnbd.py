@@ -13,15 +13,19 @@ $\alpha$); parameters are positive floats. Kernels never validate; the public mo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import cast
+
 import numpy as np
 from scipy.special import betainc, betaln, digamma, expit, gammaln, xlogy
 
-from relmark._typing import FloatArray
+from relmark._typing import FloatArray, IntArray
 from relmark.core.special import (
     alive_expectation_series,
     alive_series_applies,
     bridge_removable_point,
     distinct_codes,
+    distinct_tuples,
     evaluate_on_log_panels,
     evaluate_per_distinct,
     log_hyp2f1,
@@ -29,9 +33,12 @@ from relmark.core.special import (
 
 __all__ = [
     "conditional_expected_purchases",
+    "conditional_expected_purchases_stacked",
     "expected_purchases",
+    "expected_purchases_if_alive_stacked",
     "log_likelihood",
     "log_likelihood_and_gradient",
+    "panels_per_draw",
     "probability_alive",
     "probability_alive_at",
     "probability_of_purchases",
@@ -41,6 +48,10 @@ __all__ = [
 # closed form, which loses digits like 1/|a - 1| near it) is a Chebyshev interpolant in a
 # (`bridge_removable_point`); with 8 nodes the interpolation error is below 1e-10 relative.
 _A_ONE_HALF_WIDTH = 0.1
+
+_STACK_BLOCK_ELEMENTS = 1 << 17
+"""Values (rows × parameter vectors) evaluated at once by the stacked kernels: 1 MiB per
+float64 temporary, so the interpolants' passes stay in cache."""
 
 
 def _log_dropout_odds(
@@ -183,28 +194,46 @@ def _expected_if_alive(u: FloatArray, x: FloatArray, r: float, a: float, b: floa
     return result
 
 
-def _closed_form(
-    u: FloatArray, x: FloatArray, r: float, a: float, b: float, *, bridge: bool = True
-) -> FloatArray:
-    if bridge and abs(a - 1.0) < _A_ONE_HALF_WIDTH:
+def _closed_form(u: FloatArray, x: FloatArray, r: float, a: float, b: float) -> FloatArray:
+    if abs(a - 1.0) < _A_ONE_HALF_WIDTH:
         return bridge_removable_point(
-            lambda node: _closed_form(u, x, r, node, b, bridge=False),
+            lambda node: _closed_form_off_one(u, x, r, node, b),
             a,
             center=1.0,
             half_width=_A_ONE_HALF_WIDTH,
         )
+    return _closed_form_off_one(u, x, r, a, b)
+
+
+def _closed_form_off_one(
+    u: FloatArray,
+    x: FloatArray,
+    r: float | FloatArray,
+    a: float | FloatArray,
+    b: float | FloatArray,
+) -> FloatArray:
+    """``_closed_form`` without the bridge at $a = 1$; the parameters may vary by element.
+
+    Scalars, or arrays shaped like ``u`` (one parameter vector per element, as for a stack of
+    draws): the arithmetic of every element is the same either way.
+    """
+    r, a, b = (np.broadcast_to(np.asarray(v, dtype=np.float64), u.shape) for v in (r, a, b))
     s = r + x
     c = a + b + x
     out = np.empty_like(u)
     direct = c > 1.0
     if direct.any():
-        log_factor = _log_survival_factor(u[direct], s[direct], b + x[direct], c[direct] - 1.0)
-        out[direct] = (c[direct] - 1.0) / (a - 1.0) * -np.expm1(log_factor)
+        log_factor = _log_survival_factor(
+            u[direct], s[direct], b[direct] + x[direct], c[direct] - 1.0
+        )
+        out[direct] = (c[direct] - 1.0) / (a[direct] - 1.0) * -np.expm1(log_factor)
     shifted = ~direct
     if shifted.any():
-        us, xs, ss, cs = u[shifted], x[shifted], s[shifted], c[shifted]
-        second = (ss * us / cs) * np.exp(_log_survival_factor(us, ss + 1.0, b + xs + 1.0, cs + 1.0))
-        shifted_up = _closed_form(us, xs, r, a, b + 1.0, bridge=bridge)
+        us, xs, ss, cs, bs = u[shifted], x[shifted], s[shifted], c[shifted], b[shifted]
+        second = (ss * us / cs) * np.exp(
+            _log_survival_factor(us, ss + 1.0, bs + xs + 1.0, cs + 1.0)
+        )
+        shifted_up = _closed_form_off_one(us, xs, r[shifted], a[shifted], bs + 1.0)
         out[shifted] = (cs - 1.0) / cs * shifted_up + second
     return out
 
@@ -262,6 +291,221 @@ def conditional_expected_purchases(
 
     expected = evaluate_per_distinct(if_alive, t, x, T)
     return np.asarray(alive * expected, dtype=np.float64)
+
+
+def _by_draw(draw: IntArray) -> list[tuple[int, IntArray]]:
+    """The positions of each draw index in ``draw``, draw by draw."""
+    order = np.argsort(draw, kind="stable")
+    sorted_draw = draw[order]
+    starts = np.flatnonzero(np.diff(sorted_draw, prepend=-1))
+    stops = [*starts[1:].tolist(), order.size]
+    return [
+        (int(sorted_draw[start]), order[start:stop])
+        for start, stop in zip(starts.tolist(), stops, strict=True)
+    ]
+
+
+def panels_per_draw(
+    if_alive: Callable[[FloatArray, FloatArray, IntArray], FloatArray],
+    t: FloatArray,
+    x: FloatArray,
+    T: FloatArray,
+    alpha: FloatArray,
+) -> FloatArray:
+    r"""An expectation of $u = t/(\alpha_b + T)$ and $x$ under each of $B$ parameter vectors.
+
+    The stacked form of the per-draw
+    [`evaluate_on_log_panels`][relmark.core.special.evaluate_on_log_panels] call of the
+    BG/NBD-family kernels, shared by the BG/NBD and the MBG/NBD. The distinct $(t, x, T)$ are
+    found once for all vectors, and taken in order of $x$ in blocks of at most
+    ``_STACK_BLOCK_ELEMENTS`` values (whole runs of one $x$, with the vectors in slices where a
+    run is large), so that each pass stays in cache and each interpolant is built once. In a
+    block the pair (vector, $x$) is coded as one key: the panels and their
+    interpolants are those each vector would build on its own, while the bookkeeping (distinct
+    keys and panels, the Clenshaw pass) runs once for all vectors and the exact evaluations at
+    the nodes of all vectors reach ``if_alive`` in one call. Each value depends on its own
+    $(u, x, \text{vector})$ only, as in the per-vector kernels.
+
+    Args:
+        if_alive: ``if_alive(u, x, draw)``, elementwise on one-dimensional arrays: the
+            expectation at ``u`` after ``x`` purchases under parameter vector ``draw``.
+        t: Horizons.
+        x: Repeat purchases.
+        T: Ages.
+        alpha: The scale $\alpha_b$ of each parameter vector, shape ``(B,)``.
+
+    Returns:
+        Shape ``broadcast(t, x, T) + (B,)``; temporaries beyond the result stay within a few
+        blocks.
+    """
+    t, x, T = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (t, x, T)))
+    draws = int(alpha.size)
+    (rows,), inverse = distinct_tuples(t.reshape(-1), x.reshape(-1), T.reshape(-1))
+    flat_t, flat_x, flat_T = (v.reshape(-1)[rows] for v in (t, x, T))
+    order = np.argsort(flat_x, kind="stable")
+    run_ends = [*(np.flatnonzero(np.diff(flat_x[order])) + 1).tolist(), rows.size]
+    values = np.empty((rows.size, draws), dtype=np.float64)
+    for start, stop, draw_step in _stack_blocks(run_ends, draws):
+        block = order[start:stop]
+        for first in range(0, draws, draw_step):
+            last = min(first + draw_step, draws)
+            values[block, first:last] = _coded_panels(
+                if_alive, flat_t[block], flat_x[block], flat_T[block], alpha, first, last
+            )
+    return np.asarray(values[inverse], dtype=np.float64).reshape((*t.shape, draws))
+
+
+def _stack_blocks(run_ends: list[int], draws: int) -> list[tuple[int, int, int]]:
+    """Blocks ``(start, stop, draw_step)`` of sorted rows, at most ``_STACK_BLOCK_ELEMENTS`` values.
+
+    Rows with equal $x$ (a run) share their interpolants, so a block takes whole runs and, when
+    one run with every draw is too large, that run alone with the draws in slices; only a run
+    too large for a single draw is cut.
+    """
+    pieces = []
+    start = 0
+    for end in run_ends:
+        while end - start > _STACK_BLOCK_ELEMENTS:
+            pieces.append((start, start + _STACK_BLOCK_ELEMENTS))
+            start += _STACK_BLOCK_ELEMENTS
+        if start < end:
+            pieces.append((start, end))
+            start = end
+    blocks: list[tuple[int, int, int]] = []
+    for start, stop in pieces:
+        if (
+            blocks
+            and blocks[-1][2] == draws
+            and (stop - blocks[-1][0]) * draws <= _STACK_BLOCK_ELEMENTS
+        ):
+            blocks[-1] = (blocks[-1][0], stop, draws)
+        else:
+            step = max(1, min(draws, _STACK_BLOCK_ELEMENTS // (stop - start)))
+            blocks.append((start, stop, step))
+    return blocks
+
+
+def _coded_panels(
+    if_alive: Callable[[FloatArray, FloatArray, IntArray], FloatArray],
+    t: FloatArray,
+    x: FloatArray,
+    T: FloatArray,
+    alpha: FloatArray,
+    first: int,
+    last: int,
+) -> FloatArray:
+    """One block of [`panels_per_draw`][relmark.core.bgnbd.panels_per_draw]: rows × draws ``first:last``."""
+    values, code = distinct_codes(x)
+    key = (code[:, np.newaxis] + values.size * np.arange(last - first)).astype(np.float64)
+    u = t[:, np.newaxis] / (alpha[first:last] + T[:, np.newaxis])
+
+    def coded(node_u: FloatArray, node_key: FloatArray) -> FloatArray:
+        node_u, node_key = np.broadcast_arrays(node_u, node_key)
+        draw, x_code = np.divmod(node_key.reshape(-1).astype(np.intp), values.size)
+        return if_alive(node_u.reshape(-1), values[x_code], draw + first).reshape(node_u.shape)
+
+    return evaluate_on_log_panels(coded, u, key)
+
+
+def _expected_if_alive_per_draw(
+    u: FloatArray, x: FloatArray, draw: IntArray, params: FloatArray
+) -> FloatArray:
+    r"""``_expected_if_alive(u[i], x[i], r, a, b)`` with $(r, \alpha, a, b)$ = ``params[draw[i]]``.
+
+    Element by element the steps of the scalar kernel, for all draws at once: the small-$u$
+    series and the closed form (where the hypergeometric work is) each in one call with
+    parameters per element. The series test bounds the terms' ratio by
+    $u \max(1, (s+1)/c)\max(1, a/2)$, whose last factor is exactly 1 for $a \le 2$: those draws
+    share one test with $a = 1$. A draw with $a > 2$, or within the bridge of $a = 1$, takes the
+    scalar kernel on its own elements.
+    """
+    vectors = params[draw]
+    r, a, b = vectors[:, 0], vectors[:, 2], vectors[:, 3]
+    out = np.empty_like(u)
+    alone = (np.abs(a - 1.0) < _A_ONE_HALF_WIDTH) | (a > 2.0)
+    if alone.any():
+        scalars = params.tolist()
+        positions = np.flatnonzero(alone)
+        for index, rows in _by_draw(draw[positions]):
+            chosen = positions[rows]
+            r_b, _, a_b, b_b = scalars[index]
+            out[chosen] = _expected_if_alive(u[chosen], x[chosen], r_b, a_b, b_b)
+    shared = np.flatnonzero(~alone)
+    u, x, r, a, b = u[shared], x[shared], r[shared], a[shared], b[shared]
+    s = r + x
+    c = a + b + x
+    small = alive_series_applies(u, s, 1.0, c)
+    series = np.flatnonzero(small)
+    # The series is elementwise in its a (annotated as a float).
+    out[shared[series]] = alive_expectation_series(
+        u[series], s[series], cast("float", a[series]), c[series]
+    )
+    closed = np.flatnonzero(~small)
+    out[shared[closed]] = _closed_form_off_one(
+        u[closed], x[closed], r[closed], a[closed], b[closed]
+    )
+    return out
+
+
+def expected_purchases_if_alive_stacked(
+    t: FloatArray, x: FloatArray, T: FloatArray, params: FloatArray
+) -> FloatArray:
+    r"""Expected repeat purchases in $(T, T+t]$ of a customer alive at $T$, under many parameter vectors.
+
+    The factor of FHL (2005) eq. (10) that multiplies $P(\text{alive})$,
+    $\frac{a+b+x-1}{a-1}\big[1 - (\frac{\alpha+T}{\alpha+T+t})^{r+x}
+    {}_2F_1(r+x, b+x; a+b+x-1; \frac{t}{\alpha+T+t})\big]$, for each row of ``params``: the
+    values ``conditional_expected_purchases`` divides by $P(\text{alive})$ for one parameter
+    vector, from the same interpolants, with the distinct $(t, x, T)$ found once for all vectors
+    and the hypergeometric work of all vectors batched
+    ([`panels_per_draw`][relmark.core.bgnbd.panels_per_draw]).
+
+    Args:
+        t: Horizons.
+        x: Repeat purchases.
+        T: Ages.
+        params: Parameter vectors $(r, \alpha, a, b)$, shape ``(B, 4)``.
+
+    Returns:
+        Shape ``broadcast(t, x, T) + (B,)``.
+    """
+    params = np.asarray(params, dtype=np.float64).reshape(-1, 4)
+    return panels_per_draw(
+        lambda u, count, draw: _expected_if_alive_per_draw(u, count, draw, params),
+        np.asarray(t, dtype=np.float64),
+        np.asarray(x, dtype=np.float64),
+        np.asarray(T, dtype=np.float64),
+        params[:, 1],
+    )
+
+
+def conditional_expected_purchases_stacked(
+    t: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, params: FloatArray
+) -> FloatArray:
+    r"""[`conditional_expected_purchases`][relmark.core.bgnbd.conditional_expected_purchases] under many parameter vectors.
+
+    FHL (2005) eq. (10) for each row $(r, \alpha, a, b)$ of ``params``: $P(\text{alive})$
+    (eq. 12) times
+    [`expected_purchases_if_alive_stacked`][relmark.core.bgnbd.expected_purchases_if_alive_stacked].
+    For parameter draws (prediction intervals); the result has one value per element and
+    vector, so callers bound memory by passing blocks of rows.
+
+    Args:
+        t: Forecast horizons.
+        x: Repeat purchases.
+        t_x: Recency.
+        T: Age.
+        params: Parameter vectors, shape ``(B, 4)``.
+
+    Returns:
+        Shape ``broadcast(t, x, t_x, T) + (B,)``.
+    """
+    params = np.asarray(params, dtype=np.float64).reshape(-1, 4)
+    x, t_x, T = (np.asarray(v, dtype=np.float64) for v in (x, t_x, T))
+    alive = np.stack([probability_alive(x, t_x, T, *vector) for vector in params.tolist()], axis=-1)
+    return np.asarray(
+        alive * expected_purchases_if_alive_stacked(t, x, T, params), dtype=np.float64
+    )
 
 
 def probability_alive_at(

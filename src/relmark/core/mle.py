@@ -285,8 +285,12 @@ def _fail(
             else ", ".join(str(int(i)) for i in bad_rows[:5])
         )
         rows = f" The log-likelihood is not finite at: {listing}."
+    # Every piece of advice (the generic list and the models' own) recommends the driver's
+    # ``penalizer`` first, which each model exposes under the same hyperparameter name.
     return ConvergenceError(
-        f"Maximum likelihood did not converge: {reason}.{rows} {advice or _advice(names)}"
+        f"Maximum likelihood did not converge: {reason}.{rows}",
+        hint=advice or _advice(names),
+        hint_field="penalizer",
     )
 
 
@@ -462,7 +466,8 @@ def maximize_likelihood(
         ConvergenceError: When the likelihood is not finite at the start or at the end, the
             optimizer fails, a parameter runs to the bound, or the Hessian at the optimum is not
             negative definite (parameters not identified); the message says what to try and
-            names the rows with a non-finite likelihood.
+            names the rows with a non-finite likelihood. The advice is also its ``hint``, and
+            ``hint_field`` is ``"penalizer"`` (the advice's first remedy).
     """
     return maximize_weighted(
         RowLikelihood(function, data, weights),
@@ -499,7 +504,9 @@ def maximize_weighted(
             docstring for its exact definition).
         describe_rows: Maps indices of offending rows to a description for error messages.
         max_iterations: Iteration limit of each quasi-Newton run.
-        advice: What to try, appended to a ``ConvergenceError`` (a generic list by default).
+        advice: What to try: the ``hint`` of a ``ConvergenceError``, appended to its message
+            (a generic list by default). It should recommend ``penalizer`` first, as the
+            error's ``hint_field`` says.
         max_log_standard_error: When given, a fit where some $\mathrm{se}(\ln\hat\theta_k)$
             exceeds it is refused: the estimate sits on a flat ridge or at a boundary the box
             does not reach (e.g. a shape of $10^{-9}$ with a 95 % interval $[0, \infty]$), so the

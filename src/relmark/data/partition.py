@@ -13,8 +13,9 @@ or a mapping of arrays) and none aware of the engine that calls it:
    single-process summary;
 3. [`compress_rows`][relmark.data.partition.compress_rows] reduces a summary to its weighted
    distinct rows, and [`merge_rows`][relmark.data.partition.merge_rows] merges such reductions
-   exactly (weights of equal rows add up). The merged [`WeightedRows`][relmark.data.partition.WeightedRows]
-   is small: it grows with the number of distinct rows, not with customers or transactions, and
+   exactly (weights of equal rows add up), all at once or, with
+   [`RowMerger`][relmark.data.partition.RowMerger], as the batches complete. The merged
+   [`WeightedRows`][relmark.data.partition.WeightedRows] is small: it grows with the number of distinct rows, not with customers or transactions, and
    [`WeightedRows.to_summary`][relmark.data.partition.WeightedRows.to_summary] turns it into a
    weighted summary any relmark model fits on, with the same result as on all the customers;
 4. [`score_frame`][relmark.data.partition.score_frame] scores one summary batch with a fitted

@@ -28,7 +28,7 @@ import attrs
 import numpy as np
 
 from relmark._validation import is_int
-from relmark.data.summary import CustomerSummary
+from relmark.data.summary import CustomerSummary, require_summary
 from relmark.data.table import ScoreTable
 from relmark.data.touchpoints import TouchpointTable
 from relmark.domain.records import Touchpoint
@@ -607,7 +607,7 @@ class ProfileBuilder:
         """
         at = _aware("at", at)
         start = [p if isinstance(p, Profile) else self.new(p) for p in profiles]
-        rows = _summary_rows(summary)
+        rows = _summary_rows(summary, "ProfileBuilder.derive")
         for profile in start:
             _check_id_kind(profile.customer_id, rows)
         columns = self._derive_columns(summary, score_tables, touchpoints)
@@ -660,7 +660,7 @@ class ProfileBuilder:
                 column that does not fit its field.
         """
         at = _aware("at", at)
-        rows = _summary_rows(summary)
+        rows = _summary_rows(summary, "ProfileBuilder.derive_book")
         given: dict[Hashable, Profile] = {}
         for item in profiles:
             profile = self._check_profile(item)
@@ -699,12 +699,9 @@ class ProfileBuilder:
         )
 
 
-def _summary_rows(summary: object) -> dict[int | str, int]:
+def _summary_rows(summary: object, owner: str) -> dict[int | str, int]:
     """Row of each customer id of ``summary`` (ids as profiles hold them: int or str)."""
-    if not isinstance(summary, CustomerSummary):
-        raise InvalidInputError(
-            f"The 'summary' argument must be a CustomerSummary. Got {type(summary).__name__}."
-        )
+    summary = require_summary(summary, owner=owner)
     rows: dict[int | str, int] = {}
     for row, cid in enumerate(summary.customer_id.tolist()):
         rows[customer_key(cid, "the summary")] = row
