@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 import platform
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import lifetimes
 import numpy as np
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "performance.md"
@@ -24,8 +23,20 @@ SHARED_NOTE = (
 )
 
 
+def _version(package: str) -> str:
+    """The installed version of ``package`` (read from its metadata, without importing it)."""
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
 def machine() -> str:
-    """CPU model, usable cores, OS and the versions that matter for the timings."""
+    """CPU model, usable cores, OS and the versions that matter for the timings.
+
+    pandas and lifetimes are named by their installed metadata, so scripts that time relmark
+    alone (``bench_sem``, ``bench_intervals``, ``bench_dask``) do not need lifetimes.
+    """
     cpu = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -36,8 +47,8 @@ def machine() -> str:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return (
         f"{cpu}, {cores} cores available, {platform.system()} {platform.machine()}, "
-        f"Python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
-        f"lifetimes {lifetimes.__version__}"
+        f"Python {platform.python_version()}, numpy {np.__version__}, "
+        f"pandas {_version('pandas')}, lifetimes {_version('lifetimes')}"
     )
 
 

@@ -101,18 +101,24 @@ def lavaan_times(repeats: int) -> tuple[float, float, float, str]:
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "bench.R"
         script.write_text(R_SCRIPT, encoding="utf-8")
-        out = subprocess.run(
-            [
-                "Rscript",
-                str(script),
-                str(DATA / "sem_models.json"),
-                str(DATA / "latent_kmv.csv"),
-                str(repeats),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+        try:
+            out = subprocess.run(
+                [
+                    "Rscript",
+                    str(script),
+                    str(DATA / "sem_models.json"),
+                    str(DATA / "latent_kmv.csv"),
+                    str(repeats),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        except subprocess.CalledProcessError as error:
+            raise SystemExit(
+                f"Rscript failed with exit status {error.returncode}; this benchmark needs the R "
+                f"packages lavaan and jsonlite. R said:\n{error.stderr.strip()}"
+            ) from error
     result = json.loads(out.strip().splitlines()[-1])
     seconds = np.array(result["seconds"], dtype=float)
     return (

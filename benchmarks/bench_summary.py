@@ -29,6 +29,8 @@ from relmark.data import TransactionLog
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 START, END = "<!-- bench_summary:start -->", "<!-- bench_summary:end -->"
 SIZES = ((2_000_000, 200_000), (10_000_000, 1_000_000))
+SMOKE_SIZE = (20_000, 2_000)
+"""``--smoke``: a tiny case that only shows the script still runs (never published)."""
 
 
 def synthetic_frame(n_transactions: int, n_customers: int, seed: int) -> pd.DataFrame:
@@ -92,11 +94,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="relmark repeats (best is kept)")
     parser.add_argument("--lifetimes-repeats", type=int, default=3)
     parser.add_argument("--small", action="store_true", help="only the 2M-transaction case")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="only a 20,000-transaction case, to check the script runs (not with --write-docs)",
+    )
     parser.add_argument("--write-docs", action="store_true", help="update docs/performance.md")
     args = parser.parse_args()
+    if args.smoke and args.write_docs:
+        parser.error("--smoke figures are not published: drop --write-docs")
 
+    sizes = (SMOKE_SIZE,) if args.smoke else SIZES[:1] if args.small else SIZES
     rows = []
-    for n_transactions, n_customers in SIZES[:1] if args.small else SIZES:
+    for n_transactions, n_customers in sizes:
         frame = synthetic_frame(n_transactions, n_customers, seed=2024)
         load_s, log = timed(
             lambda frame=frame: TransactionLog.from_frame(

@@ -275,8 +275,9 @@ def test_probability_alive_at_zero_is_probability_alive_and_decreases():
 
 
 # Rows at the edges (no repeat purchase, age 0, huge counts and ages) and parameter vectors at
-# the edges of the kernel's branches: a within the bridge of a = 1, a > 2 (its own series test),
-# a + b < 1 (the contiguous relation at x = 0), and the extreme grid.
+# the edges of the kernel's branches: a within the bridge of a = 1 (two vectors, so the bridge's
+# shared nodes serve two draws), a > 2 (its own series test), a + b < 1 (the contiguous relation
+# at x = 0), and the extreme grid.
 STACK_ROWS = np.array(
     [
         (0.0, 0.0, 0.0),
@@ -294,6 +295,7 @@ STACK_PARAMS = np.array(
     [
         tuple(CDNOW_MLE.values()),
         (0.243, 4.41, 1.03, 2.43),
+        (0.4, 2.0, 0.95, 0.02),
         (0.243, 4.41, 2.7, 2.43),
         (0.5, 3.0, 0.3, 0.4),
         (1e-3, 0.7, 1e3, 1e-3),

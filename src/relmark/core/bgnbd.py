@@ -407,6 +407,37 @@ def _coded_panels(
     return evaluate_on_log_panels(coded, u, key)
 
 
+def _bridge_per_draw(
+    at_node: Callable[[float], FloatArray], a: FloatArray, draw: IntArray
+) -> FloatArray:
+    """[`bridge_removable_point`][relmark.core.special.bridge_removable_point] in $a$, per draw.
+
+    ``at_node(node)`` evaluates every element at $a$ = ``node`` (its other parameters its
+    draw's). The interpolation nodes are the same for every draw, so each is evaluated once for
+    all elements, and each draw's elements are interpolated from them with that draw's $a$
+    (``a[i]`` is the $a$ of element ``i``'s draw).
+    """
+    evaluated: dict[float, FloatArray] = {}
+
+    def shared(node: float) -> FloatArray:
+        if node not in evaluated:
+            evaluated[node] = at_node(node)
+        return evaluated[node]
+
+    def of_rows(rows: IntArray) -> Callable[[float], FloatArray]:
+        return lambda node: shared(node)[rows]
+
+    out = np.empty(a.shape, dtype=np.float64)
+    for _, rows in _by_draw(draw):
+        out[rows] = bridge_removable_point(
+            of_rows(rows),
+            float(a[rows[0]]),
+            center=1.0,
+            half_width=_A_ONE_HALF_WIDTH,
+        )
+    return out
+
+
 def _expected_if_alive_per_draw(
     u: FloatArray, x: FloatArray, draw: IntArray, params: FloatArray
 ) -> FloatArray:
@@ -414,15 +445,16 @@ def _expected_if_alive_per_draw(
 
     Element by element the steps of the scalar kernel, for all draws at once: the small-$u$
     series and the closed form (where the hypergeometric work is) each in one call with
-    parameters per element. The series test bounds the terms' ratio by
-    $u \max(1, (s+1)/c)\max(1, a/2)$, whose last factor is exactly 1 for $a \le 2$: those draws
-    share one test with $a = 1$. A draw with $a > 2$, or within the bridge of $a = 1$, takes the
-    scalar kernel on its own elements.
+    parameters per element, and the bridge at $a = 1$ with its nodes shared by the draws
+    ([`_bridge_per_draw`][relmark.core.bgnbd._bridge_per_draw]). The series test bounds the
+    terms' ratio by $u \max(1, (s+1)/c)\max(1, a/2)$, whose last factor is exactly 1 for
+    $a \le 2$: those draws share one test with $a = 1$; a draw with $a > 2$ takes the scalar
+    kernel on its own elements.
     """
     vectors = params[draw]
     r, a, b = vectors[:, 0], vectors[:, 2], vectors[:, 3]
     out = np.empty_like(u)
-    alone = (np.abs(a - 1.0) < _A_ONE_HALF_WIDTH) | (a > 2.0)
+    alone = a > 2.0
     if alone.any():
         scalars = params.tolist()
         positions = np.flatnonzero(alone)
@@ -431,7 +463,7 @@ def _expected_if_alive_per_draw(
             r_b, _, a_b, b_b = scalars[index]
             out[chosen] = _expected_if_alive(u[chosen], x[chosen], r_b, a_b, b_b)
     shared = np.flatnonzero(~alone)
-    u, x, r, a, b = u[shared], x[shared], r[shared], a[shared], b[shared]
+    u, x, r, a, b, draw = u[shared], x[shared], r[shared], a[shared], b[shared], draw[shared]
     s = r + x
     c = a + b + x
     small = alive_series_applies(u, s, 1.0, c)
@@ -440,10 +472,17 @@ def _expected_if_alive_per_draw(
     out[shared[series]] = alive_expectation_series(
         u[series], s[series], cast("float", a[series]), c[series]
     )
-    closed = np.flatnonzero(~small)
+    near_one = np.abs(a - 1.0) < _A_ONE_HALF_WIDTH
+    closed = np.flatnonzero(~small & ~near_one)
     out[shared[closed]] = _closed_form_off_one(
         u[closed], x[closed], r[closed], a[closed], b[closed]
     )
+    bridged = np.flatnonzero(~small & near_one)
+    if bridged.size:
+        ub, xb, rb, bb = u[bridged], x[bridged], r[bridged], b[bridged]
+        out[shared[bridged]] = _bridge_per_draw(
+            lambda node: _closed_form_off_one(ub, xb, rb, node, bb), a[bridged], draw[bridged]
+        )
     return out
 
 

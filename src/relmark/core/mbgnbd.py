@@ -23,7 +23,7 @@ import numpy as np
 from scipy.special import betainc, betaln, digamma, expit, gammaln, xlogy
 
 from relmark._typing import FloatArray, IntArray
-from relmark.core.bgnbd import _by_draw, panels_per_draw
+from relmark.core.bgnbd import _bridge_per_draw, _by_draw, panels_per_draw
 from relmark.core.special import (
     alive_expectation_series,
     alive_series_applies,
@@ -290,13 +290,13 @@ def _expected_if_alive_per_draw(
 
     As the BG/NBD's (see ``relmark.core.bgnbd._expected_if_alive_per_draw``): element by element
     the scalar kernel's steps, the series and the closed form each in one call for all draws
-    ($\max(1, a/2) = 1$ in the series test for $a \le 2$); a draw with $a > 2$ or within the
-    bridge of $a = 1$ takes the scalar kernel.
+    ($\max(1, a/2) = 1$ in the series test for $a \le 2$), the bridge at $a = 1$ with its nodes
+    shared by the draws; a draw with $a > 2$ takes the scalar kernel.
     """
     vectors = params[draw]
     r, a, b = vectors[:, 0], vectors[:, 2], vectors[:, 3]
     out = np.empty_like(u)
-    alone = (np.abs(a - 1.0) < _A_ONE_HALF_WIDTH) | (a > 2.0)
+    alone = a > 2.0
     if alone.any():
         scalars = params.tolist()
         positions = np.flatnonzero(alone)
@@ -306,7 +306,7 @@ def _expected_if_alive_per_draw(
             uu, xx = u[chosen], x[chosen]
             out[chosen] = _expected_if_alive(uu, r_b + xx, np.ones_like(uu), a_b, b_b + xx + 1.0)
     shared = np.flatnonzero(~alone)
-    u, x, r, a, b = u[shared], x[shared], r[shared], a[shared], b[shared]
+    u, x, r, a, b, draw = u[shared], x[shared], r[shared], a[shared], b[shared], draw[shared]
     shape = r + x
     b_post = b + x + 1.0
     c = a + b_post
@@ -316,10 +316,20 @@ def _expected_if_alive_per_draw(
     out[shared[series]] = alive_expectation_series(
         u[series], shape[series], cast("float", a[series]), c[series]
     )
-    closed = np.flatnonzero(~small)
+    near_one = np.abs(a - 1.0) < _A_ONE_HALF_WIDTH
+    closed = np.flatnonzero(~small & ~near_one)
     out[shared[closed]] = _expected_if_alive_off_one(
         u[closed], shape[closed], np.ones(closed.size), a[closed], b_post[closed]
     )
+    bridged = np.flatnonzero(~small & near_one)
+    if bridged.size:
+        ub, shape_b, bb = u[bridged], shape[bridged], b_post[bridged]
+        ones = np.ones(bridged.size)
+        out[shared[bridged]] = _bridge_per_draw(
+            lambda node: _expected_if_alive_off_one(ub, shape_b, ones, node, bb),
+            a[bridged],
+            draw[bridged],
+        )
     return out
 
 
