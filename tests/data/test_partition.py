@@ -16,6 +16,7 @@ from relmark.data import CustomerSummary, TransactionLog
 from relmark.data.partition import (
     RowMerger,
     WeightedRows,
+    _ranks,
     bootstrap_weights,
     compress_rows,
     merge_rows,
@@ -25,6 +26,7 @@ from relmark.data.partition import (
     summarize_customers,
     summary_from_frame,
 )
+from relmark.data.units import TimeUnit
 from relmark.datasets import load_cdnow, simulate_transaction_log
 from relmark.errors import InvalidInputError, NotFittedError
 from relmark.rfm import RFMScorer
@@ -313,6 +315,41 @@ class TestCompressAndMerge:
         assert forward == compress_rows(summary)
         if n_parts > 1:
             assert backward.values.tolist() == forward.values.tolist()
+
+    @given(
+        st.lists(
+            st.tuples(
+                st.integers(0, 4),
+                st.sampled_from([0.0, 1.0, 2.5, 3.0, 1e9, 2.0**40]),
+                st.sampled_from([3.0, 4.0, 4.25, 2.0**41]),
+            ),
+            min_size=1,
+            max_size=40,
+        )
+    )
+    def test_distinct_rows_equal_numpy_unique(self, rows):
+        """Whole-number, fractional and widely spread columns all compress as np.unique does."""
+        values = np.array(rows, dtype=np.float64)
+        values[values[:, 0] == 0, 1] = 0.0
+        values[:, 1] = np.minimum(values[:, 1], values[:, 2])
+        summary = CustomerSummary.from_arrays(values[:, 0], values[:, 1], values[:, 2])
+        rows_out = compress_rows(summary)
+        expected, counts = np.unique(values, axis=0, return_counts=True)
+        assert rows_out.values.tolist() == expected.tolist()
+        assert rows_out.weights.tolist() == counts.astype(float).tolist()
+
+    @pytest.mark.parametrize("unit", list(TimeUnit))
+    @given(st.lists(st.integers(0, 4000), min_size=1, max_size=60), st.booleans())
+    def test_grid_codes_order_and_compare_like_the_values(self, unit, days, jitter):
+        """Day counts in any unit (and off-grid values) get codes that sort and tie as they do."""
+        values = np.array(days, dtype=np.float64) / unit.days
+        if jitter:
+            values[0] += 1e-9  # off the grid: the sort fallback must give the same answer
+        codes, width = _ranks(values, unit.days)
+        _, dense = np.unique(values, return_inverse=True)
+        assert codes.min() == 0
+        assert codes.max() < width
+        assert np.array_equal(np.sign(codes[:, None] - codes), np.sign(dense[:, None] - dense))
 
     def test_one_part_of_concatenated_rows_is_merged(self, cdnow):
         """Rows collected from many partitions into one part (a Spark collect) are merged too."""
