@@ -54,7 +54,14 @@ def _column_from_series(
 ) -> tuple[Any, str | None]:
     import narwhals as nw
 
-    nulls = series.is_null().to_numpy()
+    arrow = series.implementation is nw.Implementation.PYARROW
+    # A pyarrow column knows its null count: no mask (and no pyarrow-to-numpy conversion,
+    # whose first use imports pandas) unless it has nulls.
+    nulls = (
+        np.zeros(len(series), dtype=np.bool_)
+        if arrow and series.to_native().null_count == 0
+        else series.is_null().to_numpy()
+    )
     if nulls.any() and not allow_nulls:
         raise InvalidInputError(
             f"Column {name!r} has missing values (null) at {offending_rows(nulls)}.",
@@ -71,7 +78,43 @@ def _column_from_series(
     if text_as_arrow and dtype == nw.String and importlib.util.find_spec("pyarrow") is not None:
         # Text stays in Arrow memory for the C parsers (no Python string per row).
         return series.to_arrow(), zone
+    fixed = _arrow_fixed_width(series.to_native()) if arrow else None
+    if fixed is not None:
+        return fixed, zone
     return np.asarray(series.to_numpy()), zone
+
+
+def _arrow_fixed_width(column: Any) -> NDArray[Any] | None:
+    """A pyarrow column of numbers or naive times without nulls as a new numpy array, or ``None``.
+
+    The values are copied straight out of the chunks' data buffers: the same array as
+    ``column.to_numpy()`` (integers, floats, ``datetime64``/``timedelta64`` in the column's
+    unit), without the pandas import pyarrow's conversion makes on first use.
+    """
+    import pyarrow as pa
+
+    kind = column.type
+    if column.null_count:
+        return None
+    if pa.types.is_integer(kind):
+        dtype = np.dtype(f"{'i' if pa.types.is_signed_integer(kind) else 'u'}{kind.bit_width // 8}")
+    elif pa.types.is_floating(kind) and kind.bit_width in (32, 64):
+        dtype = np.dtype(f"f{kind.bit_width // 8}")
+    elif pa.types.is_timestamp(kind) and kind.tz is None:
+        dtype = np.dtype(f"datetime64[{kind.unit}]")
+    elif pa.types.is_duration(kind):
+        dtype = np.dtype(f"timedelta64[{kind.unit}]")
+    else:
+        return None
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    parts = [
+        np.frombuffer(chunk.buffers()[1], dtype=dtype, count=chunk.offset + len(chunk))[
+            chunk.offset :
+        ]
+        for chunk in chunks
+        if len(chunk)
+    ]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
 
 
 def _as_series(value: Any) -> Any:
@@ -371,7 +414,10 @@ def read_table(
         if file_format == "parquet":
             import pyarrow.parquet as pq
 
-            return pq.read_table(path, columns=columns)
+            # One file: ParquetFile reads it without pq.read_table's dataset layer, whose import
+            # loads pandas (0.2 s of a command-line run).
+            with pq.ParquetFile(path) as parquet:
+                return parquet.read(columns=columns)
         import pyarrow as pa
         from pyarrow import csv
 

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from relmark.cli import Report, Table
-from relmark.cli._output import write_columns_csv, write_csv, write_outputs
+from relmark.cli._output import arrow_table, write_columns_csv, write_csv, write_outputs
 
 
 def _rows(path: Path) -> list[list[str]]:
@@ -70,3 +72,58 @@ def test_empty_table_writes_only_the_header(tmp_path: Path) -> None:
     """A table without rows is a header line alone."""
     write_csv(Table(name="e", title="e", columns=("a", "b"), rows=[]), tmp_path / "e.csv")
     assert _rows(tmp_path / "e.csv") == [["a", "b"]]
+
+
+def _assert_same_arrow(columns: dict[str, np.ndarray]) -> None:
+    """``arrow_table(columns)`` equals pyarrow's own ``pa.table(columns)``, NaN bits included."""
+    pa = pytest.importorskip("pyarrow")
+    got, expected = arrow_table(columns), pa.table(columns)
+    assert got.schema.equals(expected.schema, check_metadata=True)
+    for name in columns:
+        a, b = got[name].combine_chunks(), expected[name].combine_chunks()
+        if pa.types.is_floating(a.type):
+            assert a.to_numpy().view(np.int64).tolist() == b.to_numpy().view(np.int64).tolist()
+        else:
+            assert a.to_pylist() == b.to_pylist(), name
+        a.validate(full=True)
+
+
+def test_arrow_table_equals_pyarrows_conversion() -> None:
+    """Numbers (NaN, -0.0, strided, 32-bit), ASCII/other/empty text and booleans convert alike."""
+    floats = np.array([0.5, np.nan, -0.0, np.inf, 1e-310, 2.0])
+    _assert_same_arrow(
+        {
+            "customer_id": np.array([3, -1, 2**62, 0, 7, 8]),
+            "float": floats,
+            "strided": np.arange(12.0)[::2],
+            "narrow": np.arange(6, dtype=np.int32),
+            "unsigned": np.arange(6, dtype=np.uint64),
+            "label": np.array(["Champions", "", "At risk", "x", "Lost", "medium"]),
+            "strided_label": np.array(["ab", "c"] * 6)[::2],
+            "accents": np.array(["é", "ü", "", "a", "b", "c"]),
+            "inner_nul": np.array(["a\x00b", "c", "", "d", "e", "f"]),
+            "all_empty": np.array([""] * 6),
+            "flag": np.array([True, False] * 3),
+        }
+    )
+
+
+def test_arrow_table_of_no_rows() -> None:
+    """Empty columns keep their types."""
+    _assert_same_arrow(
+        {"customer_id": np.array([], dtype=np.int64), "label": np.array([], dtype="<U5")}
+    )
+
+
+@given(
+    st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=12), min_size=1, max_size=40)
+)
+def test_arrow_text_matches_pyarrow_on_any_text(values: list[str]) -> None:
+    """Any numpy text column (ASCII or not, NULs included) converts as pa.array converts it."""
+    _assert_same_arrow({"label": np.array(values, dtype=np.str_)})
+
+
+@given(st.lists(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=12), min_size=1))
+def test_arrow_ascii_text_matches_pyarrow(values: list[str]) -> None:
+    """ASCII text (the fast path) converts exactly as pa.array converts it."""
+    _assert_same_arrow({"label": np.array(values, dtype=np.str_)})

@@ -131,7 +131,7 @@ def test_scoring_in_blocks_equals_one_pass(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Blocks of distinct rows (with progress after each) give the one-pass numbers.
+    """With --interval, blocks of distinct rows (progress after each) give the one-pass numbers.
 
     Model columns agree to rounding (the kernels batch their work per call), everything else
     exactly.
@@ -139,7 +139,7 @@ def test_scoring_in_blocks_equals_one_pass(
     source, rows = cdnow_scores
     monkeypatch.setattr("relmark.cli._score._BLOCK", 5_000)
     output = tmp_path / "blocks.csv"
-    assert main(["score", str(source), "-o", str(output)]) == 0
+    assert main(["score", str(source), "-o", str(output), "--interval", "0.9"]) == 0
     err = capsys.readouterr().err
     assert "23,570/23,570 customers scored" in err
     assert err.count("customers scored") >= 4
@@ -152,11 +152,45 @@ def test_scoring_in_blocks_equals_one_pass(
         else:
             assert got == expected, name
     summary = load_cdnow().summarize()
-    blocks = _blocks(summary)
+    blocks = _blocks(summary, 5_000)
+    assert len(blocks) >= 4
     assert sorted(np.concatenate(blocks).tolist()) == list(range(len(summary)))
     inverse = summary.compress().inverse
     row_sets = [set(inverse[block].tolist()) for block in blocks]
     assert sum(len(r) for r in row_sets) == len(set().union(*row_sets))  # no row in two blocks
+
+
+def test_point_scores_take_one_pass_reusing_the_fit(
+    cdnow_scores: tuple[Path, list[dict[str, str]]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without --interval the fitted summary is scored whole, once: no row matching, no take.
+
+    A small ``_BLOCK`` (which would split the customers) must not change that, and the output
+    equals the fixture's exactly.
+    """
+    from relmark.clv import scorers
+
+    source, rows = cdnow_scores
+    monkeypatch.setattr("relmark.cli._score._BLOCK", 5_000)
+    calls = {"score": 0, "match": 0}
+    score, match = CLVScorer.score, scorers._match_rows
+
+    def counting_score(self: CLVScorer, summary: object) -> ScoreTable:
+        calls["score"] += 1
+        return score(self, summary)  # type: ignore[arg-type]
+
+    def counting_match(*args: object) -> object:
+        calls["match"] += 1
+        return match(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(CLVScorer, "score", counting_score)
+    monkeypatch.setattr(scorers, "_match_rows", counting_match)
+    output = tmp_path / "one_pass.csv"
+    assert main(["score", str(source), "-o", str(output), "-q"]) == 0
+    assert calls == {"score": 1, "match": 0}
+    assert _read_rows(output) == rows
 
 
 def test_scores_polars_parquet(
@@ -396,7 +430,11 @@ def test_write_scores_csv_nan_is_an_empty_cell(tmp_path: Path) -> None:
 def test_write_scores_parquet_keeps_dtypes_and_nan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, library: str
 ) -> None:
-    """Parquet is written by pyarrow (or polars without pyarrow) from ScoreTable.to_frame."""
+    """Parquet is written by pyarrow (or polars without pyarrow) with the table's dtypes.
+
+    pyarrow writes the table ``arrow_table`` builds, which equals ``ScoreTable.to_frame``'s;
+    polars writes ``to_frame``'s frame.
+    """
     pq = pytest.importorskip("pyarrow.parquet")
     pytest.importorskip(library)
     real_find_spec, real_to_frame = importlib.util.find_spec, ScoreTable.to_frame
@@ -415,9 +453,14 @@ def test_write_scores_parquet_keeps_dtypes_and_nan(
     monkeypatch.setattr(ScoreTable, "to_frame", recording)
     path = tmp_path / "scores.parquet"
     write_scores(SCORES, path, "parquet")
-    assert calls == [library]
+    assert calls == ([] if library == "pyarrow" else [library])
     monkeypatch.undo()
     table = pq.read_table(path)
+    if library == "pyarrow":
+        frame = SCORES.to_frame("pyarrow")
+        assert table.schema.equals(frame.schema, check_metadata=True)
+        for name in frame.column_names:  # assert_array_equal: NaN equals NaN
+            np.testing.assert_array_equal(table[name].to_numpy(), frame[name].to_numpy())
     assert table.column_names == list(SCORE_COLUMNS)
     assert str(table.schema.field("frequency").type) == "int64"
     np.testing.assert_array_equal(table.column("monetary").to_numpy(), SCORE_COLUMNS["monetary"])

@@ -70,6 +70,74 @@ def test_bad_tables_are_rejected(ids, columns, info, fragment):
         ScoreTable.from_columns(ids, columns, info)
 
 
+@pytest.mark.parametrize(
+    ("ids", "columns", "info", "fragment"),
+    [
+        (np.array([1, 1]), {"score": np.array([1, 2])}, {"score": INT}, "unique"),
+        (np.array([1, 2]), {"score": np.array([1, 2, 3])}, {"score": INT}, "with 2 rows"),
+        (np.array([1, 2]), {"score": np.array([1.5, 2.0])}, {"score": INT}, "declared integer"),
+    ],
+)
+def test_uncopied_tables_are_checked_the_same(ids, columns, info, fragment):
+    """copy=False skips only the copy: the same malformed input is rejected the same way."""
+    with pytest.raises(InvalidInputError, match=fragment):
+        ScoreTable.from_columns(ids, columns, info, copy=False)
+
+
+def test_copy_false_takes_arrays_over_read_only():
+    """copy=False holds the given arrays themselves (no copy) and makes them read-only."""
+    ids = np.array([7, 8, 9])
+    score = np.array([1, 5, 3])
+    label = np.array(["x", "y", "z"])
+    share = np.array([0.5, 0.25, 0.0])
+    t = ScoreTable.from_columns(
+        ids,
+        {"score": score, "label": label, "share": share},
+        {"score": INT, "label": STR, "share": FLOAT},
+        copy=False,
+    )
+    assert t.customer_id is ids
+    assert t["score"] is score
+    assert t["label"] is label
+    assert t["share"] is share
+    for array in (ids, score, label, share):
+        assert not array.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        score[0] = 2
+    with pytest.raises(ValueError, match="read-only"):
+        t["share"][0] = 1.0
+
+
+def test_copy_false_accepts_read_only_inputs_and_shares_nothing_else():
+    """Already read-only arrays are shared; inputs of another dtype or lists are converted."""
+    ids = np.array([1, 2])
+    ids.flags.writeable = False
+    narrow = np.array([1, 2], dtype=np.int32)
+    t = ScoreTable.from_columns(
+        ids, {"score": narrow, "label": ["p", "q"]}, {"score": INT, "label": STR}, copy=False
+    )
+    assert t.customer_id is ids
+    assert t["score"].dtype == np.int64
+    assert not np.shares_memory(t["score"], narrow)
+    assert narrow.flags.writeable  # a converted input is left alone
+    narrow[0] = 9
+    assert t["score"].tolist() == [1, 2]
+    assert t["label"].tolist() == ["p", "q"]
+    assert not t["score"].flags.writeable
+
+
+def test_default_copy_leaves_the_inputs_writable_and_separate():
+    """The default (copy=True) never shares memory with, nor changes the flags of, the inputs."""
+    ids = np.array([1, 2])
+    share = np.array([0.5, 0.25])
+    t = ScoreTable.from_columns(ids, {"share": share}, {"share": FLOAT})
+    assert ids.flags.writeable
+    assert share.flags.writeable
+    assert not np.shares_memory(t.customer_id, ids)
+    assert not np.shares_memory(t["share"], share)
+    assert t == ScoreTable.from_columns(ids, {"share": share}, {"share": FLOAT}, copy=False)
+
+
 def test_column_info_range_must_be_ordered():
     """A range with low > high is rejected, naming the field."""
     with pytest.raises(InvalidInputError, match="'range' field of ColumnInfo"):
@@ -189,3 +257,17 @@ def test_mappings_are_read_only(table):
         table.data["new"] = np.zeros(3)
     with pytest.raises(TypeError):
         table.info["score"] = STR
+
+
+def test_take_and_join_share_no_memory_with_their_sources(table):
+    """take and join (which skip the second copy) give read-only arrays of their own."""
+    other = ScoreTable.from_columns(["c", "a", "b"], {"share": [0.1, 0.2, 0.3]}, {"share": FLOAT})
+    for result in (table.take([2, 0]), table.join(other), ScoreTable.join(other, table)):
+        arrays = [result.customer_id, *result.data.values()]
+        for array in arrays:
+            assert not array.flags.writeable
+            for source in (table, other):
+                for held in (source.customer_id, *source.data.values()):
+                    assert not np.shares_memory(array, held)
+    assert table.take([2, 0])["score"].tolist() == [3, 1]
+    assert table.join(other)["share"].tolist() == [0.2, 0.3, 0.1]

@@ -18,7 +18,12 @@ from numpy.typing import NDArray
 from relmark.cli._files import atomic_write
 from relmark.cli._report import Cell, Figure, Report, Table
 
-__all__ = ["write_columns_csv", "write_csv", "write_outputs"]
+__all__ = ["arrow_table", "write_columns_csv", "write_csv", "write_outputs"]
+
+_ARROW_FIXED = {"i": 8, "u": 8, "f": 8}
+"""numpy kinds (with the item size) whose arrays pyarrow can use as they are, as one buffer."""
+_MAX_ARROW_BYTES = 2**31 - 1
+"""Text bytes an Arrow ``string`` column (32-bit offsets) can hold."""
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
@@ -30,6 +35,57 @@ th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: ta
 pre { background: #f6f8fa; padding: .8em; overflow-x: auto; }
 figure { margin: 1em 0; } figcaption { font-style: italic; }
 """
+
+
+def _ascii_strings(values: NDArray[np.str_]) -> Any:
+    """A numpy text column as an Arrow ``string`` array built from its code points, or ``None``.
+
+    For ASCII text (the score labels) the UTF-8 bytes are the code points: they are cut out of
+    the fixed-width numpy buffer in one vectorized step instead of one Python string per value
+    (a quarter of a second on 700,000 labels). ``None`` for other text, which ``pa.array``
+    converts.
+    """
+    import pyarrow as pa
+
+    n, width = values.size, values.dtype.itemsize // 4
+    codes = np.ascontiguousarray(values).view(np.uint32).reshape(n, width)
+    if codes.size and int(codes.max()) > 0x7F:
+        return None
+    # numpy text has no trailing NULs: a value's length is up to its last non-NUL code point.
+    lengths = np.strings.str_len(values).astype(np.int64)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    if offsets[-1] > _MAX_ARROW_BYTES:
+        return None
+    data = codes[np.arange(width) < lengths[:, None]].astype(np.uint8)
+    if data.size and int(data.min()) == 0:
+        return None  # an inner NUL: left to pa.array, whose handling of it is kept
+    buffers = [None, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data)]
+    return pa.Array.from_buffers(pa.string(), n, buffers)
+
+
+def arrow_table(columns: Mapping[str, NDArray[Any]]) -> Any:
+    """Equal-length numpy columns as a pyarrow table, the same as ``pa.table(columns)``.
+
+    64-bit numbers are wrapped without a copy and ASCII text is converted without a Python
+    string per value; other columns go through ``pa.array``. A float NaN stays a NaN.
+    """
+    import pyarrow as pa
+
+    arrays = []
+    for values in columns.values():
+        array = None
+        if _ARROW_FIXED.get(values.dtype.kind) == values.dtype.itemsize:
+            contiguous = np.ascontiguousarray(values)
+            if contiguous.dtype.isnative:
+                buffer = pa.py_buffer(contiguous)
+                array = pa.Array.from_buffers(
+                    pa.from_numpy_dtype(contiguous.dtype), values.size, [None, buffer]
+                )
+        elif values.dtype.kind == "U":
+            array = _ascii_strings(values)
+        arrays.append(pa.array(values) if array is None else array)
+    return pa.Table.from_arrays(arrays, names=list(columns))
 
 
 def _csv_column(values: Sequence[Cell] | NDArray[Any]) -> list[Cell]:

@@ -91,7 +91,9 @@ def _ids_eq(a: NDArray[Any], b: NDArray[Any]) -> bool:
     return a.shape == b.shape and bool(np.array_equal(a, b))
 
 
-def _coerce_column(name: str, values: ArrayLike, kind: ColumnKind, n: int) -> NDArray[Any]:
+def _coerce_column(
+    name: str, values: ArrayLike, kind: ColumnKind, n: int, *, copy: bool
+) -> NDArray[Any]:
     array = np.asarray(values)
     if array.ndim != 1 or array.size != n:
         raise InvalidInputError(
@@ -108,7 +110,8 @@ def _coerce_column(name: str, values: ArrayLike, kind: ColumnKind, n: int) -> ND
         ColumnKind.BOOLEAN: np.bool_,
         ColumnKind.STRING: np.str_,
     }[kind]
-    out = np.array(array, dtype=target, copy=True)
+    # copy=None: only when the dtype must change (or the input is not an array).
+    out = np.array(array, dtype=target, copy=True if copy else None)
     out.flags.writeable = False
     return out
 
@@ -138,6 +141,8 @@ class ScoreTable:
         customer_id: ArrayLike,
         columns: Mapping[str, ArrayLike],
         info: Mapping[str, ColumnInfo],
+        *,
+        copy: bool = True,
     ) -> ScoreTable:
         """Validate columns and their metadata and build a table.
 
@@ -145,9 +150,16 @@ class ScoreTable:
             customer_id: One unique identifier per row.
             columns: Column name → one value per row; the mapping's order is the column order.
             info: Column name → metadata; must describe exactly the given columns.
+            copy: ``True`` (the default): the table holds copies, so later changes to the inputs
+                do not leak in. ``False``: the table takes the given numpy arrays over as they
+                are when their dtype is already the stored one (``int64``, ``float64``, ``bool``,
+                unicode), without a copy, and marks them read-only in place; other inputs are
+                still converted. Pass ``False`` only for arrays nothing else will write to
+                (freshly computed results, or arrays that are read-only already), never for a
+                view of an array someone keeps writing.
 
         Returns:
-            The table; its arrays are copies, so later changes to the inputs do not leak in.
+            The table; its arrays (and ``customer_id``) are read-only.
 
         Raises:
             InvalidInputError: On duplicate ids, a column of the wrong length or dtype, a column
@@ -161,8 +173,20 @@ class ScoreTable:
             ... )
             >>> len(t), t.columns, t["score"].tolist()
             (2, ('score',), [1, 2])
+
+            Taking over a freshly computed array without a copy:
+
+            >>> score = np.array([0.5, 0.25])
+            >>> t = ScoreTable.from_columns(
+            ...     ["a", "b"],
+            ...     {"score": score},
+            ...     {"score": ColumnInfo(description="A score.", kind=ColumnKind.FLOAT)},
+            ...     copy=False,
+            ... )
+            >>> t["score"] is score, score.flags.writeable
+            (True, False)
         """
-        ids = np.array(customer_id, copy=True)
+        ids = np.array(customer_id, copy=True if copy else None)
         if ids.ndim != 1:
             raise InvalidInputError(
                 f"ScoreTable 'customer_id' must be one-dimensional; got shape {ids.shape}."
@@ -188,7 +212,7 @@ class ScoreTable:
                 f"missing metadata for {missing}, metadata for absent columns {extra}."
             )
         data = {
-            name: _coerce_column(name, values, info[name].kind, ids.size)
+            name: _coerce_column(name, values, info[name].kind, ids.size, copy=copy)
             for name, values in columns.items()
         }
         return cls(
@@ -238,8 +262,12 @@ class ScoreTable:
     def take(self, index: ArrayLike) -> ScoreTable:
         """Return the rows selected by an integer index or boolean mask, in that order."""
         idx = np.asarray(index)
+        # Indexing with an array copies: the table takes the selections over as they are.
         return ScoreTable.from_columns(
-            self.customer_id[idx], {k: v[idx] for k, v in self.data.items()}, self.info
+            self.customer_id[idx],
+            {k: v[idx] for k, v in self.data.items()},
+            self.info,
+            copy=False,
         )
 
     def align_to(self, customer_id: ArrayLike) -> ScoreTable:
@@ -277,7 +305,8 @@ class ScoreTable:
             for name in table.columns:
                 data[name] = table.data[name][index]
                 info[name] = table.info[name]
-        return ScoreTable.from_columns(first.customer_id, data, info)
+        # The aligned columns are fresh selections; the ids are the first table's, so copied.
+        return ScoreTable.from_columns(first.customer_id.copy(), data, info, copy=False)
 
     def _repr_html_(self) -> str:
         """The first and last customers as an HTML table (Jupyter)."""

@@ -567,7 +567,10 @@ class RFMScorer(Estimator):
             "purchases": summary.frequency + 1,
             "monetary_known": cols.known,
         }
-        return ScoreTable.from_columns(summary.customer_id, columns, info)
+        # The columns are fresh arrays the table takes over (copy=False marks them read-only in
+        # place); the ids belong to the summary, so they are copied.
+        ids = summary.customer_id.copy()
+        return ScoreTable.from_columns(ids, columns, info, copy=False)
 
     def collapsed_bins(self) -> dict[str, tuple[int, ...]]:
         """Thresholds whose bins stayed empty in ``fit``, with the empty bin numbers.
