@@ -17,8 +17,10 @@ For each size, on the same files, one after the other, each in a fresh process:
 - **Dask, 1 and 2 workers** (``LocalCluster``, one thread per worker process, no memory limit,
   the same partitioning: one summary partition per file): a warm-up job on one file first (not
   timed: worker imports, the first P2P shuffle), then ``relmark.dask.summarize(...)
-  .checkpoint(...)`` (the summary on disk, not in worker memory), ``relmark.dask.fit(BGNBD(),
-  ...)`` (per-partition compressed rows merged in the client as they complete), and
+  .checkpoint(...)`` (the summary on disk, not in worker memory; each partition's write task
+  also compresses it, and the client merges the compressed rows as the partitions complete,
+  during this phase), ``relmark.dask.compress`` and ``BGNBD().fit`` on the merged rows (the fit
+  phase: the merged rows are already there), and
   ``relmark.dask.score(...)`` written with ``relmark.dask.to_parquet``. Reported: the peak RSS
   of each worker process during the job and the RSS it had when idle, and the bytes the client
   holds for the fit (the merged weighted distinct rows) and its RSS growth.

@@ -7,7 +7,7 @@ Parquet files / Dask DataFrame
   → read_transactions per file   (validate; errors name the file)          workers
   → shuffle by customer id       (all of a customer's rows in one partition) workers
   → summarize_customers          (one row per customer; checkpoint or persist) workers
-  → compress_rows per partition  (weighted distinct rows)                  workers
+  → compress_rows per partition  (weighted distinct rows; in the checkpoint's write task) workers
   → RowMerger, as they complete  (the merged rows)                         client
   → model.fit(merged rows)       (a few million rows at most)              client
   → score_frame per partition    (one row per customer)                    workers
@@ -44,9 +44,9 @@ import glob
 import os
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, TextIO, TypeVar
 
 import attrs
 import numpy as np
@@ -85,6 +85,7 @@ __all__ = [
 ]
 
 _TRANSACTION_KEYS = ("frequency", "recency", "T")
+_T = TypeVar("_T")
 
 
 def _dask() -> Any:
@@ -104,10 +105,16 @@ class DaskSummary:
             ``monetary`` and the holdout columns (as ``CustomerSummary.to_frame``). Within a
             partition rows are sorted by customer id; partitions are in no particular order.
         unit: Time unit of ``recency``, ``T`` and ``duration_holdout``.
+        transaction_rows: The merged weighted distinct $(x, t_x, T)$ rows of the whole
+            summary when they are already known ([`checkpoint`][relmark.dask.DaskSummary.checkpoint]
+            computes them while it writes), else ``None``. [`compress`][relmark.dask.compress]
+            and [`fit`][relmark.dask.fit] of a transaction model use them instead of going
+            over the summary again. Shared, read-only arrays.
     """
 
     frame: Any
     unit: TimeUnit
+    transaction_rows: WeightedRows | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -136,15 +143,24 @@ class DaskSummary:
         than the cluster should hold: each partition is written as soon as it is summarized, and
         the returned summary reads the files back partition by partition, so fitting and scoring
         after it never hold more than the partitions being worked on. The files are written all
-        or nothing, as by [`to_parquet`][relmark.dask.to_parquet]; remove them when done.
+        or nothing, as by [`to_parquet`][relmark.dask.to_parquet], uncompressed (about 40 bytes
+        per customer with integer ids: scratch space, fast to write and read); remove them
+        when done.
+
+        The task that writes a partition also reduces it to its weighted distinct
+        $(x, t_x, T)$ rows ([`compress_rows`][relmark.data.partition.compress_rows]), and this
+        process merges them as the partitions complete, while the others are still being
+        summarized: the returned summary carries the merged rows as ``transaction_rows``, so
+        fitting a transaction model on it reads nothing again.
 
         Args:
             path: Directory to write (every worker must be able to write and read it).
             overwrite: Replace an existing directory at ``path``.
-            progress_to: Where to draw Dask's text progress bar while writing.
+            progress_to: Where to draw Dask's text progress bar while writing (a distributed
+                client must be active).
 
         Returns:
-            The same summary, backed by the files.
+            The same summary, backed by the files, with ``transaction_rows``.
 
         Raises:
             InvalidInputError: As [`to_parquet`][relmark.dask.to_parquet], and from computing
@@ -153,15 +169,32 @@ class DaskSummary:
         import dask
 
         dd = _dask()
-        written = to_parquet(self.frame, path, overwrite=overwrite, progress_to=progress_to)
-        reader = _SummaryFile(
-            dtypes=tuple((str(name), str(dtype)) for name, dtype in self.frame.dtypes.items())
-        )
+        dtypes = tuple((str(name), str(dtype)) for name, dtype in self.frame.dtypes.items())
+        reader = _SummaryFile(dtypes=dtypes)
+
+        def write(staging: Path) -> WeightedRows:
+            staging.mkdir()
+            writer = _CheckpointWriter(
+                folder=str(staging),
+                dtypes=dtypes,
+                unit=self.unit,
+                digits=len(str(max(self.frame.npartitions - 1, 0))),
+            )
+            # A blockwise step after the summary: Dask fuses it into the task that summarizes
+            # the partition. Its "partitions" are the rows it returns, taken with to_delayed.
+            written = self.frame.map_partitions(
+                writer, meta=reader.meta(), enforce_metadata=False, align_dataframes=False
+            )
+            return _merged(written.to_delayed(), progress_to=progress_to)
+
+        written, rows = _write_all_or_nothing(path, overwrite=overwrite, write=write)
         files = parquet_files(written)
         # Keep the summary's dtypes: string ids stay Python objects, as in every summary frame.
         with dask.config.set({"dataframe.convert-string": False}):
             frame = dd.from_map(reader, files, meta=reader.meta(), enforce_metadata=False)
-        return attrs.evolve(self, frame=frame)
+        rows.values.flags.writeable = False
+        rows.weights.flags.writeable = False
+        return attrs.evolve(self, frame=frame, transaction_rows=rows)
 
     def compute(self) -> CustomerSummary:
         """Gather the whole summary into this process, sorted by customer id.
@@ -170,6 +203,35 @@ class DaskSummary:
         """
         local = summary_from_frame(self.frame.compute(), unit=self.unit)
         return local.take(np.argsort(local.customer_id, kind="stable"))
+
+
+@attrs.frozen(kw_only=True)
+class _CheckpointWriter:
+    """Writes one summary partition to a Parquet file and returns its compressed rows (a task)."""
+
+    folder: str
+    dtypes: tuple[tuple[str, str], ...]
+    unit: TimeUnit
+    digits: int
+
+    def __call__(self, part: Any, partition_info: dict[str, Any] | None = None) -> WeightedRows:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        fields = [
+            pa.field(column, pa.string() if dtype == "object" else pa.from_numpy_dtype(dtype))
+            for column, dtype in self.dtypes
+        ]
+        table = pa.Table.from_pandas(
+            part[[column for column, _ in self.dtypes]],
+            schema=pa.schema(fields),
+            preserve_index=False,
+        )
+        # Scratch files: plain encoding without compression writes and reads fastest.
+        number = 0 if partition_info is None else int(partition_info["number"])
+        name = f"part.{number:0{self.digits}d}.parquet"
+        pq.write_table(table, Path(self.folder) / name, compression="none", use_dictionary=False)
+        return compress_rows(summary_from_frame(part, unit=self.unit))
 
 
 @attrs.frozen(kw_only=True)
@@ -184,10 +246,17 @@ class _SummaryFile:
         return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in self.dtypes})
 
     def __call__(self, path: str) -> Any:
+        import pandas as pd
         import pyarrow.parquet as pq
 
-        frame = pq.read_table(path).to_pandas()
-        return frame[[name for name, _ in self.dtypes]].astype(dict(self.dtypes))
+        table = pq.read_table(path, columns=[name for name, _ in self.dtypes])
+        # Column by column: faster than Table.to_pandas, and object ids stay Python strings.
+        return pd.DataFrame(
+            {
+                name: pd.Series(table.column(name).to_numpy(), dtype=dtype, copy=False)
+                for name, dtype in self.dtypes
+            }
+        )
 
 
 def parquet_files(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[str]:
@@ -661,14 +730,15 @@ def _distributed_client() -> Any:
         return None
 
 
-def _merged(parts: list[Any]) -> WeightedRows:
+def _merged(parts: list[Any], *, progress_to: TextIO | None = None) -> WeightedRows:
     """Compute per-partition rows and merge them in this process as they complete.
 
     With a distributed client each partition's rows travel to the client as soon as they are
     computed and are released on the worker at once, so a worker never holds more than the
     rows of the partitions it is working on, and the client holds about twice the merged
     result ([`RowMerger`][relmark.data.partition.RowMerger]). Without one, Dask's local
-    scheduler computes them all in this process first.
+    scheduler computes them all in this process first. With ``progress_to`` (and a client),
+    Dask's text progress bar is drawn there while the rows are merged on another thread.
     """
     import dask.base
     import distributed
@@ -682,21 +752,56 @@ def _merged(parts: list[Any]) -> WeightedRows:
             merger.add(rows)
         return merger.result()
     futures = client.compute(parts)
-    try:
+
+    def merge() -> None:
         for future, rows in engine.as_completed(futures, with_results=True):
             merger.add(rows)
             future.release()
+
+    try:
+        if progress_to is None:
+            merge()
+        else:
+            _merge_with_progress(merge, futures, progress_to)
     except BaseException:
         client.cancel(futures)
         raise
     return merger.result()
 
 
+def _merge_with_progress(merge: Any, futures: list[Any], stream: TextIO) -> None:
+    """Run ``merge`` on a thread while drawing Dask's text progress bar of ``futures``."""
+    import contextlib
+    import threading
+
+    import distributed
+
+    engine: Any = distributed  # untyped library: its calls are typed Any here
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            merge()
+        except BaseException as exc:  # noqa: BLE001 (re-raised in the calling thread)
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="relmark-merge", daemon=True)
+    thread.start()
+    with contextlib.redirect_stdout(stream):
+        engine.progress(futures, notebook=False)
+    stream.write("\n")
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
 def compress(summary: DaskSummary, names: Sequence[str] = _TRANSACTION_KEYS) -> WeightedRows:
     """Weighted distinct rows of a distributed summary, merged here as partitions complete.
 
     Each partition is reduced to its weighted distinct rows on a worker; the client merges
-    them as they arrive (no worker ever holds another partition's rows).
+    them as they arrive (no worker ever holds another partition's rows). For the default
+    names, a checkpointed summary's ``transaction_rows`` (merged while it was written) are
+    returned as they are, with nothing computed.
 
     Args:
         summary: The distributed summary.
@@ -718,6 +823,8 @@ def compress(summary: DaskSummary, names: Sequence[str] = _TRANSACTION_KEYS) -> 
         raise InvalidInputError(
             f"The summary has no column(s) {missing}; its columns are {list(summary.columns)}."
         )
+    if chosen == _TRANSACTION_KEYS and summary.transaction_rows is not None:
+        return summary.transaction_rows
     unit = summary.unit
 
     def rows_of(part: Any) -> WeightedRows:
@@ -1015,6 +1122,28 @@ def to_parquet(
     Raises:
         InvalidInputError: When ``path`` exists (without ``overwrite``) or its parent does not.
     """
+
+    def write(staging: Path) -> None:
+        writes = _with_text_ids(frame).to_parquet(staging, write_index=False, compute=False)
+        if progress_to is None:
+            writes.compute()
+        else:
+            _compute_with_progress(writes, progress_to)
+
+    target, _ = _write_all_or_nothing(path, overwrite=overwrite, write=write)
+    return target
+
+
+def _write_all_or_nothing(
+    path: str | os.PathLike[str], *, overwrite: bool, write: Callable[[Path], _T]
+) -> tuple[Path, _T]:
+    """Call ``write`` on a hidden sibling directory of ``path``, then rename it to ``path``.
+
+    When ``write`` fails, ``path`` is left untouched and the partial output is removed.
+
+    Raises:
+        InvalidInputError: When ``path`` exists (without ``overwrite``) or its parent does not.
+    """
     target = Path(path)
     if target.exists() and not overwrite:
         raise InvalidInputError(f"Cannot write {target}: it exists (pass overwrite=True).")
@@ -1024,11 +1153,7 @@ def to_parquet(
         )
     staging = target.parent / f".{target.name}.relmark-{uuid.uuid4().hex}"
     try:
-        writes = _with_text_ids(frame).to_parquet(staging, write_index=False, compute=False)
-        if progress_to is None:
-            writes.compute()
-        else:
-            _compute_with_progress(writes, progress_to)
+        result = write(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -1039,7 +1164,7 @@ def to_parquet(
         shutil.rmtree(retired, ignore_errors=True)
     else:
         staging.rename(target)
-    return target
+    return target, result
 
 
 def _with_text_ids(frame: Any) -> Any:

@@ -191,6 +191,58 @@ def test_a_checkpointed_summary_equals_single_process(client, cohort_log, cohort
         summary.checkpoint(tmp_path / "summary")
 
 
+def test_a_checkpoint_merges_the_transaction_rows_while_it_writes(client, cohort_files, tmp_path):
+    """checkpoint() carries the merged (x, t_x, T) rows: equal to compressing the whole log."""
+    summary = rd.summarize(str(cohort_files), npartitions=5, **COLUMNS)
+    assert summary.transaction_rows is None
+    saved = summary.checkpoint(tmp_path / "summary")
+    local = _read_all(cohort_files).summarize()
+    assert saved.transaction_rows is not None
+    assert saved.transaction_rows == compress_rows(local)
+    assert rd.compress(saved) is saved.transaction_rows
+    assert saved.persist().transaction_rows is saved.transaction_rows
+    assert not saved.transaction_rows.values.flags.writeable
+    # Other columns are compressed from the files, as for any summary.
+    names = ("frequency", "recency", "T", "monetary")
+    assert rd.compress(saved, names) == compress_rows(local, names)
+    fitted = rd.fit(BGNBD(), saved)
+    assert _params(fitted).tolist() == _params(BGNBD().fit(local)).tolist()
+
+
+def test_a_checkpoint_on_the_local_scheduler_merges_the_same_rows(cdnow_files, tmp_path):
+    """Without a distributed client the checkpoint writes the same files and rows."""
+    import dask
+
+    local = {"scheduler": "synchronous", "dataframe.shuffle.method": "tasks"}
+    with dask.config.set(local):
+        summary = rd.summarize(str(cdnow_files), npartitions=3, **COLUMNS)
+        saved = summary.checkpoint(tmp_path / "summary")
+        assert saved.transaction_rows == compress_rows(_read_all(cdnow_files).summarize())
+        _assert_equal(saved.compute(), _read_all(cdnow_files).summarize())
+    assert len(list((tmp_path / "summary").glob("*.parquet"))) == 3
+
+
+def test_a_failed_checkpoint_names_the_file_and_writes_nothing(client, cdnow_files, tmp_path):
+    """A corrupt input during a checkpoint with a progress bar: error names it, no files left."""
+    import io
+
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    for path in sorted(cdnow_files.glob("*.parquet")):
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "part-003.parquet").write_bytes(b"PAR1 not a parquet file either")
+    summary = rd.summarize(str(folder), **COLUMNS)
+    progress = io.StringIO()
+    with pytest.raises(InvalidInputError, match=r"part-003\.parquet"):
+        summary.checkpoint(tmp_path / "summary", progress_to=progress)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["logs"]
+    good = rd.summarize(str(cdnow_files), **COLUMNS).checkpoint(
+        tmp_path / "summary", progress_to=progress
+    )
+    assert "100% Completed" in progress.getvalue()
+    assert good.transaction_rows == compress_rows(_read_all(cdnow_files).summarize())
+
+
 def test_compressed_rows_do_not_depend_on_the_partitioning(client, cohort_files):
     """Rows merged in the client as partitions complete are the same for 3 or 11 partitions."""
     names = ("frequency", "recency", "T", "monetary")

@@ -16,6 +16,7 @@ from relmark.data import CustomerSummary, TransactionLog
 from relmark.data.partition import (
     RowMerger,
     WeightedRows,
+    _KeyedRows,
     _ranks,
     bootstrap_weights,
     compress_rows,
@@ -407,6 +408,28 @@ class TestCompressAndMerge:
             merger.add(part)
         assert merger.parts == 40
         assert merger.result() == merge_rows(parts) == compress_rows(summary, names)
+
+    @pytest.mark.parametrize("seed", [0, 1])
+    def test_a_row_merger_of_grid_and_off_grid_parts_equals_merge_rows_bit_for_bit(
+        self, multi_cohort, seed
+    ):
+        """Day-grid parts merged as integer keys, then off-grid ones: merge_rows, bit for bit."""
+        summary = multi_cohort.summarize("2024-01-01")
+        rng = np.random.default_rng(seed)
+        cuts = np.array_split(rng.permutation(len(summary)), 30)
+        parts = [compress_rows(summary.take(np.sort(c))) for c in cuts]
+        # Off the day grid (and a duplicate of a grid row): these cannot be coded as keys.
+        odd = CustomerSummary.from_arrays([0, 2, 1], [0.0, 1.0 / 3.0, 2.0], [1e-3, 5.0, 5.0])
+        keyed_then_odd = [*parts[:20], compress_rows(odd), *parts[20:]]
+        for order, as_keys in ((parts, True), (keyed_then_odd, False)):
+            merger = RowMerger()
+            for part in order:
+                merger.add(part)
+            merger._flush()
+            assert isinstance(merger._merged, _KeyedRows) is as_keys
+            got, want = merger.result(), merge_rows(order)
+            assert np.array_equal(got.values.view(np.int64), want.values.view(np.int64))
+            assert np.array_equal(got.weights, want.weights)
 
     def test_a_row_merger_refuses_mixed_parts_and_no_parts(self):
         """Parts on other columns are refused when added; an empty merger has no result."""

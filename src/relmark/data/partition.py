@@ -679,6 +679,14 @@ class RowMerger:
     buffered and merged into the running result when the buffer is as large as the result: each
     row is re-sorted $O(\log P)$ times over $P$ partitions, not $P$ times.
 
+    Rows distinct on ``frequency``, ``recency``, ``T`` whose values lie on the unit's day grid
+    (whole counts; durations of day-stamped logs, the common case) with whole-number weights are
+    coded once, as they arrive, into one order-preserving integer key per row, and merged as
+    keys: a flush then sorts integers instead of ranking every column again, and the buffers
+    hold 16 bytes per row instead of 32. Keys are accepted only when decoding them gives back
+    every value exactly, so the result is the same, bit for bit; any other part switches the
+    merger to merging the rows themselves.
+
     The result equals [`merge_rows`][relmark.data.partition.merge_rows] of all the parts, in any
     arrival order (weights are whole numbers, added exactly).
 
@@ -694,8 +702,9 @@ class RowMerger:
 
     def __init__(self) -> None:
         """An empty merger."""
-        self._merged: WeightedRows | None = None
-        self._pending: list[WeightedRows] = []
+        self._first: WeightedRows | None = None
+        self._merged: WeightedRows | _KeyedRows | None = None
+        self._pending: list[WeightedRows | _KeyedRows] = []
         self._pending_rows = 0
         self.parts = 0
         """Number of parts added so far."""
@@ -706,23 +715,33 @@ class RowMerger:
         Raises:
             InvalidInputError: For rows on other columns or in another unit than the first part.
         """
-        first = self._merged or (self._pending[0] if self._pending else None)
+        first = self._first
         if first is not None and (rows.names != first.names or rows.unit != first.unit):
             raise InvalidInputError(
                 f"Cannot merge rows distinct on {list(rows.names)} in unit {rows.unit.value!r} "
                 f"with rows distinct on {list(first.names)} in unit {first.unit.value!r}."
             )
-        self._pending.append(rows)
+        if first is None:
+            self._first = rows
+        keyed = _KeyedRows.of(rows)
+        self._pending.append(rows if keyed is None else keyed)
         self._pending_rows += len(rows)
         self.parts += 1
-        if self._pending_rows >= max(len(self._merged or ()), _MIN_MERGE_ROWS):
+        merged = 0 if self._merged is None else len(self._merged)
+        if self._pending_rows >= max(merged, _MIN_MERGE_ROWS):
             self._flush()
 
     def _flush(self) -> None:
         if not self._pending:
             return
         parts = self._pending if self._merged is None else [self._merged, *self._pending]
-        self._merged = merge_rows(parts)
+        keyed = [part for part in parts if isinstance(part, _KeyedRows)]
+        if len(keyed) == len(parts):
+            self._merged = _KeyedRows.merge(keyed)
+        else:
+            self._merged = merge_rows(
+                part.rows() if isinstance(part, _KeyedRows) else part for part in parts
+            )
         self._pending, self._pending_rows = [], 0
 
     def result(self) -> WeightedRows:
@@ -734,7 +753,84 @@ class RowMerger:
         self._flush()
         if self._merged is None:
             raise InvalidInputError("merge_rows needs at least one set of rows; got none.")
+        if isinstance(self._merged, _KeyedRows):
+            self._merged = self._merged.rows()
         return self._merged
+
+
+_KEY_FIELDS = (20, 21, 21)
+"""Bits of the grid codes of ``frequency``, ``recency`` and ``T`` in a merge key."""
+
+
+@attrs.frozen(kw_only=True)
+class _KeyedRows:
+    """Rows distinct on (x, t_x, T) held as one int64 key per row, for RowMerger.
+
+    Each column is coded by its index on the unit's day grid (``frequency``: the count itself),
+    the codes packed in ``_KEY_FIELDS`` bits, first column most significant: key order is
+    lexicographic value order, and equal keys are equal rows.
+    """
+
+    keys: NDArray[np.int64]
+    weights: FloatArray
+    unit: TimeUnit
+
+    def __len__(self) -> int:
+        return int(self.keys.size)
+
+    @staticmethod
+    def _scales(unit: TimeUnit) -> tuple[float, float, float]:
+        return (1.0, unit.days, unit.days)
+
+    @classmethod
+    def of(cls, rows: WeightedRows) -> _KeyedRows | None:
+        """The rows as keys, or ``None`` when they cannot be coded exactly."""
+        weights = rows.weights
+        if rows.names != _TRANSACTION_KEYS or not np.array_equal(weights, np.rint(weights)):
+            return None
+        key = np.zeros(len(rows), dtype=np.int64)
+        for j, (scale, bits) in enumerate(zip(cls._scales(rows.unit), _KEY_FIELDS, strict=True)):
+            values = rows.values[:, j]
+            grid = np.rint(values * scale) if scale != 1.0 else np.rint(values)
+            if values.size and not (
+                grid.min() >= 0
+                and grid.max() < (1 << bits)
+                and not np.signbit(values).any()
+                and np.array_equal(grid / scale if scale != 1.0 else grid, values)
+            ):
+                return None
+            key = (key << bits) | grid.astype(np.int64)
+        return cls(keys=key, weights=weights, unit=rows.unit)
+
+    @classmethod
+    def merge(cls, parts: list[_KeyedRows]) -> _KeyedRows:
+        """Equal keys add their weights; keys sorted."""
+        keys = np.concatenate([p.keys for p in parts])
+        weights = np.concatenate([p.weights for p in parts])
+        if keys.size == 0:
+            return cls(keys=keys, weights=weights, unit=parts[0].unit)
+        # Every part arrives sorted: a stable sort (timsort) merges the runs.
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        starts_new = np.empty(keys.size, dtype=bool)
+        starts_new[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=starts_new[1:])
+        starts = np.flatnonzero(starts_new)
+        summed = np.add.reduceat(np.take(weights, order), starts)
+        return cls(keys=ordered[starts], weights=summed, unit=parts[0].unit)
+
+    def rows(self) -> WeightedRows:
+        """The rows decoded: the very values that were coded."""
+        columns = []
+        shift = sum(_KEY_FIELDS)
+        for scale, bits in zip(self._scales(self.unit), _KEY_FIELDS, strict=True):
+            shift -= bits
+            grid = ((self.keys >> shift) & ((1 << bits) - 1)).astype(np.float64)
+            columns.append(grid / scale if scale != 1.0 else grid)
+        values = np.column_stack(columns) if columns[0].size else np.empty((0, 3))
+        return WeightedRows(
+            names=_TRANSACTION_KEYS, values=values, weights=self.weights, unit=self.unit
+        )
 
 
 _MIN_MERGE_ROWS = 1 << 16
