@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relmark.core import bgnbd
+from relmark.core import bgnbd, special
 
 CDNOW_MLE = {"r": 0.242593, "alpha": 4.413532, "a": 0.792886, "b": 2.425752}
 
@@ -323,7 +323,7 @@ def test_stacked_expectation_does_not_depend_on_blocks(monkeypatch, budget) -> N
     x, t_x, T = (np.repeat(column, 3) for column in STACK_ROWS.T)
     horizons = np.tile([30.0, 0.5, 400.0], len(STACK_ROWS))
     whole = bgnbd.expected_purchases_if_alive_stacked(horizons, x, T, STACK_PARAMS)
-    monkeypatch.setattr(bgnbd, "_STACK_BLOCK_ELEMENTS", budget)
+    monkeypatch.setattr(special, "_STACK_BLOCK_ELEMENTS", budget)
     np.testing.assert_array_equal(
         bgnbd.expected_purchases_if_alive_stacked(horizons, x, T, STACK_PARAMS), whole
     )

@@ -13,7 +13,6 @@ $\alpha$); parameters are positive floats. Kernels never validate; the public mo
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import cast
 
 import numpy as np
@@ -23,12 +22,14 @@ from relmark._typing import FloatArray, IntArray
 from relmark.core.special import (
     alive_expectation_series,
     alive_series_applies,
+    bridge_per_draw,
     bridge_removable_point,
     distinct_codes,
-    distinct_tuples,
     evaluate_on_log_panels,
     evaluate_per_distinct,
     log_hyp2f1,
+    panels_per_draw,
+    positions_by_draw,
 )
 
 __all__ = [
@@ -38,7 +39,6 @@ __all__ = [
     "expected_purchases_if_alive_stacked",
     "log_likelihood",
     "log_likelihood_and_gradient",
-    "panels_per_draw",
     "probability_alive",
     "probability_alive_at",
     "probability_of_purchases",
@@ -48,10 +48,6 @@ __all__ = [
 # closed form, which loses digits like 1/|a - 1| near it) is a Chebyshev interpolant in a
 # (`bridge_removable_point`); with 8 nodes the interpolation error is below 1e-10 relative.
 _A_ONE_HALF_WIDTH = 0.1
-
-_STACK_BLOCK_ELEMENTS = 1 << 17
-"""Values (rows × parameter vectors) evaluated at once by the stacked kernels: 1 MiB per
-float64 temporary, so the interpolants' passes stay in cache."""
 
 
 def _log_dropout_odds(
@@ -293,151 +289,6 @@ def conditional_expected_purchases(
     return np.asarray(alive * expected, dtype=np.float64)
 
 
-def _by_draw(draw: IntArray) -> list[tuple[int, IntArray]]:
-    """The positions of each draw index in ``draw``, draw by draw."""
-    order = np.argsort(draw, kind="stable")
-    sorted_draw = draw[order]
-    starts = np.flatnonzero(np.diff(sorted_draw, prepend=-1))
-    stops = [*starts[1:].tolist(), order.size]
-    return [
-        (int(sorted_draw[start]), order[start:stop])
-        for start, stop in zip(starts.tolist(), stops, strict=True)
-    ]
-
-
-def panels_per_draw(
-    if_alive: Callable[[FloatArray, FloatArray, IntArray], FloatArray],
-    t: FloatArray,
-    x: FloatArray,
-    T: FloatArray,
-    alpha: FloatArray,
-) -> FloatArray:
-    r"""An expectation of $u = t/(\alpha_b + T)$ and $x$ under each of $B$ parameter vectors.
-
-    The stacked form of the per-draw
-    [`evaluate_on_log_panels`][relmark.core.special.evaluate_on_log_panels] call of the
-    BG/NBD-family kernels, shared by the BG/NBD and the MBG/NBD. The distinct $(t, x, T)$ are
-    found once for all vectors, and taken in order of $x$ in blocks of at most
-    ``_STACK_BLOCK_ELEMENTS`` values (whole runs of one $x$, with the vectors in slices where a
-    run is large), so that each pass stays in cache and each interpolant is built once. In a
-    block the pair (vector, $x$) is coded as one key: the panels and their
-    interpolants are those each vector would build on its own, while the bookkeeping (distinct
-    keys and panels, the Clenshaw pass) runs once for all vectors and the exact evaluations at
-    the nodes of all vectors reach ``if_alive`` in one call. Each value depends on its own
-    $(u, x, \text{vector})$ only, as in the per-vector kernels.
-
-    Args:
-        if_alive: ``if_alive(u, x, draw)``, elementwise on one-dimensional arrays: the
-            expectation at ``u`` after ``x`` purchases under parameter vector ``draw``.
-        t: Horizons.
-        x: Repeat purchases.
-        T: Ages.
-        alpha: The scale $\alpha_b$ of each parameter vector, shape ``(B,)``.
-
-    Returns:
-        Shape ``broadcast(t, x, T) + (B,)``; temporaries beyond the result stay within a few
-        blocks.
-    """
-    t, x, T = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (t, x, T)))
-    draws = int(alpha.size)
-    (rows,), inverse = distinct_tuples(t.reshape(-1), x.reshape(-1), T.reshape(-1))
-    flat_t, flat_x, flat_T = (v.reshape(-1)[rows] for v in (t, x, T))
-    order = np.argsort(flat_x, kind="stable")
-    run_ends = [*(np.flatnonzero(np.diff(flat_x[order])) + 1).tolist(), rows.size]
-    values = np.empty((rows.size, draws), dtype=np.float64)
-    for start, stop, draw_step in _stack_blocks(run_ends, draws):
-        block = order[start:stop]
-        for first in range(0, draws, draw_step):
-            last = min(first + draw_step, draws)
-            values[block, first:last] = _coded_panels(
-                if_alive, flat_t[block], flat_x[block], flat_T[block], alpha, first, last
-            )
-    return np.asarray(values[inverse], dtype=np.float64).reshape((*t.shape, draws))
-
-
-def _stack_blocks(run_ends: list[int], draws: int) -> list[tuple[int, int, int]]:
-    """Blocks ``(start, stop, draw_step)`` of sorted rows, at most ``_STACK_BLOCK_ELEMENTS`` values.
-
-    Rows with equal $x$ (a run) share their interpolants, so a block takes whole runs and, when
-    one run with every draw is too large, that run alone with the draws in slices; only a run
-    too large for a single draw is cut.
-    """
-    pieces = []
-    start = 0
-    for end in run_ends:
-        while end - start > _STACK_BLOCK_ELEMENTS:
-            pieces.append((start, start + _STACK_BLOCK_ELEMENTS))
-            start += _STACK_BLOCK_ELEMENTS
-        if start < end:
-            pieces.append((start, end))
-            start = end
-    blocks: list[tuple[int, int, int]] = []
-    for start, stop in pieces:
-        if (
-            blocks
-            and blocks[-1][2] == draws
-            and (stop - blocks[-1][0]) * draws <= _STACK_BLOCK_ELEMENTS
-        ):
-            blocks[-1] = (blocks[-1][0], stop, draws)
-        else:
-            step = max(1, min(draws, _STACK_BLOCK_ELEMENTS // (stop - start)))
-            blocks.append((start, stop, step))
-    return blocks
-
-
-def _coded_panels(
-    if_alive: Callable[[FloatArray, FloatArray, IntArray], FloatArray],
-    t: FloatArray,
-    x: FloatArray,
-    T: FloatArray,
-    alpha: FloatArray,
-    first: int,
-    last: int,
-) -> FloatArray:
-    """One block of [`panels_per_draw`][relmark.core.bgnbd.panels_per_draw]: rows × draws ``first:last``."""
-    values, code = distinct_codes(x)
-    key = (code[:, np.newaxis] + values.size * np.arange(last - first)).astype(np.float64)
-    u = t[:, np.newaxis] / (alpha[first:last] + T[:, np.newaxis])
-
-    def coded(node_u: FloatArray, node_key: FloatArray) -> FloatArray:
-        node_u, node_key = np.broadcast_arrays(node_u, node_key)
-        draw, x_code = np.divmod(node_key.reshape(-1).astype(np.intp), values.size)
-        return if_alive(node_u.reshape(-1), values[x_code], draw + first).reshape(node_u.shape)
-
-    return evaluate_on_log_panels(coded, u, key)
-
-
-def _bridge_per_draw(
-    at_node: Callable[[float], FloatArray], a: FloatArray, draw: IntArray
-) -> FloatArray:
-    """[`bridge_removable_point`][relmark.core.special.bridge_removable_point] in $a$, per draw.
-
-    ``at_node(node)`` evaluates every element at $a$ = ``node`` (its other parameters its
-    draw's). The interpolation nodes are the same for every draw, so each is evaluated once for
-    all elements, and each draw's elements are interpolated from them with that draw's $a$
-    (``a[i]`` is the $a$ of element ``i``'s draw).
-    """
-    evaluated: dict[float, FloatArray] = {}
-
-    def shared(node: float) -> FloatArray:
-        if node not in evaluated:
-            evaluated[node] = at_node(node)
-        return evaluated[node]
-
-    def of_rows(rows: IntArray) -> Callable[[float], FloatArray]:
-        return lambda node: shared(node)[rows]
-
-    out = np.empty(a.shape, dtype=np.float64)
-    for _, rows in _by_draw(draw):
-        out[rows] = bridge_removable_point(
-            of_rows(rows),
-            float(a[rows[0]]),
-            center=1.0,
-            half_width=_A_ONE_HALF_WIDTH,
-        )
-    return out
-
-
 def _expected_if_alive_per_draw(
     u: FloatArray, x: FloatArray, draw: IntArray, params: FloatArray
 ) -> FloatArray:
@@ -446,7 +297,7 @@ def _expected_if_alive_per_draw(
     Element by element the steps of the scalar kernel, for all draws at once: the small-$u$
     series and the closed form (where the hypergeometric work is) each in one call with
     parameters per element, and the bridge at $a = 1$ with its nodes shared by the draws
-    ([`_bridge_per_draw`][relmark.core.bgnbd._bridge_per_draw]). The series test bounds the
+    ([`bridge_per_draw`][relmark.core.special.bridge_per_draw]). The series test bounds the
     terms' ratio by $u \max(1, (s+1)/c)\max(1, a/2)$, whose last factor is exactly 1 for
     $a \le 2$: those draws share one test with $a = 1$; a draw with $a > 2$ takes the scalar
     kernel on its own elements.
@@ -458,7 +309,7 @@ def _expected_if_alive_per_draw(
     if alone.any():
         scalars = params.tolist()
         positions = np.flatnonzero(alone)
-        for index, rows in _by_draw(draw[positions]):
+        for index, rows in positions_by_draw(draw[positions]):
             chosen = positions[rows]
             r_b, _, a_b, b_b = scalars[index]
             out[chosen] = _expected_if_alive(u[chosen], x[chosen], r_b, a_b, b_b)
@@ -480,8 +331,11 @@ def _expected_if_alive_per_draw(
     bridged = np.flatnonzero(~small & near_one)
     if bridged.size:
         ub, xb, rb, bb = u[bridged], x[bridged], r[bridged], b[bridged]
-        out[shared[bridged]] = _bridge_per_draw(
-            lambda node: _closed_form_off_one(ub, xb, rb, node, bb), a[bridged], draw[bridged]
+        out[shared[bridged]] = bridge_per_draw(
+            lambda node: _closed_form_off_one(ub, xb, rb, node, bb),
+            a[bridged],
+            draw[bridged],
+            half_width=_A_ONE_HALF_WIDTH,
         )
     return out
 
@@ -497,7 +351,7 @@ def expected_purchases_if_alive_stacked(
     values ``conditional_expected_purchases`` divides by $P(\text{alive})$ for one parameter
     vector, from the same interpolants, with the distinct $(t, x, T)$ found once for all vectors
     and the hypergeometric work of all vectors batched
-    ([`panels_per_draw`][relmark.core.bgnbd.panels_per_draw]).
+    ([`panels_per_draw`][relmark.core.special.panels_per_draw]).
 
     Args:
         t: Horizons.

@@ -23,15 +23,17 @@ import numpy as np
 from scipy.special import betainc, betaln, digamma, expit, gammaln, xlogy
 
 from relmark._typing import FloatArray, IntArray
-from relmark.core.bgnbd import _bridge_per_draw, _by_draw, panels_per_draw
 from relmark.core.special import (
     alive_expectation_series,
     alive_series_applies,
+    bridge_per_draw,
     bridge_removable_point,
     distinct_codes,
     evaluate_on_log_panels,
     evaluate_per_distinct,
     log_hyp2f1,
+    panels_per_draw,
+    positions_by_draw,
 )
 
 __all__ = [
@@ -300,7 +302,7 @@ def _expected_if_alive_per_draw(
     if alone.any():
         scalars = params.tolist()
         positions = np.flatnonzero(alone)
-        for index, rows in _by_draw(draw[positions]):
+        for index, rows in positions_by_draw(draw[positions]):
             chosen = positions[rows]
             r_b, _, a_b, b_b = scalars[index]
             uu, xx = u[chosen], x[chosen]
@@ -325,10 +327,11 @@ def _expected_if_alive_per_draw(
     if bridged.size:
         ub, shape_b, bb = u[bridged], shape[bridged], b_post[bridged]
         ones = np.ones(bridged.size)
-        out[shared[bridged]] = _bridge_per_draw(
+        out[shared[bridged]] = bridge_per_draw(
             lambda node: _expected_if_alive_off_one(ub, shape_b, ones, node, bb),
             a[bridged],
             draw[bridged],
+            half_width=_A_ONE_HALF_WIDTH,
         )
     return out
 
@@ -344,7 +347,7 @@ def expected_purchases_if_alive_stacked(
     values of ``conditional_expected_purchases`` before the product with $P(\text{alive})$,
     from the same interpolants, with the distinct $(t, x, T)$ found once for all vectors and the
     hypergeometric work of all vectors batched
-    ([`panels_per_draw`][relmark.core.bgnbd.panels_per_draw]).
+    ([`panels_per_draw`][relmark.core.special.panels_per_draw]).
 
     Args:
         t: Horizons.

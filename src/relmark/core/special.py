@@ -49,6 +49,7 @@ from relmark._typing import BoolArray, FloatArray, IntArray
 __all__ = [
     "alive_expectation_series",
     "alive_series_applies",
+    "bridge_per_draw",
     "bridge_removable_point",
     "distinct_codes",
     "distinct_tuples",
@@ -57,7 +58,13 @@ __all__ = [
     "hyp2f1_positive",
     "log_hyp2f1",
     "log_hyp2f1_with_flag",
+    "panels_per_draw",
+    "positions_by_draw",
 ]
+
+_STACK_BLOCK_ELEMENTS = 1 << 17
+"""Values (rows × parameter vectors) evaluated at once by the stacked kernels: 1 MiB per
+float64 temporary, so the interpolants' passes stay in cache."""
 
 _TAIL_TOLERANCE = 1e-17
 """Stop a series when a bound on its remaining tail is below this fraction of the partial sum."""
@@ -387,6 +394,158 @@ def evaluate_on_log_panels(
     if rest.size:
         out[rest] = function(flat_u[rest], flat_x[rest])
     return out.reshape(shape)
+
+
+def positions_by_draw(draw: IntArray) -> list[tuple[int, IntArray]]:
+    """The positions of each draw index in ``draw``, draw by draw.
+
+    Args:
+        draw: The parameter-vector index of each element.
+
+    Returns:
+        ``(index, positions)`` pairs in increasing ``index``, ``positions`` in increasing order.
+    """
+    order = np.argsort(draw, kind="stable")
+    sorted_draw = draw[order]
+    starts = np.flatnonzero(np.diff(sorted_draw, prepend=-1))
+    stops = [*starts[1:].tolist(), order.size]
+    return [
+        (int(sorted_draw[start]), order[start:stop])
+        for start, stop in zip(starts.tolist(), stops, strict=True)
+    ]
+
+
+def panels_per_draw(
+    if_alive: Callable[[FloatArray, FloatArray, IntArray], FloatArray],
+    t: FloatArray,
+    x: FloatArray,
+    T: FloatArray,
+    alpha: FloatArray,
+) -> FloatArray:
+    r"""An expectation of $u = t/(\alpha_b + T)$ and $x$ under each of $B$ parameter vectors.
+
+    The stacked form of the per-draw
+    [`evaluate_on_log_panels`][relmark.core.special.evaluate_on_log_panels] call of the
+    BG/NBD-family kernels, shared by the BG/NBD and the MBG/NBD. The distinct $(t, x, T)$ are
+    found once for all vectors, and taken in order of $x$ in blocks of at most
+    ``_STACK_BLOCK_ELEMENTS`` values (whole runs of one $x$, with the vectors in slices where a
+    run is large), so that each pass stays in cache and each interpolant is built once. In a
+    block the pair (vector, $x$) is coded as one key: the panels and their
+    interpolants are those each vector would build on its own, while the bookkeeping (distinct
+    keys and panels, the Clenshaw pass) runs once for all vectors and the exact evaluations at
+    the nodes of all vectors reach ``if_alive`` in one call. Each value depends on its own
+    $(u, x, \text{vector})$ only, as in the per-vector kernels.
+
+    Args:
+        if_alive: ``if_alive(u, x, draw)``, elementwise on one-dimensional arrays: the
+            expectation at ``u`` after ``x`` purchases under parameter vector ``draw``.
+        t: Horizons.
+        x: Repeat purchases.
+        T: Ages.
+        alpha: The scale $\alpha_b$ of each parameter vector, shape ``(B,)``.
+
+    Returns:
+        Shape ``broadcast(t, x, T) + (B,)``; temporaries beyond the result stay within a few
+        blocks.
+    """
+    t, x, T = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (t, x, T)))
+    draws = int(alpha.size)
+    (rows,), inverse = distinct_tuples(t.reshape(-1), x.reshape(-1), T.reshape(-1))
+    flat_t, flat_x, flat_T = (v.reshape(-1)[rows] for v in (t, x, T))
+    order = np.argsort(flat_x, kind="stable")
+    run_ends = [*(np.flatnonzero(np.diff(flat_x[order])) + 1).tolist(), rows.size]
+    values = np.empty((rows.size, draws), dtype=np.float64)
+    for start, stop, draw_step in _stack_blocks(run_ends, draws):
+        block = order[start:stop]
+        for first in range(0, draws, draw_step):
+            last = min(first + draw_step, draws)
+            values[block, first:last] = _coded_panels(
+                if_alive, flat_t[block], flat_x[block], flat_T[block], alpha, first, last
+            )
+    return np.asarray(values[inverse], dtype=np.float64).reshape((*t.shape, draws))
+
+
+def _stack_blocks(run_ends: list[int], draws: int) -> list[tuple[int, int, int]]:
+    """Blocks ``(start, stop, draw_step)`` of sorted rows, at most ``_STACK_BLOCK_ELEMENTS`` values.
+
+    Rows with equal $x$ (a run) share their interpolants, so a block takes whole runs and, when
+    one run with every draw is too large, that run alone with the draws in slices; only a run
+    too large for a single draw is cut.
+    """
+    pieces = []
+    start = 0
+    for end in run_ends:
+        while end - start > _STACK_BLOCK_ELEMENTS:
+            pieces.append((start, start + _STACK_BLOCK_ELEMENTS))
+            start += _STACK_BLOCK_ELEMENTS
+        if start < end:
+            pieces.append((start, end))
+            start = end
+    blocks: list[tuple[int, int, int]] = []
+    for start, stop in pieces:
+        if (
+            blocks
+            and blocks[-1][2] == draws
+            and (stop - blocks[-1][0]) * draws <= _STACK_BLOCK_ELEMENTS
+        ):
+            blocks[-1] = (blocks[-1][0], stop, draws)
+        else:
+            step = max(1, min(draws, _STACK_BLOCK_ELEMENTS // (stop - start)))
+            blocks.append((start, stop, step))
+    return blocks
+
+
+def _coded_panels(
+    if_alive: Callable[[FloatArray, FloatArray, IntArray], FloatArray],
+    t: FloatArray,
+    x: FloatArray,
+    T: FloatArray,
+    alpha: FloatArray,
+    first: int,
+    last: int,
+) -> FloatArray:
+    """One block of [`panels_per_draw`][relmark.core.special.panels_per_draw]: rows × draws ``first:last``."""
+    values, code = distinct_codes(x)
+    key = (code[:, np.newaxis] + values.size * np.arange(last - first)).astype(np.float64)
+    u = t[:, np.newaxis] / (alpha[first:last] + T[:, np.newaxis])
+
+    def coded(node_u: FloatArray, node_key: FloatArray) -> FloatArray:
+        node_u, node_key = np.broadcast_arrays(node_u, node_key)
+        draw, x_code = np.divmod(node_key.reshape(-1).astype(np.intp), values.size)
+        return if_alive(node_u.reshape(-1), values[x_code], draw + first).reshape(node_u.shape)
+
+    return evaluate_on_log_panels(coded, u, key)
+
+
+def bridge_per_draw(
+    at_node: Callable[[float], FloatArray], a: FloatArray, draw: IntArray, *, half_width: float
+) -> FloatArray:
+    """[`bridge_removable_point`][relmark.core.special.bridge_removable_point] in $a$ around 1, per draw.
+
+    ``at_node(node)`` evaluates every element at $a$ = ``node`` (its other parameters its
+    draw's). The interpolation nodes are the same for every draw, so each is evaluated once for
+    all elements, and each draw's elements are interpolated from them with that draw's $a$
+    (``a[i]`` is the $a$ of element ``i``'s draw).
+    """
+    evaluated: dict[float, FloatArray] = {}
+
+    def shared(node: float) -> FloatArray:
+        if node not in evaluated:
+            evaluated[node] = at_node(node)
+        return evaluated[node]
+
+    def of_rows(rows: IntArray) -> Callable[[float], FloatArray]:
+        return lambda node: shared(node)[rows]
+
+    out = np.empty(a.shape, dtype=np.float64)
+    for _, rows in positions_by_draw(draw):
+        out[rows] = bridge_removable_point(
+            of_rows(rows),
+            float(a[rows[0]]),
+            center=1.0,
+            half_width=half_width,
+        )
+    return out
 
 
 def _clenshaw(coefficients: FloatArray, group: IntArray, y: FloatArray) -> FloatArray:
